@@ -1,0 +1,230 @@
+"""The claim: one finding of the review, quoted, attributed and tagged."""
+
+import re
+
+from django.conf import settings
+from django.db import connections, models
+from django.db.models import Prefetch, Q
+from django.db.models.expressions import RawSQL
+from django.db.models.functions import Length
+from django.urls import reverse
+from simple_history.models import HistoricalRecords
+
+from claims import vocabulary as v
+from claims.models.citation import Citation
+from claims.models.entities import Cargo, CellLine, Drug, Mechanism
+from claims.models.source import Section, Source
+
+PUBLIC_ID_PREFIX = "CLM-"
+_WORD = re.compile(r"[\w\-]+", re.UNICODE)
+
+
+def search_terms(query):
+    """The words of a search box entry, as matched on every database."""
+    return [w.casefold() for w in _WORD.findall(query or "")][:20]
+
+
+class ClaimQuerySet(models.QuerySet):
+    def get_by_natural_key(self, public_id):
+        return self.get(public_id=public_id)
+
+    def with_relations(self):
+        """Everything a claim row or card shows, in a fixed number of queries."""
+        return self.select_related("section", "mechanism").prefetch_related(
+            Prefetch(
+                "citations", queryset=Citation.objects.only("id", "key", "label", "doi", "pmid", "title")
+            ),
+            Prefetch("drugs", queryset=Drug.objects.only("id", "slug", "name")),
+            Prefetch("cargo", queryset=Cargo.objects.only("id", "slug", "name", "cargo_type")),
+            Prefetch(
+                "cell_line_links",
+                queryset=ClaimCellLine.objects.select_related("cell_line").only(
+                    "id", "claim_id", "role", "cell_line__id", "cell_line__slug", "cell_line__name"
+                ),
+            ),
+        )
+
+    def search(self, query):
+        """Full-text search over statement, quote and entity names.
+
+        PostgreSQL: the stored, GIN-indexed tsvector (see migration 0002); elsewhere every word
+        must occur (case-insensitively) in the stored search document.
+        """
+        terms = search_terms(query)
+        if not terms:
+            return self
+        if connections[self.db].vendor == "postgresql":
+            return self.filter(
+                Q(
+                    RawSQL(
+                        "claims_claim.search_vector @@ plainto_tsquery('english', %s)",
+                        [" ".join(terms)],
+                        output_field=models.BooleanField(),
+                    )
+                )  # fmt: skip
+            )
+        for term in terms:
+            self = self.filter(search_document__contains=term)
+        return self
+
+    def ranked(self, query):
+        """Order search results by relevance on PostgreSQL (by public id elsewhere)."""
+        terms = search_terms(query)
+        if not terms or connections[self.db].vendor != "postgresql":
+            return self.order_by("public_id")
+        rank = RawSQL("ts_rank(claims_claim.search_vector, plainto_tsquery('english', %s))", [" ".join(terms)],
+                      output_field=models.FloatField())  # fmt: skip
+        return self.annotate(rank=rank).order_by("-rank", "public_id")
+
+    def related_to(self, claim):
+        """Other claims about the same drug or cargo."""
+        drugs = [d.pk for d in claim.drugs.all()]
+        cargo = [c.pk for c in claim.cargo.all()]
+        if not drugs and not cargo:
+            return self.none()
+        return self.filter(Q(drugs__in=drugs) | Q(cargo__in=cargo)).exclude(pk=claim.pk).distinct()
+
+    def contradicting(self, claim):
+        """Claims on the same drug and cargo whose direction is the opposite."""
+        opposite = v.OPPOSITE_DIRECTIONS.get(claim.direction)
+        drugs = [d.pk for d in claim.drugs.all()]
+        cargo = [c.pk for c in claim.cargo.all()]
+        if not opposite or not drugs or not cargo:
+            return self.none()
+        return (
+            self.filter(direction=opposite, drugs__in=drugs, cargo__in=cargo).exclude(pk=claim.pk).distinct()
+        )
+
+
+class Claim(models.Model):
+    public_id = models.CharField(max_length=20, unique=True, editable=False)
+    source = models.ForeignKey(Source, on_delete=models.PROTECT, related_name="claims")
+    section = models.ForeignKey(Section, on_delete=models.PROTECT, related_name="claims")
+    statement = models.TextField(help_text="What is asserted, in the curators' own words.")
+    quote = models.TextField(help_text="The verbatim sentence(s) of the review that state it.")
+    quote_start = models.PositiveIntegerField(help_text="Character offset of the quote in the source text")
+    quote_end = models.PositiveIntegerField()
+    quote_prefix = models.CharField(max_length=64, blank=True)
+    quote_suffix = models.CharField(max_length=64, blank=True)
+    citations = models.ManyToManyField(Citation, related_name="claims", blank=True)
+    drugs = models.ManyToManyField(Drug, related_name="claims", blank=True)
+    cargo = models.ManyToManyField(Cargo, related_name="claims", blank=True)
+    cell_lines = models.ManyToManyField(CellLine, through="ClaimCellLine", related_name="claims", blank=True)
+    exosome_source = models.CharField(max_length=300, blank=True)
+    mechanism = models.ForeignKey(
+        Mechanism, null=True, blank=True, on_delete=models.PROTECT, related_name="claims"
+    )
+    therapy_class = models.CharField(max_length=20, choices=v.TherapyClass.choices)
+    direction = models.CharField(max_length=20, choices=v.Direction.choices)
+    model = models.CharField("model system", max_length=20, choices=v.ModelSystem.choices,
+                             default=v.ModelSystem.NOT_STATED)  # fmt: skip
+    status = models.CharField(max_length=20, choices=v.CurationStatus.choices, default=v.CurationStatus.DRAFT)
+    citation_support = models.CharField(max_length=20, choices=v.CitationSupport.choices,
+                                        default=v.CitationSupport.NOT_CHECKED)  # fmt: skip
+    rejection_reason = models.TextField(blank=True)
+    notes = models.TextField("curator notes", blank=True)
+    search_document = models.TextField(editable=False, default="")
+    version = models.PositiveIntegerField(
+        default=1, editable=False, help_text="Bumped on every save; the ETag"
+    )
+    created = models.DateTimeField(auto_now_add=True)
+    updated = models.DateTimeField(auto_now=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")  # fmt: skip
+    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")  # fmt: skip
+
+    history = HistoricalRecords(m2m_fields=[citations, drugs, cargo], excluded_fields=["search_document"])
+    objects = ClaimQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["public_id"]
+        permissions = [
+            ("review_claim", "Can approve or reject claims and resolve flags"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(public_id__startswith=PUBLIC_ID_PREFIX), name="claim_public_id_format"
+            ),
+            models.CheckConstraint(condition=~Q(statement=""), name="claim_statement_not_empty"),
+            models.CheckConstraint(condition=~Q(quote=""), name="claim_quote_not_empty"),
+            models.CheckConstraint(
+                condition=Q(quote_end__gt=models.F("quote_start")), name="claim_quote_span_positive"
+            ),
+            models.CheckConstraint(
+                condition=Q(quote_end=models.F("quote_start") + Length("quote")),
+                name="claim_quote_span_matches_quote",
+            ),
+            models.CheckConstraint(
+                condition=Q(therapy_class__in=v.TherapyClass.values), name="claim_therapy_class_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(direction__in=v.Direction.values), name="claim_direction_valid"
+            ),
+            models.CheckConstraint(condition=Q(model__in=v.ModelSystem.values), name="claim_model_valid"),
+            models.CheckConstraint(
+                condition=Q(status__in=v.CurationStatus.values), name="claim_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(citation_support__in=v.CitationSupport.values),
+                name="claim_citation_support_valid",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status=v.CurationStatus.REJECTED) | ~Q(rejection_reason=""),
+                name="claim_rejection_needs_reason",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["direction"], name="claim_direction_idx"),
+            models.Index(fields=["therapy_class"], name="claim_therapy_class_idx"),
+            models.Index(fields=["model"], name="claim_model_idx"),
+            models.Index(fields=["status"], name="claim_status_idx"),
+            models.Index(fields=["updated"], name="claim_updated_idx"),
+        ]
+
+    def __str__(self):
+        return self.public_id
+
+    def natural_key(self):
+        return (self.public_id,)
+
+    def get_absolute_url(self):
+        return reverse("claims:claim-detail", args=[self.public_id])
+
+    @property
+    def etag(self):
+        return f'"{self.public_id}-v{self.version}"'
+
+    def build_search_document(self):
+        """Statement, quote and entity names, casefolded; needs the relations saved first."""
+        parts = [self.statement, self.quote, self.exosome_source]
+        parts += [d.name for d in self.drugs.all()] + [a for d in self.drugs.all() for a in d.aliases]
+        parts += [c.name for c in self.cargo.all()] + [a for c in self.cargo.all() for a in c.aliases]
+        parts += [link.cell_line.name for link in self.cell_line_links.all()]
+        if self.mechanism_id:
+            parts.append(self.mechanism.name)
+        return " ".join(p for p in parts if p).casefold()
+
+
+class ClaimCellLine(models.Model):
+    """A cell line in a claim, with its role (exosome donor, recipient or studied)."""
+
+    claim = models.ForeignKey(Claim, on_delete=models.CASCADE, related_name="cell_line_links")
+    cell_line = models.ForeignKey(CellLine, on_delete=models.PROTECT, related_name="claim_links")
+    role = models.CharField(max_length=10, choices=v.CellLineRole.choices)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["claim", "role", "cell_line__name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["claim", "cell_line", "role"], name="claim_cell_line_unique_role"
+            ),
+            models.CheckConstraint(
+                condition=Q(role__in=v.CellLineRole.values), name="claim_cell_line_role_valid"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.cell_line} ({self.get_role_display()})"

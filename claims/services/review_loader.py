@@ -1,0 +1,236 @@
+"""Write a validated transcription (see review_fixtures) into the database, idempotently.
+
+Rules: objects are matched by natural key (DOI, section number, slug, citation key, public id);
+only what differs is written, so a second run changes nothing and adds no history. Values
+curators added in the database (a BibTeX-enriched title, a verified identifier) are never blanked
+by an empty fixture field, and a claim a person has edited since (``updated_by`` set) is left as
+it is unless ``overwrite_edited`` is given.
+"""
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+from django.db import transaction
+
+from claims import vocabulary as v
+from claims.models import (
+    Cargo,
+    CellLine,
+    Citation,
+    Claim,
+    ClaimCellLine,
+    Drug,
+    Flag,
+    Mechanism,
+    Section,
+    Source,
+)
+from claims.services.review_fixtures import FIXTURES_DIR, read_fixtures
+
+ENTITY_MODELS = {"mechanisms": Mechanism, "drugs": Drug, "cargo": Cargo, "cell_lines": CellLine}
+ENTITY_FIELD_MAP = {"type": "cargo_type"}
+HISTORY_REASON = "load_review"
+
+
+@dataclass
+class LoadReport:
+    counts: Counter = field(default_factory=Counter)
+    kept_edited: list = field(default_factory=list)
+
+    def add(self, kind, outcome):
+        self.counts[(kind, outcome)] += 1
+
+    def lines(self):
+        kinds = dict.fromkeys(kind for kind, _ in self.counts)
+        for kind in kinds:
+            parts = [
+                f"{self.counts[(kind, o)]} {o}"
+                for o in ("created", "updated", "unchanged")
+                if self.counts[(kind, o)]
+            ]
+            yield f"{kind}: {', '.join(parts)}"
+        if self.kept_edited:
+            yield f"kept as curators edited them: {', '.join(self.kept_edited)}"
+
+
+def _apply(instance, values, *, blank_wins=False):
+    """Set changed fields; an empty incoming value never blanks a stored one unless blank_wins."""
+    changed = []
+    for name, value in values.items():
+        if value in (None, "") and not blank_wins and getattr(instance, name) not in (None, ""):
+            continue
+        if value is None and not instance._meta.get_field(name).null:
+            value = ""
+        if getattr(instance, name) != value:
+            setattr(instance, name, value)
+            changed.append(name)
+    return changed
+
+
+def _upsert(model, lookup, values, report, kind, *, blank_wins=False):
+    instance = model.objects.filter(**lookup).first()
+    if instance is None:
+        instance = model(**lookup, **{k: ("" if v is None and not model._meta.get_field(k).null else v)
+                                     for k, v in values.items()})  # fmt: skip
+        instance._change_reason = HISTORY_REASON
+        instance.save()
+        report.add(kind, "created")
+        return instance, True
+    changed = _apply(instance, values, blank_wins=blank_wins)
+    if changed:
+        instance._change_reason = HISTORY_REASON
+        instance.save()
+        report.add(kind, "updated")
+    else:
+        report.add(kind, "unchanged")
+    return instance, bool(changed)
+
+
+def _load_source(fixtures, report):
+    meta = fixtures.source
+    values = {
+        "title": meta["title"], "authors": meta["authors"], "journal": meta["journal"],
+        "volume": str(meta.get("volume", "")), "article_number": str(meta.get("article_number", "")),
+        "year": meta["year"], "published": str(meta.get("published", "")), "licence": meta["licence"],
+        "licence_url": meta.get("licence_url", ""), "text": fixtures.text,
+    }  # fmt: skip
+    source, _ = _upsert(Source, {"doi": meta["doi"]}, values, report, "source", blank_wins=True)
+    sections = {}
+    for span in fixtures.sections:
+        values = {"title": span.title, "order": span.order, "spans": [list(s) for s in span.spans]}
+        sections[span.number], _ = _upsert(
+            Section, {"source": source, "number": span.number}, values, report, "sections", blank_wins=True
+        )
+    return source, sections
+
+
+def _load_entities(fixtures, report):
+    by_kind = {}
+    for kind, model in ENTITY_MODELS.items():
+        by_kind[kind] = {}
+        for row in fixtures.entities.get(kind, []):
+            values = {
+                ENTITY_FIELD_MAP.get(k, k): val for k, val in row.items() if k not in {"slug", "parent"}
+            }
+            instance, _ = _upsert(model, {"slug": row["slug"]}, values, report, kind)
+            by_kind[kind][row["slug"]] = instance
+        for row in fixtures.entities.get(kind, []):
+            if "parent" in {f.name for f in model._meta.fields}:
+                instance = by_kind[kind][row["slug"]]
+                parent = by_kind[kind].get(row.get("parent")) if row.get("parent") else None
+                if parent is not None and instance.parent_id != parent.pk:
+                    instance.parent = parent
+                    instance._change_reason = HISTORY_REASON
+                    instance.save(update_fields=["parent"])
+    return by_kind
+
+
+def _load_citations(fixtures, report):
+    citations = {}
+    for row in fixtures.citations:
+        values = {
+            k: (str(val) if k == "pmid" and val is not None else val) for k, val in row.items() if k != "key"
+        }
+        values.setdefault("year_suffix", "")
+        citations[row["key"]], _ = _upsert(Citation, {"key": row["key"]}, values, report, "citations")
+    return citations
+
+
+def _claim_values(row, source, sections, entities):
+    anchor = row["anchor"]
+    mechanism = entities["mechanisms"].get(row.get("mechanism")) if row.get("mechanism") else None
+    return {
+        "source": source,
+        "section": sections[str(row["section"])],
+        "statement": row["statement"].strip(),
+        "quote": anchor.exact,
+        "quote_start": anchor.start,
+        "quote_end": anchor.end,
+        "quote_prefix": anchor.prefix,
+        "quote_suffix": anchor.suffix,
+        "exosome_source": row.get("exosome_source") or "",
+        "mechanism": mechanism,
+        "therapy_class": row["therapy_class"],
+        "direction": row["direction"],
+        "model": row["model"],
+        "notes": (row.get("notes") or "").strip(),
+    }
+
+
+def _sync_relations(claim, row, entities, citations):
+    changed = False
+    wanted = {
+        "citations": {citations[k].pk for k in row.get("citations") or []},
+        "drugs": {entities["drugs"][s].pk for s in row.get("drugs") or []},
+        "cargo": {entities["cargo"][s].pk for s in row.get("cargo") or []},
+    }
+    for name, ids in wanted.items():
+        manager = getattr(claim, name)
+        if set(manager.values_list("pk", flat=True)) != ids:
+            manager.set(ids)
+            changed = True
+    links = {(entities["cell_lines"][link["slug"]].pk, link["role"]) for link in row.get("cell_lines") or []}
+    current = set(claim.cell_line_links.values_list("cell_line_id", "role"))
+    if links != current:
+        claim.cell_line_links.exclude(
+            pk__in=[
+                pk
+                for pk, cid, role in claim.cell_line_links.values_list("pk", "cell_line_id", "role")
+                if (cid, role) in links
+            ]  # fmt: skip
+        ).delete()
+        ClaimCellLine.objects.bulk_create(
+            [ClaimCellLine(claim=claim, cell_line_id=cid, role=role) for cid, role in links - current]
+        )
+        changed = True
+    return changed
+
+
+def _load_claims(fixtures, source, sections, entities, citations, report, overwrite_edited):
+    for row in fixtures.claims:
+        public_id = row["id"]
+        values = _claim_values(row, source, sections, entities)
+        claim = Claim.objects.filter(public_id=public_id).first()
+        if claim is not None and claim.updated_by_id is not None and not overwrite_edited:
+            report.kept_edited.append(public_id)
+            report.add("claims", "unchanged")
+            continue
+        if claim is None:
+            claim = Claim(
+                public_id=public_id,
+                status=row.get("status") or v.CurationStatus.IN_REVIEW,
+                citation_support=row.get("citation_support") or v.CitationSupport.NOT_CHECKED,
+                **values,
+            )
+            claim._change_reason = HISTORY_REASON
+            claim.save()
+            outcome = "created"
+        else:
+            outcome = "updated" if _apply(claim, values, blank_wins=True) else "unchanged"
+        relations_changed = _sync_relations(claim, row, entities, citations)
+        document = claim.build_search_document()
+        if outcome != "created" and (
+            outcome == "updated" or relations_changed or claim.search_document != document
+        ):
+            outcome = "updated"
+            claim.version += 1
+        claim.search_document = document
+        if outcome != "unchanged":
+            claim._change_reason = HISTORY_REASON
+            claim.save()
+        for text in row.get("review_errors") or []:
+            if not claim.flags.filter(kind=v.FlagKind.REVIEW_ERROR, text=text.strip()).exists():
+                Flag.objects.create(claim=claim, kind=v.FlagKind.REVIEW_ERROR, text=text.strip())
+        report.add("claims", outcome)
+
+
+def review_load(*, root=FIXTURES_DIR, overwrite_edited=False):
+    """Validate every fixture, then write them all in one transaction. Raises FixtureErrors."""
+    fixtures = read_fixtures(root)
+    report = LoadReport()
+    with transaction.atomic():
+        source, sections = _load_source(fixtures, report)
+        entities = _load_entities(fixtures, report)
+        citations = _load_citations(fixtures, report)
+        _load_claims(fixtures, source, sections, entities, citations, report, overwrite_edited)
+    return report

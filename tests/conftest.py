@@ -1,0 +1,92 @@
+"""Shared fixtures: the review loaded once per session, and named personas.
+
+Personas (as in healthchecks' hc/test.py): ``reader`` (signed in, no role), ``curator``,
+``editor`` (approves), ``admin`` (superuser); ``*_client`` are test clients signed in as them.
+"""
+
+import os
+
+# Tests run with production settings (DEBUG off), minus the HTTPS redirect the test client cannot follow.
+os.environ.setdefault("DJANGO_SECRET_KEY", "test-only-secret-key-not-for-production-use-0123456789")
+os.environ.setdefault("DJANGO_SECURE_SSL_REDIRECT", "0")
+os.environ.setdefault("DJANGO_ALLOWED_HOSTS", "testserver,localhost,127.0.0.1")
+os.environ.setdefault("EXOCLAIMS_PLAIN_STATIC", "1")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "exoclaims.settings")
+
+import django  # noqa: E402
+import pytest  # noqa: E402
+
+# The environment above must be in place before settings load, so Django is set up here rather
+# than from pytest configuration (which would read settings before this file runs).
+django.setup()
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """Every test database starts with the review's transcription loaded."""
+    from django.core.management import call_command
+
+    with django_db_blocker.unblock():
+        call_command("load_review", verbosity=0, stdout=open(os.devnull, "w"))
+
+
+def _user(username, group=None, **extra):
+    from django.contrib.auth.models import Group, User
+
+    user = User.objects.create_user(username, f"{username}@example.org", "correct horse battery", **extra)
+    if group:
+        user.groups.add(Group.objects.get(name=group))
+    return user
+
+
+@pytest.fixture
+def reader(db):
+    return _user("reader")
+
+
+@pytest.fixture
+def curator(db):
+    return _user("curator", "curators", is_staff=True)
+
+
+@pytest.fixture
+def other_curator(db):
+    return _user("other_curator", "curators", is_staff=True)
+
+
+@pytest.fixture
+def editor(db):
+    return _user("editor", "editors", is_staff=True)
+
+
+@pytest.fixture
+def admin_user(db):
+    return _user("admin", is_staff=True, is_superuser=True)
+
+
+def _client_for(user):
+    from django.test import Client
+
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def reader_client(reader):
+    return _client_for(reader)
+
+
+@pytest.fixture
+def curator_client(curator):
+    return _client_for(curator)
+
+
+@pytest.fixture
+def editor_client(editor):
+    return _client_for(editor)
+
+
+@pytest.fixture
+def admin_client(admin_user):
+    return _client_for(admin_user)

@@ -1,0 +1,100 @@
+"""The transcription checked against the review text itself."""
+
+import re
+
+import pytest
+
+from claims import vocabulary as v
+from claims.models import Citation, Claim, Section, Source
+from claims.review_text import REVIEW_PATH, citation_key, extract_citation_labels, read_review, split_sections
+
+pytestmark = pytest.mark.django_db
+SEED = REVIEW_PATH.parent.parent.parent.parent / "shared" / "seed" / "review.txt"
+
+
+def test_the_shipped_review_text_is_the_source_text_unchanged():
+    if not SEED.exists():
+        pytest.skip("shared/seed is not beside this checkout")
+    assert REVIEW_PATH.read_bytes() == SEED.read_bytes()
+
+
+def test_the_stored_source_is_the_review_with_its_text():
+    source = Source.objects.get()
+    assert source.doi == "10.3389/fbioe.2023.1214648"
+    assert source.licence == "CC BY 4.0"
+    assert source.text == read_review()
+
+
+def test_every_section_heading_and_figure_caption_is_a_section():
+    numbers = set(Section.objects.values_list("number", flat=True))
+    expected = {"abstract", "1", "2", "3", "3.1", "3.2", "4", "5", "6", "6.1", "6.2", "6.3", "7"}
+    assert expected | {f"fig{n}" for n in range(1, 8)} == numbers
+
+
+def test_every_citation_label_in_the_text_has_a_citation():
+    labels = set(extract_citation_labels(read_review()))
+    known = set(Citation.objects.values_list("label", flat=True))
+    assert labels - known == set()
+    assert len(labels) > 100
+
+
+def test_label_extraction_finds_every_parenthesised_year_in_the_text():
+    """Guards the extractor: any '(…, 2019)' group the regex would miss shows up here."""
+    text = read_review()
+    years = re.findall(r"\b(?:19|20)\d\d[a-z]?\)", text)
+    assert len(extract_citation_labels(text)) >= len(years)
+
+
+@pytest.mark.parametrize(
+    "label,key",
+    [
+        ("Ning et al., 2017", "ning2017"),
+        ("Wang et al., 2019a", "wang2019a"),
+        ("Sedgwick and D’Souza-Schorey, 2018", "sedgwick2018"),
+        ("Early Breast Cancer Trialists’ Collaborative Group EBCTCG, 2011", "ebctcg2011"),
+        ("F et al., 2018", "f2018"),
+        ("Łukasiewicz et al., 2021", "lukasiewicz2021"),
+        ("O’Neill et al., 2019", "oneill2019"),
+    ],
+)
+def test_citation_keys_are_derived_stably_from_labels(label, key):
+    assert citation_key(label) == key
+    assert Citation.objects.get(label=label).key == key
+
+
+def test_no_citation_without_a_label_in_the_text():
+    labels = set(extract_citation_labels(read_review()))
+    assert set(Citation.objects.values_list("label", flat=True)) - labels == set()
+
+
+def test_every_quote_is_the_exact_text_at_its_offsets():
+    text = read_review()
+    sections = {s.number: s for s in split_sections(text)}
+    claims = list(Claim.objects.select_related("section"))
+    assert claims
+    for claim in claims:
+        assert text[claim.quote_start : claim.quote_end] == claim.quote, claim.public_id
+        assert text[: claim.quote_start].endswith(claim.quote_prefix), claim.public_id
+        assert text[claim.quote_end :].startswith(claim.quote_suffix), claim.public_id
+        assert sections[claim.section.number].contains(claim.quote_start, claim.quote_end), claim.public_id
+
+
+def test_every_claim_is_cited_or_background():
+    uncited = Claim.objects.filter(citations__isnull=True).exclude(direction=v.Direction.BACKGROUND)
+    assert list(uncited.values_list("public_id", flat=True)) == []
+
+
+def test_every_cited_label_in_a_quote_is_a_citation_of_some_claim_on_that_sentence():
+    """No citation in the review is left without a claim resting on it."""
+    cited = set(Claim.objects.values_list("citations__label", flat=True))
+    assert set(extract_citation_labels(read_review())) - cited == set()
+
+
+def test_statements_are_our_words_not_the_quote():
+    for statement, quote in Claim.objects.values_list("statement", "quote"):
+        assert statement.strip() != quote.strip()
+
+
+def test_transcribed_claims_start_in_review_and_unchecked():
+    assert set(Claim.objects.values_list("status", flat=True)) <= {v.CurationStatus.IN_REVIEW}
+    assert set(Claim.objects.values_list("citation_support", flat=True)) == {v.CitationSupport.NOT_CHECKED}
