@@ -38,6 +38,8 @@ def test_the_image_builds_from_the_pinned_python_and_installs_the_project():
 
 def test_ci_runs_the_readme_test_command():
     readme = (ROOT / "README.md").read_text()
-    commands = [line.strip() for line in readme.split("```")[1].strip().splitlines()]
+    first_block = readme.split("```")[1]
+    assert readme.index("```") < readme.index("\n## "), "the commands come first"
+    commands = [line.strip() for line in first_block.strip().splitlines()[1:]]
     assert commands == ["make serve", "make test"]
     assert "make test" in (ROOT / ".ci" / "run").read_text()

@@ -4,6 +4,7 @@
 each naming the file, the entry and the field. ``load_review`` writes only a set that passed.
 """
 
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -13,7 +14,10 @@ import yaml
 from claims import vocabulary as v
 from claims.review_text import QuoteError, anchor_quote, split_sections
 
-FIXTURES_DIR = Path(__file__).resolve().parent.parent.parent / "fixtures"
+# EXOCLAIMS_FIXTURES_DIR loads another transcription (e.g. a snapshot under review).
+FIXTURES_DIR = Path(
+    os.environ.get("EXOCLAIMS_FIXTURES_DIR") or Path(__file__).resolve().parent.parent.parent / "fixtures"
+)
 PUBLIC_ID = re.compile(r"^CLM-\d{4,}$")
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 CITATION_KEY = re.compile(r"^[a-z]+\d{4}[a-z]?$")
