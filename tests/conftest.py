@@ -90,3 +90,66 @@ def editor_client(editor):
 @pytest.fixture
 def admin_client(admin_user):
     return _client_for(admin_user)
+
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
+SCREENSHOTS = os.path.join(os.path.dirname(os.path.dirname(__file__)), "artifacts", "screenshots")
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's Chromium driven by Playwright. Never a downloaded browser; missing is a failure."""
+    if not os.path.exists(CHROMIUM):
+        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium (make test does it)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        instance = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS, headless=True)
+        yield instance
+        instance.close()
+
+
+@pytest.fixture
+def site(live_server, transactional_db):
+    """The live server with the review loaded (transactional tests start from empty tables)."""
+    from django.core.management import call_command
+
+    call_command("load_review", verbosity=0, stdout=open(os.devnull, "w"))
+    return live_server
+
+
+class BrowserPage:
+    """A Playwright page that records console errors and CSP violations, and can screenshot."""
+
+    def __init__(self, page, base_url):
+        self.page, self.base_url, self.problems = page, base_url, []
+        page.on("console", lambda m: m.type == "error" and self.problems.append(m.text))
+        page.on("pageerror", lambda e: self.problems.append(str(e)))
+
+    def __getattr__(self, name):
+        return getattr(self.page, name)
+
+    def open(self, path):
+        response = self.page.goto(self.base_url + path)
+        return response
+
+    def screenshot_as(self, name):
+        os.makedirs(SCREENSHOTS, exist_ok=True)
+        self.page.screenshot(path=os.path.join(SCREENSHOTS, f"{name}.png"), full_page=True)
+
+
+@pytest.fixture
+def page(browser, site):
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    wrapped = BrowserPage(context.new_page(), site.url)
+    yield wrapped
+    context.close()
+    assert wrapped.problems == [], f"console errors or CSP violations: {wrapped.problems}"

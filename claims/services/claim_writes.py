@@ -1,0 +1,260 @@
+"""Creating and editing claims: the one path used by site forms, the API and the admin.
+
+Every write validates first (a ``ValidationError`` whose dict names each bad field), anchors the
+quote in the review text, and runs in one transaction. Updates are optimistic: the caller says
+which version it edited, and a stale version raises ``StaleClaim`` instead of overwriting.
+"""
+
+import re
+from dataclasses import dataclass
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import F
+
+from claims import vocabulary as v
+from claims.models import Claim, ClaimCellLine, Section, Source, StatusChange
+from claims.models.claim import PUBLIC_ID_PREFIX
+from claims.review_text import QuoteError, SectionSpan, anchor_quote
+
+CONTENT_FIELDS = ["statement", "exosome_source", "mechanism", "therapy_class", "direction", "model", "notes"]
+RELATION_FIELDS = ["citations", "drugs", "cargo", "cell_lines"]
+MAX_TEXT = 20_000
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
+class StaleClaim(Exception):
+    """The claim changed since the caller read it (a lost update was prevented)."""
+
+    def __init__(self, claim, expected_version):
+        self.claim, self.expected_version = claim, expected_version
+        super().__init__(
+            f"{claim.public_id} was changed by someone else (now version {claim.version}, "
+            f"you edited version {expected_version}); reload it and apply your change again"
+        )
+
+
+@dataclass(frozen=True)
+class Duplicate:
+    public_id: str
+    statement: str
+
+
+def _section_span(section):
+    return SectionSpan(section.number, section.title, section.order, tuple(tuple(s) for s in section.spans))
+
+
+def _check_text(errors, name, value, *, required):
+    if value is None:
+        value = ""
+    if not isinstance(value, str):
+        errors[name] = ["Must be text."]
+        return
+    if required and not value.strip():
+        errors[name] = ["This field is required."]
+    elif len(value) > MAX_TEXT:
+        errors[name] = [f"At most {MAX_TEXT} characters."]
+    elif _CONTROL.search(value):
+        errors[name] = ["Contains control characters (such as NUL) that cannot be stored."]
+
+
+def _validate(values, relations):
+    """Return {field: [messages]} for everything wrong with a claim's new state."""
+    errors = {}
+    _check_text(errors, "statement", values.get("statement"), required=True)
+    _check_text(errors, "quote", values.get("quote"), required=True)
+    for name in ("exosome_source", "notes"):
+        _check_text(errors, name, values.get(name), required=False)
+    if len(values.get("exosome_source") or "") > 300:
+        errors["exosome_source"] = ["At most 300 characters."]
+    if (
+        values.get("statement")
+        and values.get("quote")
+        and values["statement"].strip() == values["quote"].strip()
+    ):
+        errors["statement"] = ["Write the statement in your own words, not as a copy of the quote."]
+    for name, choices in [
+        ("therapy_class", v.TherapyClass),
+        ("direction", v.Direction),
+        ("model", v.ModelSystem),
+        ("citation_support", v.CitationSupport),
+    ]:
+        if values.get(name) not in choices.values:
+            errors[name] = [f"'{values.get(name)}' is not one of: {', '.join(choices.values)}."]
+    if not relations["citations"] and values.get("direction") != v.Direction.BACKGROUND:
+        errors["citations"] = ["A claim needs at least one citation unless its direction is background."]
+    for cell_line, role in relations["cell_lines"]:
+        if role not in v.CellLineRole.values:
+            errors["cell_lines"] = [
+                f"Role '{role}' for {cell_line} is not one of: {', '.join(v.CellLineRole.values)}."
+            ]
+    if "quote" not in errors and isinstance(values.get("section"), Section):
+        try:
+            anchor = anchor_quote(
+                values["section"].source.text,
+                values["quote"],
+                values.get("occurrence"),
+                within=_section_span(values["section"]),
+            )
+        except QuoteError as exc:
+            errors["quote"] = [str(exc)[0].upper() + str(exc)[1:] + "."]
+        else:
+            values["anchor"] = anchor
+    elif not isinstance(values.get("section"), Section):
+        errors["section"] = ["Choose the section of the review the quote is from."]
+    return errors
+
+
+def find_duplicates(*, citations, drugs, cargo, exclude=None):
+    """Claims sharing a citation, a drug and a cargo with the given ones (a likely duplicate)."""
+    if not citations or not drugs or not cargo:
+        return []
+    matches = Claim.objects.filter(citations__in=citations).filter(drugs__in=drugs).filter(cargo__in=cargo)
+    if exclude is not None:
+        matches = matches.exclude(pk=exclude.pk)
+    return [Duplicate(p, s) for p, s in matches.distinct().values_list("public_id", "statement")[:10]]
+
+
+def _next_public_id():
+    numbers = [int(pid[len(PUBLIC_ID_PREFIX) :]) for pid in Claim.objects.values_list("public_id", flat=True)
+               if pid[len(PUBLIC_ID_PREFIX) :].isdigit()]  # fmt: skip
+    return f"{PUBLIC_ID_PREFIX}{max(numbers, default=0) + 1:04d}"
+
+
+def _apply_anchor(claim, anchor):
+    claim.quote, claim.quote_start, claim.quote_end = anchor.exact, anchor.start, anchor.end
+    claim.quote_prefix, claim.quote_suffix = anchor.prefix, anchor.suffix
+
+
+def _set_relations(claim, relations):
+    claim.citations.set(relations["citations"])
+    claim.drugs.set(relations["drugs"])
+    claim.cargo.set(relations["cargo"])
+    wanted = {(line.pk, role) for line, role in relations["cell_lines"]}
+    current = {(link.cell_line_id, link.role): link for link in claim.cell_line_links.all()}
+    for key, link in current.items():
+        if key not in wanted:
+            link.delete()
+    ClaimCellLine.objects.bulk_create(
+        [ClaimCellLine(claim=claim, cell_line_id=pk, role=role) for pk, role in wanted - set(current)]
+    )
+
+
+def _relations_of(claim):
+    return {
+        "citations": list(claim.citations.all()),
+        "drugs": list(claim.drugs.all()),
+        "cargo": list(claim.cargo.all()),
+        "cell_lines": [
+            (link.cell_line, link.role) for link in claim.cell_line_links.select_related("cell_line")
+        ],
+    }
+
+
+def claim_create(
+    *,
+    user,
+    section,
+    quote,
+    statement,
+    therapy_class,
+    direction,
+    model=v.ModelSystem.NOT_STATED,
+    occurrence=None,
+    citations=(),
+    drugs=(),
+    cargo=(),
+    cell_lines=(),
+    exosome_source="",
+    mechanism=None,
+    notes="",
+    citation_support=v.CitationSupport.NOT_CHECKED,
+):
+    """Create a draft claim; raises ValidationError naming every bad field."""
+    values = {
+        "section": section, "quote": quote, "occurrence": occurrence, "statement": statement,
+        "therapy_class": therapy_class, "direction": direction, "model": model,
+        "exosome_source": exosome_source or "", "mechanism": mechanism, "notes": notes or "",
+        "citation_support": citation_support,
+    }  # fmt: skip
+    relations = {"citations": list(citations), "drugs": list(drugs), "cargo": list(cargo),
+                 "cell_lines": list(cell_lines)}  # fmt: skip
+    errors = _validate(values, relations)
+    if errors:
+        raise ValidationError(errors)
+    for attempt in range(5):
+        try:
+            with transaction.atomic():
+                claim = Claim(
+                    public_id=_next_public_id(),
+                    source=section.source,
+                    section=section,
+                    status=v.CurationStatus.DRAFT,
+                    created_by=user,
+                    updated_by=user,
+                    **{name: values[name] for name in CONTENT_FIELDS + ["citation_support"]},
+                )
+                _apply_anchor(claim, values["anchor"])
+                claim._history_user = user
+                claim.save()
+                _set_relations(claim, relations)
+                claim.search_document = claim.build_search_document()
+                claim.save(update_fields=["search_document"])
+                return claim
+        except IntegrityError:
+            # Two curators took the same next public id at once; take the next one.
+            if attempt == 4:
+                raise
+    raise AssertionError("unreachable")
+
+
+def claim_update(*, claim, user, expected_version=None, **changes):
+    """Apply ``changes`` (field name -> new value) to ``claim``.
+
+    ``expected_version`` is the version the caller edited; if the claim moved on since,
+    StaleClaim is raised and nothing changes. Editing the content of an approved or rejected
+    claim sends it back to review, so every published claim has been checked as it stands.
+    """
+    allowed = set(CONTENT_FIELDS + RELATION_FIELDS + ["quote", "section", "occurrence", "citation_support"])
+    unknown = sorted(set(changes) - allowed)
+    if unknown:
+        raise ValidationError({name: ["This field cannot be changed here."] for name in unknown})
+    values = {
+        name: getattr(claim, name) for name in CONTENT_FIELDS + ["quote", "section", "citation_support"]
+    }
+    values.update({k: val for k, val in changes.items() if k not in RELATION_FIELDS})
+    relations = _relations_of(claim)
+    relations.update({k: list(val) for k, val in changes.items() if k in RELATION_FIELDS})
+    errors = _validate(values, relations)
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        version = claim.version if expected_version is None else expected_version
+        # The conditional UPDATE is the lock: only one of two concurrent editors can move the
+        # version on from the one they both read.
+        if not Claim.objects.filter(pk=claim.pk, version=version).update(version=F("version") + 1):
+            claim.refresh_from_db()
+            raise StaleClaim(claim, version)
+        claim.version = version + 1
+        for name in CONTENT_FIELDS + ["section", "citation_support"]:
+            setattr(claim, name, values[name])
+        _apply_anchor(claim, values["anchor"])
+        content_changed = set(changes) - {"citation_support", "notes"}
+        if content_changed and claim.status in (v.CurationStatus.APPROVED, v.CurationStatus.REJECTED):
+            StatusChange.objects.create(
+                claim=claim, from_status=claim.status, to_status=v.CurationStatus.IN_REVIEW,
+                reason="Content edited; back to review.", changed_by=user,
+            )  # fmt: skip
+            claim.status, claim.rejection_reason = v.CurationStatus.IN_REVIEW, ""
+        claim.updated_by = user
+        if set(changes) & set(RELATION_FIELDS):
+            _set_relations(claim, relations)
+        claim.search_document = claim.build_search_document()
+        claim._history_user = user
+        claim.save()
+    return claim
+
+
+def source_default():
+    """The review (the only source so far); claims created from the site belong to it."""
+    return Source.objects.order_by("pk").first()

@@ -1,0 +1,107 @@
+"""The curation workflow: who may move a claim between statuses, and flags on claims.
+
+draft → in review → approved / rejected; approved and rejected claims can be sent back to review,
+and a claim in review back to draft. Curators (claims.change_claim) submit; editors
+(claims.review_claim) approve and reject, never a claim they last edited themselves. Rejection
+needs a reason. Every transition is recorded (StatusChange) with who and when.
+"""
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from claims import vocabulary as v
+from claims.models import Claim, Flag, StatusChange
+from claims.services.claim_writes import StaleClaim
+
+S = v.CurationStatus
+TRANSITIONS = {
+    S.DRAFT: {S.IN_REVIEW},
+    S.IN_REVIEW: {S.APPROVED, S.REJECTED, S.DRAFT},
+    S.APPROVED: {S.IN_REVIEW},
+    S.REJECTED: {S.IN_REVIEW},
+}
+REVIEW_DECISIONS = {S.APPROVED, S.REJECTED}
+
+
+def _refusal(claim, user, to_status):
+    """Why ``user`` may not move ``claim`` to ``to_status`` (None when they may)."""
+    if to_status not in S.values:
+        return f"'{to_status}' is not a status ({', '.join(S.values)})."
+    if to_status not in TRANSITIONS[claim.status]:
+        return f"A claim cannot go from {S(claim.status).label.lower()} to {S(to_status).label.lower()}."
+    if user is None or not user.is_authenticated:
+        return "Sign in to change a claim's status."
+    if to_status in REVIEW_DECISIONS:
+        if not user.has_perm("claims.review_claim"):
+            return "Only editors can approve or reject claims."
+        if claim.updated_by_id == user.pk and not user.is_superuser:
+            return "You edited this claim last; another editor must review it."
+    elif not user.has_perm("claims.change_claim"):
+        return "Only curators can submit or withdraw claims."
+    return None
+
+
+def allowed_transitions(claim, user):
+    return [status for status in TRANSITIONS[claim.status] if _refusal(claim, user, status) is None]
+
+
+def claim_transition(*, claim, user, to_status, reason="", expected_version=None):
+    """Move ``claim`` to ``to_status``; PermissionDenied or ValidationError say why not."""
+    refusal = _refusal(claim, user, to_status)
+    if refusal:
+        is_rule = to_status not in S.values or to_status not in TRANSITIONS[claim.status]
+        raise ValidationError({"status": [refusal]}) if is_rule else PermissionDenied(refusal)
+    reason = (reason or "").strip()
+    if to_status == S.REJECTED and not reason:
+        raise ValidationError({"reason": ["Say why the claim is rejected."]})
+    with transaction.atomic():
+        version = claim.version if expected_version is None else expected_version
+        moved = Claim.objects.filter(pk=claim.pk, version=version, status=claim.status).update(
+            version=F("version") + 1
+        )
+        if not moved:
+            claim.refresh_from_db()
+            raise StaleClaim(claim, version)
+        StatusChange.objects.create(
+            claim=claim, from_status=claim.status, to_status=to_status, reason=reason, changed_by=user
+        )
+        claim.status = to_status
+        claim.rejection_reason = reason if to_status == S.REJECTED else ""
+        claim.version = version + 1
+        claim._history_user = user
+        claim._change_reason = f"status: {to_status}"
+        claim.save(update_fields=["status", "rejection_reason", "version", "updated"])
+    return claim
+
+
+def flag_raise(*, claim, user, kind, text):
+    """Anyone signed in may flag a claim."""
+    if user is None or not user.is_authenticated:
+        raise PermissionDenied("Sign in to flag a claim.")
+    errors = {}
+    if kind not in v.FlagKind.values:
+        errors["kind"] = [f"'{kind}' is not one of: {', '.join(v.FlagKind.values)}."]
+    text = (text or "").strip()
+    if not text:
+        errors["text"] = ["Say what is wrong."]
+    elif len(text) > 5000 or "\x00" in text:
+        errors["text"] = ["At most 5,000 characters, and no NUL characters."]
+    if errors:
+        raise ValidationError(errors)
+    return Flag.objects.create(claim=claim, kind=kind, text=text, raised_by=user)
+
+
+def flag_resolve(*, flag, user, resolution):
+    """Editors resolve flags, saying how."""
+    if user is None or not user.has_perm("claims.review_claim"):
+        raise PermissionDenied("Only editors can resolve flags.")
+    resolution = (resolution or "").strip()
+    if not resolution:
+        raise ValidationError({"resolution": ["Say how the flag was resolved."]})
+    if not flag.is_open:
+        raise ValidationError({"resolution": ["This flag is already resolved."]})
+    flag.resolved_by, flag.resolved_at, flag.resolution = user, timezone.now(), resolution
+    flag.save(update_fields=["resolved_by", "resolved_at", "resolution"])
+    return flag
