@@ -1,4 +1,4 @@
-"""Merge transcribers' entity proposals (fixtures/_proposals/*.yaml) into fixtures/entities/.
+"""Merge transcribers' entity proposals and citation notes (fixtures/_proposals/*.yaml) into fixtures/entities/.
 
 Each proposal file is a mapping {drugs: [...], cargo: [...], cell_lines: [...]}. Entries with
 the same slug are merged: aliases are united, other fields must agree (a conflict is printed
@@ -48,7 +48,24 @@ def merge(fixtures_dir):
         target.write_text(
             yaml.safe_dump(rows, allow_unicode=True, sort_keys=False, width=100), encoding="utf-8"
         )
+    _merge_citation_notes(fixtures_dir)
     return conflicts
+
+
+def _merge_citation_notes(fixtures_dir):
+    """Fold proposals' citation_notes into citations.yaml (a note already there is not repeated)."""
+    path = fixtures_dir / "citations.yaml"
+    citations = yaml.safe_load(path.read_text(encoding="utf-8"))
+    by_key = {c["key"]: c for c in citations}
+    for proposal in sorted((fixtures_dir / "_proposals").glob("*.yaml")):
+        data = yaml.safe_load(proposal.read_text(encoding="utf-8")) or {}
+        for key, note in (data.get("citation_notes") or {}).items():
+            if key not in by_key:
+                raise SystemExit(f"{proposal.name}: citation_notes names unknown key {key!r}")
+            existing = by_key[key].get("notes", "")
+            if note.strip() not in existing:
+                by_key[key]["notes"] = (existing + "\n" + note.strip()).strip()
+    path.write_text(yaml.safe_dump(citations, allow_unicode=True, sort_keys=False, width=100), encoding="utf-8")
 
 
 if __name__ == "__main__":
