@@ -197,13 +197,23 @@ class Claim(models.Model):
 
     def build_search_document(self):
         """Statement, quote and entity names, casefolded; needs the relations saved first."""
-        parts = [self.statement, self.quote, self.exosome_source]
-        parts += [d.name for d in self.drugs.all()] + [a for d in self.drugs.all() for a in d.aliases]
-        parts += [c.name for c in self.cargo.all()] + [a for c in self.cargo.all() for a in c.aliases]
-        parts += [link.cell_line.name for link in self.cell_line_links.all()]
-        if self.mechanism_id:
-            parts.append(self.mechanism.name)
-        return " ".join(p for p in parts if p).casefold()
+        return search_document_for(
+            self,
+            drugs=self.drugs.all(),
+            cargo=self.cargo.all(),
+            cell_lines=[link.cell_line for link in self.cell_line_links.all()],
+        )
+
+
+def search_document_for(claim, *, drugs, cargo, cell_lines):
+    """What full-text search matches: the claim's texts and the names and aliases of its entities."""
+    parts = [claim.statement, claim.quote, claim.exosome_source]
+    # Sorted, so the document does not depend on the order the relations were given in.
+    for entity in sorted({*drugs, *cargo, *cell_lines}, key=lambda e: (type(e).__name__, e.name)):
+        parts += [entity.name, *entity.aliases]
+    if claim.mechanism_id:
+        parts.append(claim.mechanism.name)
+    return " ".join(p for p in parts if p).casefold()
 
 
 class ClaimCellLine(models.Model):

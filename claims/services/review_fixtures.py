@@ -23,6 +23,9 @@ SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 CITATION_KEY = re.compile(r"^[a-z]+\d{4}[a-z]?$")
 DOI = re.compile(r"^10\.\d{4,9}/\S+$")
 
+# libyaml's loader when PyYAML was built with it: the same safe subset, about ten times faster.
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 ENTITY_FILES = {
     "mechanisms": "entities/mechanisms.yaml",
     "drugs": "entities/drugs.yaml",
@@ -90,7 +93,7 @@ class _Reader:
             self.error(relative, "-", "file is missing")
             return []
         try:
-            data = yaml.safe_load(raw.decode("utf-8"))
+            data = yaml.load(raw.decode("utf-8"), Loader=_YAML_LOADER)
         except UnicodeDecodeError as exc:
             self.error(relative, "-", f"not UTF-8 at byte {exc.start}")
             return []

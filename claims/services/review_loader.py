@@ -25,6 +25,7 @@ from claims.models import (
     Section,
     Source,
 )
+from claims.models.claim import search_document_for
 from claims.services.review_fixtures import FIXTURES_DIR, read_fixtures
 
 ENTITY_MODELS = {"mechanisms": Mechanism, "drugs": Drug, "cargo": Cargo, "cell_lines": CellLine}
@@ -57,9 +58,17 @@ def _apply(instance, values, *, blank_wins=False):
     """Set changed fields; an empty incoming value never blanks a stored one unless blank_wins."""
     changed = []
     for name, value in values.items():
+        field = instance._meta.get_field(name)
+        if field.is_relation:
+            # Compare foreign keys by id: reading the related object would cost a query.
+            current, incoming = getattr(instance, field.attname), (value.pk if value is not None else None)
+            if current != incoming:
+                setattr(instance, name, value)
+                changed.append(name)
+            continue
         if value in (None, "") and not blank_wins and getattr(instance, name) not in (None, ""):
             continue
-        if value is None and not instance._meta.get_field(name).null:
+        if value is None and not field.null:
             value = ""
         if getattr(instance, name) != value:
             setattr(instance, name, value)
@@ -158,6 +167,7 @@ def _claim_values(row, source, sections, entities):
 
 
 def _sync_relations(claim, row, entities, citations):
+    """Make the claim's relations match the row; reads the prefetched relations, writes only changes."""
     changed = False
     wanted = {
         "citations": {citations[k].pk for k in row.get("citations") or []},
@@ -166,31 +176,33 @@ def _sync_relations(claim, row, entities, citations):
     }
     for name, ids in wanted.items():
         manager = getattr(claim, name)
-        if set(manager.values_list("pk", flat=True)) != ids:
+        if {obj.pk for obj in manager.all()} != ids:
             manager.set(ids)
+            getattr(claim, "_prefetched_objects_cache", {}).pop(name, None)
             changed = True
     links = {(entities["cell_lines"][link["slug"]].pk, link["role"]) for link in row.get("cell_lines") or []}
-    current = set(claim.cell_line_links.values_list("cell_line_id", "role"))
-    if links != current:
-        claim.cell_line_links.exclude(
-            pk__in=[
-                pk
-                for pk, cid, role in claim.cell_line_links.values_list("pk", "cell_line_id", "role")
-                if (cid, role) in links
-            ]  # fmt: skip
-        ).delete()
+    current = {(link.cell_line_id, link.role): link.pk for link in claim.cell_line_links.all()}
+    if links != set(current):
+        ClaimCellLine.objects.filter(pk__in=[pk for key, pk in current.items() if key not in links]).delete()
         ClaimCellLine.objects.bulk_create(
-            [ClaimCellLine(claim=claim, cell_line_id=cid, role=role) for cid, role in links - current]
+            [ClaimCellLine(claim=claim, cell_line_id=cid, role=role) for cid, role in links - set(current)]
         )
+        getattr(claim, "_prefetched_objects_cache", {}).pop("cell_line_links", None)
         changed = True
     return changed
 
 
 def _load_claims(fixtures, source, sections, entities, citations, report, overwrite_edited):
+    existing = {
+        claim.public_id: claim
+        for claim in Claim.objects.filter(public_id__in=[row["id"] for row in fixtures.claims])
+        .select_related("mechanism")
+        .prefetch_related("citations", "drugs", "cargo", "cell_line_links__cell_line", "flags")
+    }
     for row in fixtures.claims:
         public_id = row["id"]
         values = _claim_values(row, source, sections, entities)
-        claim = Claim.objects.filter(public_id=public_id).first()
+        claim = existing.get(public_id)
         if claim is not None and claim.updated_by_id is not None and not overwrite_edited:
             report.kept_edited.append(public_id)
             report.add("claims", "unchanged")
@@ -202,24 +214,32 @@ def _load_claims(fixtures, source, sections, entities, citations, report, overwr
                 citation_support=row.get("citation_support") or v.CitationSupport.NOT_CHECKED,
                 **values,
             )
+            # Computed before the first save so a new claim is written (and versioned) once.
+            claim.search_document = search_document_for(
+                claim,
+                drugs=[entities["drugs"][s] for s in row.get("drugs") or []],
+                cargo=[entities["cargo"][s] for s in row.get("cargo") or []],
+                cell_lines=[entities["cell_lines"][link["slug"]] for link in row.get("cell_lines") or []],
+            )
             claim._change_reason = HISTORY_REASON
             claim.save()
             outcome = "created"
         else:
             outcome = "updated" if _apply(claim, values, blank_wins=True) else "unchanged"
         relations_changed = _sync_relations(claim, row, entities, citations)
-        document = claim.build_search_document()
+        document = claim.search_document if outcome == "created" else claim.build_search_document()
         if outcome != "created" and (
             outcome == "updated" or relations_changed or claim.search_document != document
         ):
             outcome = "updated"
             claim.version += 1
         claim.search_document = document
-        if outcome != "unchanged":
+        if outcome == "updated":
             claim._change_reason = HISTORY_REASON
             claim.save()
+        recorded = {f.text for f in claim.flags.all() if f.kind == v.FlagKind.REVIEW_ERROR}
         for text in row.get("review_errors") or []:
-            if not claim.flags.filter(kind=v.FlagKind.REVIEW_ERROR, text=text.strip()).exists():
+            if text.strip() not in recorded:
                 Flag.objects.create(claim=claim, kind=v.FlagKind.REVIEW_ERROR, text=text.strip())
         report.add("claims", outcome)
 
