@@ -1,0 +1,238 @@
+"""Read a .bib file (bytes) into entries with Unicode fields, or refuse it with every problem found.
+
+bibtexparser 2 splits the file; middlewares.py turns the blocks into Unicode values. A file is
+refused, never half-read: a syntax error, a duplicate key, an undefined macro or an undecodable
+byte is reported with its line and entry key, all problems at once.
+"""
+
+import logging
+import re
+from dataclasses import dataclass
+
+import bibtexparser
+from bibtexparser.middlewares.names import NameParts
+from bibtexparser.model import (
+    DuplicateBlockKeyBlock,
+    DuplicateFieldKeyBlock,
+    ImplicitComment,
+    MiddlewareErrorBlock,
+    ParsingFailedBlock,
+    String,
+)
+
+from claims.services.bibtex.middlewares import NAME_FIELDS, parse_stack
+
+# The splitter logs each syntax error it recovers from; this module reports them itself, with the
+# entry key, as one refusal.
+logging.getLogger("bibtexparser").setLevel(logging.ERROR)
+MAX_PROBLEMS = 50
+_ENTRY_KEY = re.compile(r"^[^\s,{}()\"#%'~\\]+$")
+_ENTRY_START = re.compile(r"@\s*(\w+)\s*[{(]\s*([^,\s{}()]*)")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Something wrong with the file, and where."""
+
+    line: int | None
+    key: str
+    message: str
+
+    def __str__(self):
+        where = [f"line {self.line}"] if self.line else []
+        where += [f"entry {self.key}"] if self.key else []
+        return f"{', '.join(where)}: {self.message}" if where else self.message
+
+
+class BibtexRefused(Exception):
+    """The file was refused as a whole; ``problems`` says what is wrong and where."""
+
+    def __init__(self, problems):
+        self.problems = list(problems)
+        shown = [str(p) for p in self.problems[:MAX_PROBLEMS]]
+        if len(self.problems) > MAX_PROBLEMS:
+            shown.append(f"… and {len(self.problems) - MAX_PROBLEMS} more problems")
+        super().__init__("\n".join(shown))
+
+
+@dataclass(frozen=True)
+class Person:
+    """One name, split as BibTeX does; each part is a tuple of words (a braced group is one word)."""
+
+    first: tuple = ()
+    von: tuple = ()
+    last: tuple = ()
+    jr: tuple = ()
+
+    @property
+    def surname(self):
+        return " ".join(self.von + self.last)
+
+    @property
+    def is_others(self):
+        """BibTeX's "and others" (printed "et al.")."""
+        return self.last == ("others",) and not (self.first or self.von or self.jr)
+
+
+@dataclass(frozen=True)
+class ParsedEntry:
+    key: str
+    line: int  # 1-based, where the entry starts
+    entry_type: str  # lower case, as in the file
+    fields: dict  # lower-case name -> decoded value; names as "Last, First and …"; month as 1-12
+    persons: dict  # name field -> tuple of Person
+    raw: str
+
+
+def human_size(size):
+    return f"{size / (1024 * 1024):.1f} MiB" if size >= 1024 * 1024 else f"{size:,} bytes"
+
+
+def size_problem(size, limit):
+    """The refusal for a file over the size limit (also used by the upload form before reading)."""
+    shown, allowed = human_size(size), human_size(limit)
+    if shown == allowed:  # just over the limit: rounding would hide the difference
+        shown, allowed = f"{size:,} bytes", f"{limit:,} bytes"
+    return Problem(None, "", f"the file is {shown}; the limit is {allowed}")
+
+
+def _decode(data):
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        before = data[: exc.start]
+        line = before.count(b"\n") + 1
+        starts = list(_ENTRY_START.finditer(before.decode("utf-8", errors="replace")))
+        key = starts[-1].group(2) if starts else ""
+        raise BibtexRefused(
+            [Problem(line, key, f"byte 0x{data[exc.start]:02X} is not valid UTF-8; save the file as UTF-8")]
+        ) from None
+
+
+def _control_problems(text):
+    problems = []
+    for match in _CONTROL.finditer(text):
+        line = text.count("\n", 0, match.start()) + 1
+        problems.append(Problem(line, "", f"control character U+{ord(match.group()):04X} is not allowed"))
+    return problems
+
+
+def _block_key(block):
+    inner = block.ignore_error_block if isinstance(block, ParsingFailedBlock) else block
+    key = getattr(block, "key", None) or getattr(inner, "key", None)
+    if key:
+        return key
+    match = _ENTRY_START.search(block.raw or "")
+    return match.group(2) if match else ""
+
+
+def _failed_block_problem(block):
+    line = (block.start_line or 0) + 1
+    key = _block_key(block)
+    if isinstance(block, DuplicateBlockKeyBlock):
+        what = "@string" if isinstance(block.ignore_error_block, String) else "key"
+        first = (block.previous_block.start_line or 0) + 1
+        return Problem(line, key, f"duplicate {what} '{key}' (first used on line {first})")
+    if isinstance(block, DuplicateFieldKeyBlock):
+        names = ", ".join(sorted(block.duplicate_keys))
+        return Problem(line, key, f"field '{names}' is given twice")
+    if isinstance(block, MiddlewareErrorBlock):
+        return Problem(line, key, str(block.error).replace("Middleware could not be fully applied: ", ""))
+    reason = getattr(block.error, "abort_reason", str(block.error)).strip()
+    end = line + (block.raw or "").rstrip().count("\n")
+    stopped = f" (reading stopped on line {end})" if end > line else ""
+    return Problem(line, key, f"syntax error{stopped}: {reason}")
+
+
+def _stray_text_problem(comment):
+    """Text outside entries is a comment to BibTeX, but braces or '=' there mean a broken entry."""
+    text = "\n".join(line for line in comment.comment.splitlines() if not line.lstrip().startswith("%"))
+    if re.search(r"[{}=]", text):
+        line = (comment.start_line or 0) + 1
+        return Problem(
+            line, "", "text outside any entry looks like part of one (a missing @ or an extra brace?)"
+        )
+    return None
+
+
+def _person(parts):
+    return Person(*(tuple(getattr(parts, name)) for name in ("first", "von", "last", "jr")))
+
+
+def _protect(word):
+    """A word with a space or comma was a braced group (a consortium's name): brace it again."""
+    return "{" + word + "}" if re.search(r"[\s,]", word) or word.casefold() == "and" else word
+
+
+def join_persons(persons):
+    """Names as stored and exported: "von Last, Jr, First and …", group names braced."""
+    names = []
+    for person in persons:
+        parts = [person.von + person.last, person.jr, person.first]
+        names.append(", ".join(" ".join(_protect(w) for w in part) for part in parts if part))
+    return " and ".join(names)
+
+
+def _parsed_entry(entry):
+    fields, persons = {}, {}
+    for field in entry.fields:
+        value = field.value
+        if field.key in NAME_FIELDS and isinstance(value, list):
+            persons[field.key] = tuple(_person(p) for p in value if isinstance(p, NameParts))
+            value = join_persons(persons[field.key])
+        fields[field.key] = value
+    return ParsedEntry(
+        key=entry.key,
+        line=(entry.start_line or 0) + 1,
+        entry_type=entry.entry_type.lower(),
+        fields=fields,
+        persons=persons,
+        raw=entry.raw or "",
+    )
+
+
+def _entry_key_problems(entries):
+    problems, seen = [], {}
+    for entry in entries:
+        line = (entry.start_line or 0) + 1
+        if not entry.key:
+            problems.append(Problem(line, "", "the entry has no key"))
+        elif not _ENTRY_KEY.match(entry.key):
+            problems.append(
+                Problem(line, entry.key, "the key contains a space or a character BibTeX forbids")
+            )
+        elif entry.key.lower() in seen:
+            first = seen[entry.key.lower()]
+            problems.append(Problem(line, entry.key, f"duplicate key (as '{first[0]}' on line {first[1]}; "
+                                                     "BibTeX keys ignore case)"))  # fmt: skip
+        else:
+            seen[entry.key.lower()] = (entry.key, line)
+    return problems
+
+
+def parse_bibtex(data, *, max_bytes, max_entries):
+    """Entries of a .bib file, or BibtexRefused listing every problem (with line and entry key)."""
+    if len(data) > max_bytes:
+        raise BibtexRefused([size_problem(len(data), max_bytes)])
+    text = _decode(data)
+    problems = _control_problems(text)
+    if problems:
+        raise BibtexRefused(problems)
+    library = bibtexparser.parse_string(text, parse_stack=[])
+    count = len(library.entries) + sum(isinstance(b, ParsingFailedBlock) for b in library.blocks)
+    if count > max_entries:
+        raise BibtexRefused(
+            [Problem(None, "", f"the file has {count:,} entries; the limit is {max_entries:,} per import")]
+        )
+    for middleware in parse_stack():
+        library = middleware.transform(library)
+    for block in library.blocks:
+        if isinstance(block, ParsingFailedBlock):
+            problems.append(_failed_block_problem(block))
+        elif isinstance(block, ImplicitComment) and (problem := _stray_text_problem(block)):
+            problems.append(problem)
+    problems += _entry_key_problems(library.entries)
+    if problems:
+        raise BibtexRefused(sorted(problems, key=lambda p: p.line or 0))
+    return [_parsed_entry(entry) for entry in library.entries]

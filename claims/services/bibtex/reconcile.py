@@ -1,0 +1,258 @@
+"""Decide, for each entry of a file, which Citation it is (if any) and what importing it changes.
+
+Matching, in this order:
+
+1. DOI, case-insensitively.
+2. First author's surname (folded, see values.py) and year, against every citation's
+   ``first_author`` and ``year`` (for the review's stubs, those of its in-text label). Among the
+   citations found, when the review cites several works by one first author in one year
+   ("Wang et al., 2019a", "…2019b"):
+   - an entry that states a suffix gets the citation with that suffix; the suffix is read from
+     the year field ("2019a", as some reference managers write it) or else from the key
+     ("Wang2019a"), only when the key's year is the entry's year;
+   - a single remaining citation is the match, suffixed or not;
+   - several remaining citations are paired with the entries by order (the first entry in the
+     file gets "a", as in the review's alphabetical reference list) only when the file holds
+     exactly as many such entries as there are citations left and none states a suffix;
+   - anything else is ambiguous, and reported.
+   A key suffix made up by a reference manager (Better BibTeX's "wang2019a") is its own
+   disambiguation, not necessarily the review's: entries with DOIs never depend on it, and the
+   preview shows every pairing before anything is written.
+
+An entry is *conflicting*, and nothing of it is written, when the match is ambiguous, two entries
+match one citation, a label match carries a different DOI, a DOI match names another first
+author or year, or the file disagrees with a column the citation already has (curators may have
+corrected it). Otherwise it is *new*, *enriched* (blank columns filled, BibTeX fields added or
+updated) or *unchanged*.
+"""
+
+import string
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from claims.services.bibtex.parse import BibtexRefused, Problem
+from claims.services.bibtex.values import COLUMNS, ENTRY_TYPE_FIELD, fold, key_stem, surname_keys
+
+NEW, ENRICHED, UNCHANGED, CONFLICTING = "new", "enriched", "unchanged", "conflicting"
+OUTCOMES = [NEW, ENRICHED, UNCHANGED, CONFLICTING]
+
+
+@dataclass
+class EntryResult:
+    outcome: str
+    values: object  # EntryValues
+    citation: object = None  # the matched Citation (None for new entries)
+    matched_by: str = ""
+    key: str = ""  # the citation's key (assigned for new entries)
+    label: str = ""
+    year_suffix: str = ""
+    changes: list = field(default_factory=list)  # [(field, stored, incoming)]
+    reason: str = ""
+
+    @property
+    def entry_key(self):
+        return self.values.key
+
+    @property
+    def line(self):
+        return self.values.line
+
+
+def _citation_keys(citation):
+    return surname_keys(citation.first_author) if citation.first_author else frozenset()
+
+
+def _index(citations):
+    by_doi = {c.doi.lower(): c for c in citations if c.doi}
+    by_name_year = defaultdict(list)
+    for citation in citations:
+        for key in _citation_keys(citation):
+            by_name_year[(key, citation.year)].append(citation)
+    return by_doi, by_name_year
+
+
+def _candidates(item, by_name_year, taken):
+    found = {}
+    for key in item.surname_keys:
+        for citation in by_name_year.get((key, item.year), []):
+            if citation.pk not in taken:
+                found[citation.pk] = citation
+    return sorted(found.values(), key=lambda c: (c.year_suffix, c.key))
+
+
+def _labels(citations):
+    return ", ".join(f"{c.key} ({c.label})" for c in citations)
+
+
+def _match_group(indexes, values, candidates):
+    """{entry index: (citation, how) or (None, reason)} for entries sharing first author and year."""
+    decided = {}
+    for index in indexes:
+        suffix = values[index].year_suffix
+        exact = [c for c in candidates if suffix and c.year_suffix == suffix]
+        if len(exact) == 1:
+            decided[index] = (exact[0], "first author, year and suffix")
+    left = [c for c in candidates if all(c is not chosen for chosen, _ in decided.values())]
+    rest = [i for i in indexes if i not in decided]
+    positional = len(rest) == len(left) > 1 and all(c.year_suffix for c in left)
+    positional = positional and not any(values[i].year_suffix for i in rest)
+    for position, index in enumerate(rest):
+        suffix = values[index].year_suffix
+        if len(left) == 1 and not (suffix and left[0].year_suffix):
+            # Several entries for one citation are reported together as conflicts (see reconcile).
+            decided[index] = (left[0], "first author and year")
+        elif positional:
+            decided[index] = (left[position], "first author, year and order in the file")
+        else:
+            item = values[index]
+            decided[index] = (
+                None,
+                f"{item.surname} {item.year}{suffix} could be {_labels(candidates)}; give the entry a DOI, "
+                "or a year or key with the review's suffix (e.g. year = {2019a})",
+            )
+    return decided
+
+
+def _differences(citation, item):
+    """(changes, conflicts) between what the citation holds and what the entry says."""
+    changes, conflicts = [], []
+    if item.is_stub_record:
+        return changes, conflicts
+    for name in COLUMNS:
+        incoming, stored = item.columns[name], getattr(citation, name)
+        if not incoming:
+            continue
+        if not stored:
+            changes.append((name, stored, incoming))
+        elif stored != incoming and not (name == "doi" and stored.lower() == incoming.lower()):
+            conflicts.append((name, stored, incoming))
+    stored_fields = citation.bibtex_fields or {}
+    for name, incoming in item.fields.items():
+        if name in item.column_fields:
+            continue
+        if stored_fields.get(name) != incoming:
+            label = "bibtex.@type" if name == ENTRY_TYPE_FIELD else f"bibtex.{name}"
+            changes.append((label, stored_fields.get(name, ""), incoming))
+    return changes, conflicts
+
+
+def _identity_conflict(citation, item, how):
+    if how == "DOI":
+        if citation.year != item.year:
+            return f"the DOI is {citation.key}'s, but the year differs (stored {citation.year}, file {item.year})"
+        if citation.first_author and item.surname and not (_citation_keys(citation) & item.surname_keys):
+            return (
+                f"the DOI is {citation.key}'s, but the first author differs "
+                f"(stored {citation.first_author}, file {item.surname})"
+            )
+    elif citation.doi and item.doi and citation.doi.lower() != item.doi.lower():
+        return (
+            f"same first author and year as {citation.key} ({citation.label}) but a different DOI "
+            f"(stored {citation.doi}, file {item.doi})"
+        )
+    return ""
+
+
+_SUFFIXES = [
+    "",
+    *string.ascii_lowercase,
+    *(a + b for a in string.ascii_lowercase for b in string.ascii_lowercase),
+]
+MAX_LABEL = 200
+
+
+def _label(stem, year, suffix):
+    tail = f", {year}{suffix}"
+    if len(stem) + len(tail) > MAX_LABEL:
+        stem = stem[: MAX_LABEL - len(tail) - 1] + "…"
+    return stem + tail
+
+
+def _free_identity(item, desired, taken_keys, taken_labels):
+    """A (label, key, suffix) for a new citation that no citation uses yet."""
+    stem = item.label_stem or "Anonymous"
+    name_stem = key_stem(item.surname) if item.surname else "anon"
+    label = item.stub_label
+    if label and label not in taken_labels and len(label) <= MAX_LABEL:
+        suffix = label[-1] if label[-1] in string.ascii_lowercase else ""
+        key = f"{name_stem}{item.year}{suffix}"
+        if key.lower() not in taken_keys:
+            return label, key, suffix
+    for suffix in dict.fromkeys([desired, *_SUFFIXES]):
+        label, key = _label(stem, item.year, suffix), f"{name_stem}{item.year}{suffix}"
+        if label not in taken_labels and key.lower() not in taken_keys:
+            return label, key, suffix
+    raise BibtexRefused(
+        [Problem(item.line, item.key, f"over {len(_SUFFIXES)} works by {stem} in {item.year}")]
+    )
+
+
+def _assign_new_identities(results, citations):
+    taken_keys = {c.key.lower() for c in citations}
+    taken_labels = {c.label for c in citations}
+    new = [r for r in results if r.outcome == NEW]
+    groups = defaultdict(list)
+    for result in new:
+        groups[(result.values.group, result.values.year)].append(result)
+    for result in new:
+        item = result.values
+        siblings = groups[(item.group, item.year)]
+        desired = item.year_suffix
+        if not desired and len(siblings) > 1 and not any(s.values.year_suffix for s in siblings):
+            desired = string.ascii_lowercase[siblings.index(result) % 26]
+        result.label, result.key, result.year_suffix = _free_identity(item, desired, taken_keys, taken_labels)
+        taken_keys.add(result.key.lower())
+        taken_labels.add(result.label)
+
+
+def reconcile(values, citations):
+    """One EntryResult per entry (in file order), given every existing citation."""
+    by_doi, by_name_year = _index(citations)
+    matches = {}
+    for index, item in enumerate(values):
+        if item.doi and item.doi.lower() in by_doi:
+            matches[index] = (by_doi[item.doi.lower()], "DOI")
+    taken = {citation.pk for citation, _ in matches.values()}
+    groups = defaultdict(list)
+    for index, item in enumerate(values):
+        if index not in matches and item.surname_keys:
+            groups[(fold(item.surname), item.year)].append(index)
+    for indexes in groups.values():
+        candidates = _candidates(values[indexes[0]], by_name_year, taken)
+        if candidates:
+            matches.update(_match_group(indexes, values, candidates))
+
+    claimed = defaultdict(list)
+    for index, (citation, _) in matches.items():
+        if citation is not None:
+            claimed[citation.pk].append(index)
+
+    results = []
+    for index, item in enumerate(values):
+        citation, how = matches.get(index, (None, ""))
+        if index in matches and citation is None:
+            results.append(EntryResult(CONFLICTING, item, reason=f"ambiguous: {how}"))
+            continue
+        if citation is None:
+            results.append(EntryResult(NEW, item))
+            continue
+        result = EntryResult(UNCHANGED, item, citation=citation, matched_by=how, key=citation.key,
+                             label=citation.label, year_suffix=citation.year_suffix)  # fmt: skip
+        rivals = [values[i] for i in claimed[citation.pk] if i != index]
+        reason = _identity_conflict(citation, item, how)
+        if rivals:
+            others = ", ".join(f"{r.key} (line {r.line})" for r in rivals)
+            reason = f"{citation.key} is also matched by {others}"
+        result.changes, conflicts = _differences(citation, item)
+        if conflicts and not reason:
+            reason = "the file disagrees with stored values: " + "; ".join(
+                f"{name} is '{stored}', the file says '{incoming}'" for name, stored, incoming in conflicts
+            )
+            result.changes = conflicts
+        if reason:
+            result.outcome, result.reason = CONFLICTING, reason
+        elif result.changes:
+            result.outcome = ENRICHED
+        results.append(result)
+    _assign_new_identities(results, citations)
+    return results

@@ -1,0 +1,105 @@
+"""Curators import BibTeX from the browser: upload, see what the import would do, then confirm.
+
+The uploaded file waits in the session (compressed) between preview and confirmation, so every
+web process can finish it; the confirmation re-runs the import and writes only if the plan is
+still the one previewed (anything else shows the new plan instead).
+"""
+
+import base64
+import zlib
+
+from django import forms
+from django.conf import settings
+from django.contrib import admin, messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods
+
+from claims.services.bibtex import BibtexRefused, PlanChanged, bibtex_import
+from claims.services.bibtex.parse import human_size, size_problem
+
+SESSION_KEY = "bibtex_upload"
+PERMISSION = "claims.change_citation"
+
+
+class BibtexUploadForm(forms.Form):
+    file = forms.FileField(label="BibTeX file", help_text="A .bib file in UTF-8.")
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if upload.size > settings.BIBTEX_MAX_BYTES:
+            raise forms.ValidationError(str(size_problem(upload.size, settings.BIBTEX_MAX_BYTES)))
+        return upload
+
+
+def _context(request, **extra):
+    return {
+        **admin.site.each_context(request),
+        "title": "Import BibTeX",
+        "max_size": human_size(settings.BIBTEX_MAX_BYTES),
+        "max_entries": settings.BIBTEX_MAX_ENTRIES,
+        **extra,
+    }
+
+
+def _upload_page(request, form, *, problems=(), status=200):
+    context = _context(request, form=form, problems=problems)
+    return render(request, "claims/bibtex_upload.html", context, status=status)
+
+
+def _preview_page(request, report, name, *, done=False, status=200):
+    context = _context(request, report=report, file_name=name, done=done, digest=report.digest,
+                       writes=report.counts["new"] + report.counts["enriched"])  # fmt: skip
+    return render(request, "claims/bibtex_preview.html", context, status=status)
+
+
+def _remember(request, data, name, report):
+    request.session[SESSION_KEY] = {
+        "data": base64.b64encode(zlib.compress(data)).decode("ascii"),
+        "name": name,
+        "digest": report.digest,
+    }
+
+
+def _confirm(request):
+    pending = request.session.get(SESSION_KEY)
+    if not pending or request.POST.get("digest") != pending["digest"]:
+        messages.error(request, "That preview has expired or was already imported; upload the file again.")
+        return redirect(request.path)
+    data = zlib.decompress(base64.b64decode(pending["data"]))
+    try:
+        report = bibtex_import(data=data, user=request.user, expected_digest=pending["digest"])
+    except PlanChanged as changed:
+        _remember(request, data, pending["name"], changed.report)
+        messages.warning(request, "The citations changed since your preview. Nothing was written; "
+                                  "check this new preview and confirm again.")  # fmt: skip
+        return _preview_page(request, changed.report, pending["name"], status=409)
+    except BibtexRefused as refused:
+        del request.session[SESSION_KEY]
+        return _upload_page(request, BibtexUploadForm(), problems=refused.problems, status=400)
+    del request.session[SESSION_KEY]
+    return _preview_page(request, report, pending["name"], done=True)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def bibtex_upload(request):
+    """GET: the upload form. POST: a preview of the import, or (with ``confirm``) the import itself."""
+    if not (request.user.is_staff and request.user.has_perm(PERMISSION)):
+        raise PermissionDenied("Only curators can import BibTeX.")
+    if request.method == "POST" and "confirm" in request.POST:
+        return _confirm(request)
+    if request.method == "GET":
+        return _upload_page(request, BibtexUploadForm())
+    form = BibtexUploadForm(request.POST, request.FILES)
+    if not form.is_valid():
+        return _upload_page(request, form, status=400)
+    upload = form.cleaned_data["file"]
+    data = upload.read()
+    try:
+        report = bibtex_import(data=data, user=request.user, dry_run=True)
+    except BibtexRefused as refused:
+        return _upload_page(request, form, problems=refused.problems, status=400)
+    _remember(request, data, upload.name, report)
+    return _preview_page(request, report, upload.name)
