@@ -3,6 +3,8 @@
 Every write validates first (a ``ValidationError`` whose dict names each bad field), anchors the
 quote in the review text, and runs in one transaction. Updates are optimistic: the caller says
 which version it edited, and a stale version raises ``StaleClaim`` instead of overwriting.
+Each write leaves exactly one history record holding the claim's final state (relations
+included), so a claim's history reads as one entry per edit.
 """
 
 import re
@@ -15,7 +17,7 @@ from django.db.models import F
 from claims import vocabulary as v
 from claims.models import Claim, ClaimCellLine, Section, Source, StatusChange
 from claims.models.claim import PUBLIC_ID_PREFIX
-from claims.review_text import QuoteError, SectionSpan, anchor_quote
+from claims.review_text import Anchor, QuoteError, SectionSpan, anchor_quote
 
 CONTENT_FIELDS = ["statement", "exosome_source", "mechanism", "therapy_class", "direction", "model", "notes"]
 RELATION_FIELDS = ["citations", "drugs", "cargo", "cell_lines"]
@@ -38,6 +40,14 @@ class StaleClaim(Exception):
 class Duplicate:
     public_id: str
     statement: str
+
+
+@dataclass(frozen=True)
+class ClaimCheck:
+    """What a write would do: the quote anchored in the review, and the fields it would change."""
+
+    anchor: Anchor
+    changed: frozenset
 
 
 def _section_span(section):
@@ -126,18 +136,27 @@ def _apply_anchor(claim, anchor):
     claim.quote_prefix, claim.quote_suffix = anchor.prefix, anchor.suffix
 
 
-def _set_relations(claim, relations):
-    claim.citations.set(relations["citations"])
-    claim.drugs.set(relations["drugs"])
-    claim.cargo.set(relations["cargo"])
+def _set_relations(claim, relations, user):
+    # Relation changes must not each leave a history record of their own (simple-history records
+    # one per m2m signal): the caller's final save records the claim with all its relations.
+    claim.skip_history_when_saving = True
+    try:
+        claim.citations.set(relations["citations"])
+        claim.drugs.set(relations["drugs"])
+        claim.cargo.set(relations["cargo"])
+    finally:
+        del claim.skip_history_when_saving
     wanted = {(line.pk, role) for line, role in relations["cell_lines"]}
     current = {(link.cell_line_id, link.role): link for link in claim.cell_line_links.all()}
     for key, link in current.items():
         if key not in wanted:
+            link._history_user = user
             link.delete()
-    ClaimCellLine.objects.bulk_create(
-        [ClaimCellLine(claim=claim, cell_line_id=pk, role=role) for pk, role in wanted - set(current)]
-    )
+    # One save per link (a claim has a handful) so each gets a history record with its author.
+    for pk, role in sorted(wanted - set(current)):
+        link = ClaimCellLine(claim=claim, cell_line_id=pk, role=role)
+        link._history_user = user
+        link.save()
 
 
 def _relations_of(claim):
@@ -151,26 +170,24 @@ def _relations_of(claim):
     }
 
 
-def claim_create(
-    *,
-    user,
-    section,
-    quote,
-    statement,
-    therapy_class,
-    direction,
-    model=v.ModelSystem.NOT_STATED,
-    occurrence=None,
-    citations=(),
-    drugs=(),
-    cargo=(),
-    cell_lines=(),
-    exosome_source="",
-    mechanism=None,
-    notes="",
+def quote_occurrence(*, section, quote, start):
+    """Which repeat (1-based) of ``quote`` within ``section`` starts at ``start``; None if none does."""
+    span, text = _section_span(section), section.source.text
+    seen, index = 0, text.find(quote) if quote else -1
+    while index != -1:
+        if span.contains(index, index + len(quote)):
+            seen += 1
+            if index == start:
+                return seen
+        index = text.find(quote, index + 1)
+    return None
+
+
+def _create_state(
+    *, section, quote, statement, therapy_class, direction, model=v.ModelSystem.NOT_STATED, occurrence=None,
+    citations=(), drugs=(), cargo=(), cell_lines=(), exosome_source="", mechanism=None, notes="",
     citation_support=v.CitationSupport.NOT_CHECKED,
-):
-    """Create a draft claim; raises ValidationError naming every bad field."""
+):  # fmt: skip
     values = {
         "section": section, "quote": quote, "occurrence": occurrence, "statement": statement,
         "therapy_class": therapy_class, "direction": direction, "model": model,
@@ -179,9 +196,29 @@ def claim_create(
     }  # fmt: skip
     relations = {"citations": list(citations), "drugs": list(drugs), "cargo": list(cargo),
                  "cell_lines": list(cell_lines)}  # fmt: skip
+    return values, relations
+
+
+def claim_create(
+    *, user, section, quote, statement, therapy_class, direction, model=v.ModelSystem.NOT_STATED,
+    occurrence=None, citations=(), drugs=(), cargo=(), cell_lines=(), exosome_source="", mechanism=None,
+    notes="", citation_support=v.CitationSupport.NOT_CHECKED,
+):  # fmt: skip
+    """Create a draft claim; raises ValidationError naming every bad field.
+
+    ``cell_lines`` is a list of (cell line, role); ``occurrence`` picks among repeats of the quote.
+    """
+    fields = {
+        "section": section, "quote": quote, "statement": statement, "therapy_class": therapy_class,
+        "direction": direction, "model": model, "occurrence": occurrence, "citations": citations,
+        "drugs": drugs, "cargo": cargo, "cell_lines": cell_lines, "exosome_source": exosome_source,
+        "mechanism": mechanism, "notes": notes, "citation_support": citation_support,
+    }  # fmt: skip
+    values, relations = _create_state(**fields)
     errors = _validate(values, relations)
     if errors:
         raise ValidationError(errors)
+    section = values["section"]
     for attempt in range(5):
         try:
             with transaction.atomic():
@@ -195,11 +232,14 @@ def claim_create(
                     **{name: values[name] for name in CONTENT_FIELDS + ["citation_support"]},
                 )
                 _apply_anchor(claim, values["anchor"])
-                claim._history_user = user
-                claim.save()
-                _set_relations(claim, relations)
+                claim.save_without_historical_record()
+                _set_relations(claim, relations, user)
                 claim.search_document = claim.build_search_document()
+                claim._history_user = user
                 claim.save(update_fields=["search_document"])
+                # The record above was written by an UPDATE, so simple-history typed it "changed";
+                # it is the claim's first record, i.e. its creation.
+                Claim.history.filter(id=claim.pk).update(history_type="+")
                 return claim
         except IntegrityError:
             # Two curators took the same next public id at once; take the next one.
@@ -208,28 +248,91 @@ def claim_create(
     raise AssertionError("unreachable")
 
 
-def claim_update(*, claim, user, expected_version=None, **changes):
-    """Apply ``changes`` (field name -> new value) to ``claim``.
+UPDATABLE = set(CONTENT_FIELDS + RELATION_FIELDS + ["quote", "section", "occurrence", "citation_support"])
 
-    ``expected_version`` is the version the caller edited; if the claim moved on since,
-    StaleClaim is raised and nothing changes. Editing the content of an approved or rejected
-    claim sends it back to review, so every published claim has been checked as it stands.
-    """
-    allowed = set(CONTENT_FIELDS + RELATION_FIELDS + ["quote", "section", "occurrence", "citation_support"])
-    unknown = sorted(set(changes) - allowed)
+
+def _update_state(claim, changes):
+    unknown = sorted(set(changes) - UPDATABLE)
     if unknown:
         raise ValidationError({name: ["This field cannot be changed here."] for name in unknown})
     values = {
         name: getattr(claim, name) for name in CONTENT_FIELDS + ["quote", "section", "citation_support"]
     }
     values.update({k: val for k, val in changes.items() if k not in RELATION_FIELDS})
-    relations = _relations_of(claim)
-    relations.update({k: list(val) for k, val in changes.items() if k in RELATION_FIELDS})
+    for name in ("exosome_source", "notes"):
+        values[name] = "" if values[name] is None else values[name]
+    same_quote = values["quote"] == claim.quote and values["section"] == claim.section
+    if values.get("occurrence") is None and same_quote:
+        # Keep the anchor where it is when the quote is repeated in its section.
+        values["occurrence"] = quote_occurrence(
+            section=claim.section, quote=claim.quote, start=claim.quote_start
+        )
+    current = _relations_of(claim)
+    relations = {**current, **{k: list(val) for k, val in changes.items() if k in RELATION_FIELDS}}
+    return values, relations, current
+
+
+def _identity(value):
+    return value.pk if hasattr(value, "_meta") else value
+
+
+def _changed_fields(claim, values, relations, current):
+    changed = {
+        name for name in CONTENT_FIELDS + ["section", "citation_support"]
+        if _identity(values[name]) != _identity(getattr(claim, name))
+    }  # fmt: skip
+    anchor = values["anchor"]
+    if (anchor.exact, anchor.start) != (claim.quote, claim.quote_start):
+        changed.add("quote")
+    for name in ("citations", "drugs", "cargo"):
+        if {item.pk for item in relations[name]} != {item.pk for item in current[name]}:
+            changed.add(name)
+    if {(line.pk, role) for line, role in relations["cell_lines"]} != {
+        (line.pk, role) for line, role in current["cell_lines"]
+    }:
+        changed.add("cell_lines")
+    return frozenset(changed)
+
+
+def claim_check(*, claim=None, **fields):
+    """Validate without writing: a new claim (``claim_create``'s fields) or changes to ``claim``.
+
+    Returns a ClaimCheck (the anchored quote, with its offsets, and the fields that would
+    change); raises ValidationError naming every bad field. Used by previews.
+    """
+    if claim is None:
+        values, relations = _create_state(**fields)
+    else:
+        values, relations, current = _update_state(claim, fields)
     errors = _validate(values, relations)
     if errors:
         raise ValidationError(errors)
+    if claim is None:
+        return ClaimCheck(values["anchor"], frozenset(values) | frozenset(relations))
+    return ClaimCheck(values["anchor"], _changed_fields(claim, values, relations, current))
+
+
+def claim_update(*, claim, user, expected_version=None, change_reason="", **changes):
+    """Apply ``changes`` (field name -> new value) to ``claim``.
+
+    ``expected_version`` is the version the caller edited; if the claim moved on since,
+    StaleClaim is raised and nothing changes. Only fields whose value really differs count as
+    changed; if none does, nothing is written. Editing the content of an approved or rejected
+    claim sends it back to review, so every published claim has been checked as it stands.
+    ``change_reason`` (at most 100 characters) is kept with the history record.
+    """
+    values, relations, current = _update_state(claim, changes)
+    errors = _validate(values, relations)
+    if errors:
+        raise ValidationError(errors)
+    changed = _changed_fields(claim, values, relations, current)
+    version = claim.version if expected_version is None else expected_version
+    if not changed:
+        if not Claim.objects.filter(pk=claim.pk, version=version).exists():
+            claim.refresh_from_db()
+            raise StaleClaim(claim, version)
+        return claim
     with transaction.atomic():
-        version = claim.version if expected_version is None else expected_version
         # The conditional UPDATE is the lock: only one of two concurrent editors can move the
         # version on from the one they both read.
         if not Claim.objects.filter(pk=claim.pk, version=version).update(version=F("version") + 1):
@@ -239,18 +342,20 @@ def claim_update(*, claim, user, expected_version=None, **changes):
         for name in CONTENT_FIELDS + ["section", "citation_support"]:
             setattr(claim, name, values[name])
         _apply_anchor(claim, values["anchor"])
-        content_changed = set(changes) - {"citation_support", "notes"}
-        if content_changed and claim.status in (v.CurationStatus.APPROVED, v.CurationStatus.REJECTED):
+        if changed - {"citation_support", "notes"} and claim.status in (
+            v.CurationStatus.APPROVED, v.CurationStatus.REJECTED,
+        ):  # fmt: skip
             StatusChange.objects.create(
                 claim=claim, from_status=claim.status, to_status=v.CurationStatus.IN_REVIEW,
                 reason="Content edited; back to review.", changed_by=user,
             )  # fmt: skip
             claim.status, claim.rejection_reason = v.CurationStatus.IN_REVIEW, ""
         claim.updated_by = user
-        if set(changes) & set(RELATION_FIELDS):
-            _set_relations(claim, relations)
+        if changed & set(RELATION_FIELDS):
+            _set_relations(claim, relations, user)
         claim.search_document = claim.build_search_document()
         claim._history_user = user
+        claim._change_reason = (change_reason or "")[:100] or None
         claim.save()
     return claim
 

@@ -93,9 +93,13 @@ def flag_raise(*, claim, user, kind, text):
     return Flag.objects.create(claim=claim, kind=kind, text=text, raised_by=user)
 
 
+def flag_can_resolve(user):
+    return user is not None and user.has_perm("claims.review_claim")
+
+
 def flag_resolve(*, flag, user, resolution):
     """Editors resolve flags, saying how."""
-    if user is None or not user.has_perm("claims.review_claim"):
+    if not flag_can_resolve(user):
         raise PermissionDenied("Only editors can resolve flags.")
     resolution = (resolution or "").strip()
     if not resolution:

@@ -1,0 +1,273 @@
+"""The claim admin: a fast changelist with facets, list editing and bulk actions, and a change
+form whose saves go through claim_create / claim_update like every other write."""
+
+from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import Prefetch
+from django.http import HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.text import Truncator
+from simple_history.admin import SimpleHistoryAdmin
+
+from claims.admin.actions import CLAIM_ACTIONS, report
+from claims.admin.filters import FACET_FILTERS
+from claims.admin.forms import ClaimAdminForm, list_edit_form, mechanism_choices
+from claims.models import Cargo, Claim, ClaimCellLine, Drug, Flag
+from claims.services.bulk import BulkOutcome, refusal_text
+from claims.services.claim_writes import StaleClaim, claim_create, claim_update
+from claims.services.history import claim_restore
+from claims.services.workflow import claim_transition
+
+CONTENT_COLUMNS = ["mechanism", "therapy_class", "direction"]
+
+
+class _Refused(Exception):
+    """A service refused the admin's save; carries {field: [messages]} for the re-rendered form."""
+
+    def __init__(self, errors):
+        self.errors = errors
+
+
+class CitationInline(admin.TabularInline):
+    model = Claim.citations.through
+    extra = 0
+    autocomplete_fields = ["citation"]
+    verbose_name, verbose_name_plural = "citation", "citations"
+
+
+class CellLineLinkInline(admin.TabularInline):
+    model = ClaimCellLine
+    extra = 0
+    autocomplete_fields = ["cell_line"]
+    verbose_name, verbose_name_plural = "cell line", "cell lines"
+
+
+class FlagInline(admin.TabularInline):
+    """Flags are raised and resolved through the workflow (site pages, FlagAdmin), not edited here."""
+
+    model = Flag
+    extra = 0
+    fields = ["kind", "text", "raised_by", "raised_at", "resolved_at", "resolution"]
+    readonly_fields = fields
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Claim)
+class ClaimAdmin(SimpleHistoryAdmin):
+    form = ClaimAdminForm
+    list_display = ["public_id", "short_statement", "drug_names", "cargo_names", "mechanism", "status",
+                    "citation_support", "therapy_class", "direction"]  # fmt: skip
+    list_editable = ["status", *CONTENT_COLUMNS]
+    list_select_related = ["mechanism"]
+    list_filter = FACET_FILTERS
+    list_per_page = 100
+    show_facets = admin.ShowFacets.NEVER  # the facet filters already show counts, one query each
+    search_fields = ["public_id", "statement", "quote", "citations__label"]
+    search_help_text = "Searches the public id, statement, quote and citation labels."
+    autocomplete_fields = ["drugs", "cargo", "mechanism"]
+    inlines = [CitationInline, CellLineLinkInline, FlagInline]
+    actions = CLAIM_ACTIONS
+    readonly_fields = ["public_id", "status", "rejection_reason", "version", "quote_start", "quote_end",
+                       "created", "created_by", "updated", "updated_by", "site_links"]  # fmt: skip
+    fieldsets = [
+        (None, {"fields": ["public_id", "status", "rejection_reason", "version", "site_links"]}),
+        ("Where the review says it", {"fields": ["section", "quote", "occurrence", "quote_start", "quote_end"]}),
+        ("What it claims", {"fields": ["statement", "direction", "therapy_class", "model"]}),
+        ("What it is about", {"fields": ["drugs", "cargo", "exosome_source", "mechanism"]}),
+        ("Curation", {"fields": ["citation_support", "notes", "expected_version",
+                                 "created", "created_by", "updated", "updated_by"]}),
+    ]  # fmt: skip
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .prefetch_related(
+                Prefetch("drugs", queryset=Drug.objects.only("id", "name").order_by("name")),
+                Prefetch("cargo", queryset=Cargo.objects.only("id", "name").order_by("name")),
+            )
+        )
+
+    def has_review_permission(self, request):
+        return request.user.has_perm("claims.review_claim")
+
+    @admin.display(description="statement")
+    def short_statement(self, claim):
+        return Truncator(claim.statement).chars(120)
+
+    @admin.display(description="drugs")
+    def drug_names(self, claim):
+        return ", ".join(drug.name for drug in claim.drugs.all())
+
+    @admin.display(description="cargo")
+    def cargo_names(self, claim):
+        return ", ".join(item.name for item in claim.cargo.all())
+
+    @admin.display(description="on the site")
+    def site_links(self, claim):
+        if not claim.pk:
+            return "—"
+        return format_html(
+            '<a href="{}">claim page</a> · <a href="{}">history with diffs</a> · <a href="{}">edit on the site</a>',
+            claim.get_absolute_url(),
+            reverse("claims:claim-history", args=[claim.public_id]),
+            reverse("claims:claim-edit", args=[claim.public_id]),
+        )
+
+    # The change form: saves go through the services.
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change, **kwargs)
+        errors = getattr(request, "_claim_service_errors", None)
+        return type(form.__name__, (form,), {"service_errors": errors}) if errors else form
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except _Refused as refused:
+            # The save was rolled back; render the form again with the user's input and the
+            # service's errors next to the fields they name.
+            request._claim_service_errors = refused.errors
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except StaleClaim as stale:
+            request._claim_service_errors = {
+                None: [f"{stale}. Your input is kept below; saving again applies it over the other change."]
+            }
+            request.POST = request.POST.copy()
+            request.POST["expected_version"] = str(stale.claim.version)
+            return super().changeform_view(request, object_id, form_url, extra_context)
+
+    def save_model(self, request, obj, form, change):
+        """Nothing here: save_related writes the claim with its inlines in one service call."""
+
+    def save_related(self, request, form, formsets, change):
+        fields = self._service_fields(form, formsets)
+        try:
+            if change:
+                claim = Claim.objects.get(pk=form.instance.pk)
+                claim_update(
+                    claim=claim,
+                    user=request.user,
+                    expected_version=form.cleaned_data["expected_version"],
+                    **fields,
+                )
+            else:
+                claim = claim_create(user=request.user, **fields)
+        except ValidationError as error:
+            raise _Refused(error.message_dict) from error
+        for field in Claim._meta.concrete_fields:
+            setattr(form.instance, field.attname, getattr(claim, field.attname))
+        form.instance._state.adding = False
+
+    @staticmethod
+    def _service_fields(form, formsets):
+        data = form.cleaned_data
+        fields = {name: data[name] for name in ClaimAdminForm.Meta.fields}
+        fields["drugs"], fields["cargo"] = list(data["drugs"]), list(data["cargo"])
+        if data.get("occurrence"):
+            fields["occurrence"] = data["occurrence"]
+        for formset in formsets:
+            rows = [
+                f.cleaned_data for f in formset.forms if f.cleaned_data and not f.cleaned_data.get("DELETE")
+            ]
+            if formset.model is Claim.citations.through:
+                fields["citations"] = [row["citation"] for row in rows]
+            elif formset.model is ClaimCellLine:
+                fields["cell_lines"] = [(row["cell_line"], row["role"]) for row in rows]
+        return fields
+
+    def construct_change_message(self, request, form, formsets, add=False):
+        if add:
+            return [{"added": {}}]
+        changed = [
+            str(form.fields[name].label or name) for name in form.changed_data if name != "expected_version"
+        ]
+        changed += [str(fs.model._meta.verbose_name_plural) for fs in formsets or [] if fs.has_changed()]
+        return [{"changed": {"fields": changed}}] if changed else ""
+
+    # list_editable: status goes through the workflow, the rest through claim_update.
+
+    def get_changelist_form(self, request, **kwargs):
+        return list_edit_form(super().get_changelist_form(request, **kwargs), mechanism_choices())
+
+    def changelist_view(self, request, extra_context=None):
+        if request.method == "POST" and "_save" in request.POST and self.has_change_permission(request):
+            response = self._save_list_edits(request)
+            if response is not None:
+                return response
+        return super().changelist_view(request, extra_context)
+
+    def _save_list_edits(self, request):
+        """Apply the changed rows; None lets Django re-render an invalid formset with its errors."""
+        FormSet = self.get_changelist_formset(request)
+        prefix = FormSet.get_default_prefix()
+        try:
+            total = int(request.POST.get(f"{prefix}-TOTAL_FORMS", ""))
+            ids = [int(request.POST[f"{prefix}-{i}-id"]) for i in range(min(total, self.list_per_page))]
+        except (KeyError, ValueError):
+            return None
+        formset = FormSet(request.POST, request.FILES, queryset=self.get_queryset(request).filter(pk__in=ids))
+        if not formset.is_valid():
+            return None
+        outcome = BulkOutcome()
+        for form in formset.forms:
+            if form.has_changed():
+                self._apply_list_edit(request, form, outcome)
+        report(self, request, outcome, "changed")
+        return HttpResponseRedirect(request.get_full_path())
+
+    def _apply_list_edit(self, request, form, outcome):
+        claim = Claim.objects.get(pk=form.instance.pk)
+        changed = form.changed_data
+        moved = [name for name in changed if _value(getattr(claim, name)) != _value(form.seen_value(name))]
+        if moved:
+            outcome.refused.append(
+                (claim.public_id, f"someone else changed {', '.join(moved)} meanwhile; reload the list.")
+            )
+            return
+        content = {name: form.cleaned_data[name] for name in changed if name in CONTENT_COLUMNS}
+        try:
+            # One row is all or nothing: an edit refused by the workflow also undoes the row's content changes.
+            with transaction.atomic():
+                if content:
+                    claim_update(claim=claim, user=request.user, expected_version=claim.version,
+                                 change_reason="admin list edit", **content)  # fmt: skip
+                if "status" in changed:
+                    claim_transition(claim=claim, user=request.user, to_status=form.cleaned_data["status"])
+        except (ValidationError, PermissionDenied, StaleClaim) as error:
+            outcome.refused.append((claim.public_id, refusal_text(error)))
+            return
+        self.log_change(request, claim, [{"changed": {"fields": changed}}])
+        outcome.changed.append(claim.public_id)
+
+    # History: "revert" restores through claim_update (validated, versioned, reviewed).
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        if request.method != "POST":
+            return super().history_form_view(request, object_id, version_id, extra_context)
+        claim = get_object_or_404(Claim, pk=unquote(object_id))
+        if not self.has_change_permission(request, claim):
+            raise PermissionDenied
+        try:
+            claim_restore(claim=claim, history_id=int(version_id), user=request.user)
+        except (ValidationError, PermissionDenied, StaleClaim, Claim.history.model.DoesNotExist) as error:
+            self.message_user(
+                request, f"{claim.public_id} was not restored: {refusal_text(error)}", messages.ERROR
+            )
+        else:
+            self.message_user(request, f"{claim.public_id} was restored (now version {claim.version}).")
+        return HttpResponseRedirect(reverse("admin:claims_claim_change", args=[claim.pk]))
+
+
+def _value(value):
+    return value.pk if hasattr(value, "_meta") else value

@@ -1,0 +1,329 @@
+"""A claim's history as readable revisions (field-by-field), and restoring an earlier one.
+
+The record is django-simple-history's: one row per write of the claim, holding its fields and
+its citations, drugs and cargo as they were; cell-line links have their own history rows. A
+revision is one write. Every write moves the claim's version on, so consecutive rows with the
+same version belong to one write: older multi-step writes (``load_review`` saves a claim, then
+each relation) left several rows for one change, and they read as one revision.
+
+Cell lines as of a revision are found by replaying the link history backwards from the current
+links, which also works for links created before their history was kept.
+"""
+
+import difflib
+import re
+from dataclasses import dataclass, field
+
+from django.core.exceptions import PermissionDenied, ValidationError
+
+from claims import vocabulary as v
+from claims.models import Cargo, CellLine, Citation, Claim, ClaimCellLine, Drug, Mechanism, Section
+from claims.services.claim_writes import claim_update, quote_occurrence
+from claims.services.merge import MERGE_REASON_PREFIX
+
+TEXT_FIELDS = ["statement", "quote", "exosome_source", "notes", "rejection_reason"]
+CHOICES = {
+    "therapy_class": v.TherapyClass, "direction": v.Direction, "model": v.ModelSystem,
+    "status": v.CurationStatus, "citation_support": v.CitationSupport,
+}  # fmt: skip
+SCALAR_FIELDS = ["status", "statement", "quote", "section", "exosome_source", "mechanism", "therapy_class",
+                 "direction", "model", "citation_support", "rejection_reason", "notes"]  # fmt: skip
+RELATIONS = {"citations": Citation, "drugs": Drug, "cargo": Cargo}
+RELATION_LABELS = {"citations": "Citations", "drugs": "Drugs", "cargo": "Cargo", "cell_lines": "Cell lines"}
+_TOKENS = re.compile(r"\s+|[^\s]+")
+
+
+@dataclass
+class FieldChange:
+    name: str
+    label: str
+    old: str = ""
+    new: str = ""
+    words: list = field(default_factory=list)  # [(op, text)], op in equal/delete/insert (text fields)
+    added: list = field(default_factory=list)  # relation items (display names)
+    removed: list = field(default_factory=list)
+
+    @property
+    def is_relation(self):
+        return self.name in RELATION_LABELS
+
+
+@dataclass
+class Revision:
+    record: object  # the last HistoricalClaim row of the write
+    number: int
+    state: dict
+    history_ids: tuple = ()  # every HistoricalClaim row of the write
+    restorable: bool = False  # its content differs from the current one
+    history_type: str = "~"  # "+" when the write created the claim
+    changes: list = field(default_factory=list)
+    is_current: bool = False
+
+    @property
+    def kind(self):
+        return {"+": "created", "-": "deleted"}.get(self.history_type, "changed")
+
+    @property
+    def user(self):
+        return self.record.history_user
+
+    @property
+    def date(self):
+        return self.record.history_date
+
+    @property
+    def reason(self):
+        return self.record.history_change_reason or ""
+
+
+def word_diff(old, new):
+    """[(op, text)] turning ``old`` into ``new`` word by word."""
+    a, b = _TOKENS.findall(old or ""), _TOKENS.findall(new or "")
+    segments = []
+    for op, i1, i2, j1, j2 in difflib.SequenceMatcher(a=a, b=b, autojunk=False).get_opcodes():
+        if op in ("equal", "delete"):
+            segments.append((op, "".join(a[i1:i2])))
+        elif op == "insert":
+            segments.append((op, "".join(b[j1:j2])))
+        else:
+            segments += [("delete", "".join(a[i1:i2])), ("insert", "".join(b[j1:j2]))]
+    return segments
+
+
+class _Names:
+    """Display names for the entities, sections and users a history refers to (a query per kind)."""
+
+    def __init__(self, states):
+        wanted = {name: set() for name in [*RELATIONS, "cell_lines", "mechanism", "section"]}
+        for state in states:
+            for name in RELATIONS:
+                wanted[name] |= state[name]
+            wanted["cell_lines"] |= {pk for pk, _ in state["cell_lines"]}
+            wanted["mechanism"].add(state["mechanism"])
+            wanted["section"].add(state["section"])
+        self.names = {}
+        for name, model, attr in [
+            ("citations", Citation, "label"), ("drugs", Drug, "name"), ("cargo", Cargo, "name"),
+            ("cell_lines", CellLine, "name"), ("mechanism", Mechanism, "name"),
+        ]:  # fmt: skip
+            ids = wanted[name] - {None}
+            found = dict(model.objects.filter(pk__in=ids).values_list("pk", attr)) if ids else {}
+            missing = ids - set(found)
+            if missing:
+                for pk, old_name, why in model.history.filter(id__in=missing, history_type="-").values_list(
+                    "id", attr, "history_change_reason"
+                ):
+                    found[pk] = f"{old_name} ({why or 'deleted'})"
+            self.names[name] = found
+        ids = wanted["section"] - {None}
+        self.names["section"] = {s.pk: s.label for s in Section.objects.filter(pk__in=ids)} if ids else {}
+
+    def of(self, kind, pk):
+        if pk is None:
+            return ""
+        return self.names[kind].get(pk, f"deleted #{pk}")
+
+
+def _records(claim):
+    return list(claim.history.select_related("history_user").order_by("history_date", "history_id"))
+
+
+def _m2m_rows(records):
+    """{relation: {history_id: {related pk}}} for every record, one query per relation."""
+    ids = [r.history_id for r in records]
+    rows = {}
+    for name, model in RELATIONS.items():
+        through = getattr(Claim.history.model, name).model
+        column = f"{model._meta.model_name}_id"
+        by_record = {history_id: set() for history_id in ids}
+        for history_id, related in through.objects.filter(history_id__in=ids).values_list(
+            "history_id", column
+        ):
+            by_record[history_id].add(related)
+        rows[name] = by_record
+    return rows
+
+
+def _cell_lines_by_record(claim, records):
+    """{history_id: {(cell line pk, role)}}: the links as of each record, replayed backwards."""
+    state = {link.pk: (link.cell_line_id, link.role) for link in ClaimCellLine.objects.filter(claim=claim)}
+    events = list(
+        ClaimCellLine.history.filter(claim_id=claim.pk)
+        .order_by("history_date", "history_id")
+        .values_list("id", "history_type", "cell_line_id", "role", "history_date")
+    )
+    previous_of = {}  # event index -> the same link's previous event index (what a change replaced)
+    last_by_link = {}
+    for index, (link_id, *_) in enumerate(events):
+        previous_of[index] = last_by_link.get(link_id)
+        last_by_link[link_id] = index
+    result, position = {}, len(events) - 1
+    for record in reversed(records):
+        while position >= 0 and events[position][4] > record.history_date:
+            link_id, kind, cell_line_id, role, _ = events[position]
+            if kind == "+":
+                state.pop(link_id, None)
+            elif kind == "-":
+                state[link_id] = (cell_line_id, role)
+            elif previous_of[position] is not None:
+                state[link_id] = events[previous_of[position]][2:4]
+            position -= 1
+        result[record.history_id] = set(state.values())
+    return result
+
+
+def _states(claim, records):
+    m2m, cell_lines = _m2m_rows(records), _cell_lines_by_record(claim, records)
+    states = []
+    for record in records:
+        state = {
+            name: getattr(record, name) for name in SCALAR_FIELDS if name not in ("section", "mechanism")
+        }
+        state.update(
+            section=record.section_id, mechanism=record.mechanism_id, quote_start=record.quote_start,
+            cell_lines=cell_lines[record.history_id], **{name: m2m[name][record.history_id] for name in RELATIONS},
+        )  # fmt: skip
+        states.append(state)
+    return states
+
+
+def _writes(records):
+    """Group record indexes into writes (see the module docstring)."""
+    groups = []
+    for index, record in enumerate(records):
+        previous = records[index - 1] if index else None
+        if previous is not None and previous.version == record.version:
+            groups[-1].append(index)
+        else:
+            groups.append([index])
+    return groups
+
+
+def _display(name, value, names):
+    if name in CHOICES:
+        return CHOICES[name](value).label if value in CHOICES[name].values else (value or "")
+    if name in ("section", "mechanism"):
+        return names.of(name, value)
+    return value or ""
+
+
+def _changes(old, new, names):
+    changes = []
+    for name in SCALAR_FIELDS:
+        if old.get(name) != new[name] or (name == "quote" and old.get("quote_start") != new["quote_start"]):
+            change = FieldChange(
+                name, str(Claim._meta.get_field(name).verbose_name).capitalize(),
+                old=_display(name, old.get(name), names), new=_display(name, new[name], names),
+            )  # fmt: skip
+            if name in TEXT_FIELDS:
+                change.words = word_diff(change.old, change.new)
+            if change.old != change.new or name == "quote":
+                changes.append(change)
+    for name in RELATIONS:
+        before, after = old.get(name, set()), new[name]
+        if before != after:
+            changes.append(FieldChange(
+                name, RELATION_LABELS[name],
+                added=sorted(names.of(name, pk) for pk in after - before),
+                removed=sorted(names.of(name, pk) for pk in before - after),
+            ))  # fmt: skip
+    before, after = old.get("cell_lines", set()), new["cell_lines"]
+    if before != after:
+        roles = dict(v.CellLineRole.choices)
+        label = lambda link: f"{names.of('cell_lines', link[0])} ({roles.get(link[1], link[1])})"  # noqa: E731
+        changes.append(FieldChange(
+            "cell_lines", RELATION_LABELS["cell_lines"],
+            added=sorted(map(label, after - before)), removed=sorted(map(label, before - after)),
+        ))  # fmt: skip
+    return changes
+
+
+def claim_revisions(claim):
+    """The claim's revisions, newest first, each with its field-by-field changes."""
+    records = _records(claim)
+    if not records:
+        return []
+    states = _states(claim, records)
+    names = _Names(states)
+    revisions, previous = [], {}
+    for number, group in enumerate(_writes(records), start=1):
+        last = group[-1]
+        revision = Revision(
+            record=records[last], number=number, state=states[last],
+            history_ids=tuple(records[i].history_id for i in group),
+            history_type="+" if records[group[0]].history_type == "+" else records[last].history_type,
+        )  # fmt: skip
+        revision.changes = _changes(previous, states[last], names)
+        revisions.append(revision)
+        previous = states[last]
+    revisions[-1].is_current = True
+    current = _content(revisions[-1].state)
+    for revision in revisions:
+        revision.restorable = _content(revision.state) != current
+    return revisions[::-1]
+
+
+def _content(state):
+    """What a restore brings back: everything but the workflow's fields."""
+    return {name: value for name, value in state.items() if name not in ("status", "rejection_reason")}
+
+
+def _resolve(model, ids, label):
+    """Current entities for ``ids``, following merges; a deleted one is a ValidationError."""
+    found = {obj.pk: obj for obj in model.objects.filter(pk__in=ids)}
+    for pk in set(ids) - set(found):
+        deletion = model.history.filter(id=pk, history_type="-").order_by("-history_date").first()
+        reason = (deletion.history_change_reason or "") if deletion else ""
+        if reason.startswith(MERGE_REASON_PREFIX):
+            successor = model.objects.filter(slug=reason[len(MERGE_REASON_PREFIX) :]).first()
+            if successor is not None:
+                found[pk] = successor
+                continue
+        name = f" '{deletion.instance}'" if deletion else ""
+        raise ValidationError(
+            {label: [f"{model._meta.verbose_name.capitalize()} #{pk}{name} no longer exists."]}
+        )
+    return found
+
+
+def revision_changes(claim, history_id):
+    """The revision holding record ``history_id``, and what restoring it would change (FieldChanges)."""
+    revisions = claim_revisions(claim)
+    target = next((r for r in revisions if history_id in r.history_ids), None)
+    if target is None:
+        raise Claim.history.model.DoesNotExist(f"{claim.public_id} has no revision {history_id}")
+    names = _Names([target.state, revisions[0].state])
+    changes = _changes(revisions[0].state, target.state, names)
+    return target, [c for c in changes if c.name not in ("status", "rejection_reason")]
+
+
+def claim_restore(*, claim, history_id, user, expected_version=None):
+    """Make the claim's content what it was at the revision holding record ``history_id``, through
+    ``claim_update``.
+
+    Status is left to the workflow: restoring the content of an approved claim sends it back to
+    review like any edit. Raises ValidationError (e.g. an entity that no longer exists),
+    PermissionDenied or StaleClaim.
+    """
+    if user is None or not user.has_perm("claims.change_claim"):
+        raise PermissionDenied("Only curators can restore a claim's earlier version.")
+    target, _ = revision_changes(claim, history_id)
+    state = target.state
+    section = Section.objects.filter(pk=state["section"]).select_related("source").first()
+    if section is None:
+        raise ValidationError({"section": ["The section of that version no longer exists."]})
+    mechanism = _resolve(Mechanism, [state["mechanism"]], "mechanism") if state["mechanism"] else {}
+    lines = _resolve(CellLine, [pk for pk, _ in state["cell_lines"]], "cell_lines")
+    related = {name: _resolve(model, state[name], name) for name, model in RELATIONS.items()}
+    when = target.date.strftime("%Y-%m-%d %H:%M")
+    return claim_update(
+        claim=claim, user=user, expected_version=expected_version,
+        change_reason=f"restored revision {target.number} ({when})",
+        statement=state["statement"], quote=state["quote"], section=section,
+        occurrence=quote_occurrence(section=section, quote=state["quote"], start=state["quote_start"]),
+        exosome_source=state["exosome_source"], mechanism=mechanism.get(state["mechanism"]),
+        therapy_class=state["therapy_class"], direction=state["direction"], model=state["model"],
+        notes=state["notes"], citation_support=state["citation_support"],
+        cell_lines=sorted({(lines[pk], role) for pk, role in state["cell_lines"]}, key=lambda x: (x[0].pk, x[1])),
+        **{name: list(dict.fromkeys(related[name][pk] for pk in state[name])) for name in RELATIONS},
+    )  # fmt: skip

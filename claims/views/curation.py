@@ -1,0 +1,199 @@
+"""Creating and editing claims on the site: a form, a preview, then a save through the services.
+
+The form works without JavaScript (entities are typed by name; a datalist suggests them);
+claims/static/claims/curation.js only adds live suggestions. Saving an edit is optimistic: if
+someone else saved the claim meanwhile, nothing is overwritten, the curator's input is kept and
+the page says what changed in between.
+"""
+
+from functools import wraps
+
+from django.contrib import messages
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_http_methods, require_safe
+
+from claims import vocabulary as v
+from claims.forms import LOOKUPS, ClaimForm
+from claims.models import Claim
+from claims.review_text import paragraph_bounds
+from claims.services.claim_writes import StaleClaim, claim_check, claim_create, claim_update, find_duplicates
+from claims.services.history import claim_revisions
+from claims.views.curation_workflow import curation_panel_context
+
+PREVIEW, SAVE, EDIT = "preview", "save", "edit"
+
+
+def permission_required(permission):
+    """Anonymous visitors are sent to sign in; signed-in users without ``permission`` get a 403."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapped(request, *args, **kwargs):
+            if not request.user.is_authenticated:
+                return redirect_to_login(request.get_full_path())
+            if not request.user.has_perm(permission):
+                raise PermissionDenied
+            return view(request, *args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+def _quote_context(anchor, section):
+    """The paragraph around the quote, cut into before / quote / after for highlighting."""
+    text = section.source.text
+    start, _ = paragraph_bounds(text, anchor.start)
+    _, end = paragraph_bounds(text, max(anchor.start, anchor.end - 1))
+    return {"before": text[start : anchor.start], "quote": anchor.exact, "after": text[anchor.end : end]}
+
+
+def _datalists():
+    return {kind: lookup.options() for kind, lookup in LOOKUPS.items()}
+
+
+def _render_form(request, form, *, claim=None, preview=None, status=200, **extra):
+    context = {"form": form, "claim": claim, "preview": preview, "datalists": _datalists(), **extra}
+    if claim is not None:
+        context.update(curation_panel_context(request, claim))
+    return render(request, "claims/curation/claim_form.html", context, status=status)
+
+
+def _preview(form, claim):
+    """Validate through the services without writing; None (and form errors) when invalid."""
+    fields = form.service_fields()
+    try:
+        check = claim_check(claim=claim, **fields)
+    except ValidationError as error:
+        form.add_service_errors(error)
+        return None
+    duplicates = find_duplicates(
+        citations=fields["citations"], drugs=fields["drugs"], cargo=fields["cargo"], exclude=claim
+    )
+    roles = dict(v.CellLineRole.choices)
+    return {
+        "check": check,
+        "fields": fields,
+        "labels": {
+            name: dict(choices.choices)[fields[name]]
+            for name, choices in [
+                ("direction", v.Direction),
+                ("therapy_class", v.TherapyClass),
+                ("model", v.ModelSystem),
+                ("citation_support", v.CitationSupport),
+            ]
+        },  # fmt: skip
+        "cell_lines": [(line, roles[role]) for line, role in fields["cell_lines"]],
+        "quote": _quote_context(check.anchor, fields["section"]),
+        "duplicates": duplicates,
+        "changed": sorted(
+            form.fields[name].label or name.replace("_", " ").capitalize()
+            for name in check.changed
+            if name in form.fields
+        ),  # fmt: skip
+    }
+
+
+def _blocked_by_duplicates(form, preview):
+    if preview["duplicates"] and not form.cleaned_data["not_duplicate"]:
+        form.add_error("not_duplicate", "Similar claims exist: tick the box once you have checked them.")
+        return True
+    return False
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+@permission_required("claims.add_claim")
+def claim_create_view(request):
+    if request.method != "POST":
+        return _render_form(request, ClaimForm())
+    form = ClaimForm(request.POST)
+    action = request.POST.get("action", PREVIEW)
+    if action == EDIT or not form.is_valid():
+        return _render_form(request, form, status=200 if action == EDIT else 400)
+    preview = _preview(form, None)
+    if preview is None:
+        return _render_form(request, form, status=400)
+    if action != SAVE or _blocked_by_duplicates(form, preview):
+        return _render_form(request, form, preview=preview, status=200 if action != SAVE else 400)
+    try:
+        claim = claim_create(user=request.user, **preview["fields"])
+    except ValidationError as error:  # the data changed between the check and the save
+        form.add_service_errors(error)
+        return _render_form(request, form, status=400)
+    messages.success(
+        request, f"{claim.public_id} was created as a draft. Send it to review when it is ready."
+    )
+    return redirect(claim)
+
+
+def _changed_since(claim, version):
+    """Labels of the fields other people changed after ``version``."""
+    labels = []
+    for revision in claim_revisions(claim):
+        if revision.record.version > version:
+            labels += [change.label for change in revision.changes if change.label not in labels]
+    return labels
+
+
+def _conflict(request, claim, stale):
+    """Keep the curator's input, now based on the current version, and say what moved."""
+    data = request.POST.copy()
+    data["version"] = str(stale.claim.version)
+    data["action"] = EDIT
+    form = ClaimForm(data, claim=claim)
+    form.is_valid()
+    conflict = {"version": stale.claim.version, "fields": _changed_since(claim, stale.expected_version)}
+    return _render_form(request, form, claim=claim, status=409, conflict=conflict)
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+@permission_required("claims.change_claim")
+def claim_edit_view(request, public_id):
+    claim = get_object_or_404(
+        Claim.objects.select_related("section__source", "mechanism"), public_id=public_id
+    )
+    if request.method != "POST":
+        return _render_form(request, ClaimForm(claim=claim), claim=claim)
+    form = ClaimForm(request.POST, claim=claim)
+    action = request.POST.get("action", PREVIEW)
+    if action == EDIT or not form.is_valid():
+        return _render_form(request, form, claim=claim, status=200 if action == EDIT else 400)
+    preview = _preview(form, claim)
+    if preview is None:
+        return _render_form(request, form, claim=claim, status=400)
+    if action != SAVE or _blocked_by_duplicates(form, preview):
+        return _render_form(
+            request, form, claim=claim, preview=preview, status=200 if action != SAVE else 400
+        )
+    version = form.cleaned_data["version"]
+    if version is None:
+        form.add_error(None, "The form lacks the version you edited; open the claim again.")
+        return _render_form(request, form, claim=claim, status=400)
+    try:
+        claim_update(claim=claim, user=request.user, expected_version=version, **preview["fields"])
+    except StaleClaim as stale:
+        return _conflict(request, claim, stale)
+    except ValidationError as error:
+        form.add_service_errors(error)
+        return _render_form(request, form, claim=claim, status=400)
+    if claim.version == version:
+        messages.info(request, f"Nothing changed: {claim.public_id} is as it was.")
+    else:
+        messages.success(request, f"{claim.public_id} was saved (version {claim.version}).")
+    return redirect(claim)
+
+
+@require_safe
+def autocomplete_view(request, kind):
+    """Suggestions for the claim form's entity fields: {"results": [{"value", "label"}]}."""
+    if not request.user.is_authenticated:
+        raise PermissionDenied
+    lookup = LOOKUPS.get(kind)
+    if lookup is None:
+        raise Http404(f"nothing to suggest for {kind!r}")
+    query = request.GET.get("q", "")[:100]
+    results = [{"value": s.value, "label": s.label} for s in lookup.suggest(query)]
+    return JsonResponse({"results": results})
