@@ -1,0 +1,183 @@
+"""One claim as a nanopublication-shaped JSON-LD record (?format=jsonld on a claim).
+
+Four named graphs, as in the nanopublication schema: the head links the assertion (what the
+claim says), its provenance (the quote as a W3C Web Annotation TextQuoteSelector on the
+review's DOI, the cited works, the curators) and the publication info (this record's dates and
+version). The context is inline, so any JSON-LD processor reads it without fetching anything.
+Terms without a standard vocabulary live under this site's ``/terms#`` namespace.
+"""
+
+from django.urls import reverse
+
+from claims.models import StatusChange
+
+DOI_RESOLVER = "https://doi.org/"
+
+
+class Links:
+    """Absolute URLs for a request: the site root, objects' pages and API resources."""
+
+    def __init__(self, request):
+        self.request = request
+        self.site = request.build_absolute_uri("/").rstrip("/")
+
+    def page(self, obj):
+        return self.request.build_absolute_uri(obj.get_absolute_url())
+
+    def api(self, view_name, lookup):
+        return self.request.build_absolute_uri(reverse(view_name, args=[lookup]))
+
+
+def _context(site):
+    return {
+        "np": "http://www.nanopub.org/nschema#",
+        "prov": "http://www.w3.org/ns/prov#",
+        "oa": "http://www.w3.org/ns/oa#",
+        "dct": "http://purl.org/dc/terms/",
+        "cito": "http://purl.org/spar/cito/",
+        "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
+        "xsd": "http://www.w3.org/2001/XMLSchema#",
+        "exo": f"{site}/terms#",
+        "label": "rdfs:label",
+        "created": {"@id": "dct:created", "@type": "xsd:dateTime"},
+        "modified": {"@id": "dct:modified", "@type": "xsd:dateTime"},
+        "start": {"@id": "oa:start", "@type": "xsd:nonNegativeInteger"},
+        "end": {"@id": "oa:end", "@type": "xsd:nonNegativeInteger"},
+        "version": {"@id": "exo:version", "@type": "xsd:integer"},
+    }
+
+
+def _entity(node_url, entity):
+    node = {"@id": node_url, "label": entity.name, "exo:slug": entity.slug}
+    same_as = [{"@id": url} for _registry, _accession, url in entity.identifiers]
+    if same_as:
+        node["rdfs:seeAlso"] = same_as
+    return node
+
+
+def _agent(user):
+    return {"@type": "prov:Person", "label": user.get_username()}
+
+
+def _curators(claim):
+    """Who wrote and who approved the claim; the transcription when no account did."""
+    users = [claim.created_by, claim.updated_by]
+    approval = (
+        StatusChange.objects.filter(claim=claim, to_status="approved").select_related("changed_by").last()
+    )
+    if approval is not None:
+        users.append(approval.changed_by)
+    agents, seen = [], set()
+    for user in users:
+        if user is not None and user.pk not in seen:
+            seen.add(user.pk)
+            agents.append(_agent(user))
+    return agents or [
+        {"@type": "prov:Organization", "label": "ExoClaims curators (transcription of the review)"}
+    ]
+
+
+def claim_nanopublication(claim, *, links):
+    """The record for ``claim`` (fetched with_relations, plus source, created_by and updated_by)."""
+    claim_iri = links.page(claim)
+    record = f"{claim_iri}#nanopub"
+    assertion, provenance, pubinfo = f"{record}-assertion", f"{record}-provenance", f"{record}-pubinfo"
+    source = claim.source
+
+    statement = {
+        "@id": claim_iri,
+        "@type": "exo:Claim",
+        "label": claim.public_id,
+        "exo:statement": claim.statement,
+        "exo:therapyClass": claim.therapy_class,
+        "exo:direction": claim.direction,
+        "exo:modelSystem": claim.model,
+        "exo:drug": [_entity(links.api("api:drug-detail", d.slug), d) for d in claim.drugs.all()],
+        "exo:cargo": [
+            {**_entity(links.api("api:cargo-detail", c.slug), c), "exo:cargoType": c.cargo_type}
+            for c in claim.cargo.all()
+        ],
+        "exo:cellLine": [
+            {
+                "exo:role": link.role,
+                "exo:line": _entity(links.api("api:cell-line-detail", link.cell_line.slug), link.cell_line),
+            }
+            for link in claim.cell_line_links.all()
+        ],  # fmt: skip
+    }
+    if claim.exosome_source:
+        statement["exo:exosomeSource"] = claim.exosome_source
+    if claim.mechanism_id:
+        statement["exo:mechanism"] = _entity(
+            links.api("api:mechanism-detail", claim.mechanism.slug), claim.mechanism
+        )
+
+    quote = {
+        "@id": f"{claim_iri}#quote",
+        "@type": "oa:SpecificResource",
+        "oa:hasSource": {
+            "@id": DOI_RESOLVER + source.doi,
+            "dct:title": source.title,
+            "dct:license": {"@id": source.licence_url} if source.licence_url else source.licence,
+        },
+        "oa:hasSelector": [
+            {
+                "@type": "oa:TextQuoteSelector",
+                "oa:exact": claim.quote,
+                "oa:prefix": claim.quote_prefix,
+                "oa:suffix": claim.quote_suffix,
+            },
+            {"@type": "oa:TextPositionSelector", "start": claim.quote_start, "end": claim.quote_end},
+        ],  # fmt: skip
+        "exo:section": claim.section.number,
+    }
+    evidence = [
+        {"@id": DOI_RESOLVER + c.doi if c.doi else links.api("api:citation-detail", c.key), "label": c.label}
+        for c in claim.citations.all()
+    ]
+    return {
+        "@context": _context(links.site),
+        "@graph": [
+            {
+                "@id": f"{record}-head",
+                "@graph": [
+                    {
+                        "@id": record,
+                        "@type": "np:Nanopublication",
+                        "np:hasAssertion": {"@id": assertion},
+                        "np:hasProvenance": {"@id": provenance},
+                        "np:hasPublicationInfo": {"@id": pubinfo},
+                    }
+                ],
+            },
+            {"@id": assertion, "@type": "np:Assertion", "@graph": [statement]},
+            {
+                "@id": provenance,
+                "@type": "np:Provenance",
+                "@graph": [
+                    {
+                        "@id": assertion,
+                        "prov:wasDerivedFrom": quote,
+                        "cito:citesAsEvidence": evidence,
+                        "prov:wasAttributedTo": _curators(claim),
+                        "exo:curationStatus": claim.status,
+                        "exo:citationSupport": claim.citation_support,
+                    }
+                ],
+            },
+            {
+                "@id": pubinfo,
+                "@type": "np:PublicationInfo",
+                "@graph": [
+                    {
+                        "@id": record,
+                        "created": claim.created.isoformat(),
+                        "modified": claim.updated.isoformat(),
+                        "version": claim.version,
+                        "dct:isVersionOf": {"@id": claim_iri},
+                        "rdfs:seeAlso": {"@id": links.api("api:claim-detail", claim.public_id)},
+                    }
+                ],
+            },
+        ],
+    }

@@ -1,0 +1,23 @@
+"""The facet counts of /api/facets/ (computed by claims.facets, as the HTML browser's are)."""
+
+from rest_framework import serializers
+
+from claims.filters import FACET_PARAMETERS
+
+
+class FacetValueSerializer(serializers.Serializer):
+    value = serializers.CharField(help_text="The value to pass as the claims filter parameter")
+    label = serializers.CharField()
+    count = serializers.IntegerField(help_text="Claims in the filtered set with this value")
+
+
+FacetCountsSerializer = type(
+    "FacetCountsSerializer",
+    (serializers.Serializer,),
+    {name: FacetValueSerializer(many=True) for name in FACET_PARAMETERS},
+)
+
+
+class FacetsSerializer(serializers.Serializer):
+    count = serializers.IntegerField(help_text="Claims in the filtered set")
+    facets = FacetCountsSerializer(help_text="For each claims filter parameter, its values, busiest first")

@@ -1,0 +1,315 @@
+"""/api/claims/: the filtered list (JSON pages, or the whole set as CSV or BibTeX), one claim in
+every format, and the writes (create, update, delete, status transitions, flags), all through
+the services so the rules are the ones the site and the admin follow.
+"""
+
+from django.db import transaction
+from django.urls import reverse
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+    inline_serializer,
+)
+from rest_framework import serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound
+from rest_framework.renderers import JSONRenderer
+from rest_framework.response import Response
+
+from claims.api import schema
+from claims.api.conditional import expected_version, not_modified
+from claims.api.downloads import citations_bibtex, claims_csv
+from claims.api.errors import Conflict
+from claims.api.nanopub import Links, claim_nanopublication
+from claims.api.permissions import ReadAnyoneWriteSignedIn
+from claims.api.renderers import BibTeXRenderer, CSVRenderer, JSONLDRenderer
+from claims.api.serializers import (
+    ClaimSerializer,
+    ClaimWriteSerializer,
+    FlagResolveSerializer,
+    FlagSerializer,
+    TransitionSerializer,
+)
+from claims.api.views.base import JSONErrorsMixin, NamedLookupMixin
+from claims.exports import claim_csv_row
+from claims.filters import ClaimFilter
+from claims.models import Citation, Claim
+from claims.services.bibtex import citations_of_claims
+from claims.services.claim_writes import StaleClaim, claim_create, claim_update, find_duplicates
+from claims.services.workflow import claim_transition, flag_raise, flag_resolve
+
+RENDERERS = {
+    "list": [JSONRenderer, CSVRenderer, BibTeXRenderer],
+    "retrieve": [JSONRenderer, JSONLDRenderer, CSVRenderer, BibTeXRenderer],
+}
+READ_ACTIONS = {"list", "retrieve", "flags", None}
+
+DuplicateSerializer = inline_serializer(
+    "LikelyDuplicate",
+    {
+        "detail": serializers.CharField(),
+        "duplicates": inline_serializer(
+            "DuplicateClaim",
+            {
+                "id": serializers.CharField(),
+                "url": serializers.URLField(),
+                "statement": serializers.CharField(),
+            },
+            many=True,
+        ),
+    },
+)
+CLAIM_WRITTEN = {200: ClaimSerializer, **schema.errors(*schema.WRITE_ERRORS, 412)}
+
+
+class LikelyDuplicate(Conflict):
+    default_detail = "A claim with the same citation, drug and cargo exists."
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="Claims, filtered",
+        description=(
+            "Filters combine with AND; repeating a parameter means OR. Entity parameters take a slug, a "
+            "name or an alias, case-insensitively. `format=csv` (one row a claim, lists joined with "
+            "'; ') and `format=bibtex` (the cited works) return the whole filtered set, streamed, "
+            "instead of a page."
+        ),
+        parameters=[schema.format_parameter("csv", "bibtex")],
+        responses={
+            (200, "application/json"): ClaimSerializer(many=True),
+            (200, "text/csv"): OpenApiTypes.STR,
+            (200, "application/x-bibtex"): OpenApiTypes.STR,
+            **schema.errors(*schema.READ_ERRORS),
+        },
+    ),
+    retrieve=extend_schema(
+        summary="One claim",
+        description="`format=jsonld`: a nanopublication-shaped JSON-LD record (assertion, provenance, "
+        "publication info); `format=csv`: its row; `format=bibtex`: its citations.",
+        parameters=[schema.format_parameter("jsonld", "csv", "bibtex"), schema.IF_NONE_MATCH, schema.ETAG],
+        responses={
+            (200, "application/json"): ClaimSerializer,
+            (200, "application/ld+json"): OpenApiTypes.OBJECT,
+            (200, "text/csv"): OpenApiTypes.STR,
+            (200, "application/x-bibtex"): OpenApiTypes.STR,
+            304: OpenApiResponse(description="Not modified: If-None-Match names the current version"),
+            **schema.errors(404, 406, 429),
+        },
+    ),
+    create=extend_schema(
+        summary="Create a claim (curators)",
+        description="Created as a draft. Refused with 409 when a claim with the same citation, drug and "
+        "cargo exists, unless `allow_duplicate` is true.",
+        request=ClaimWriteSerializer,
+        parameters=[schema.ETAG],
+        responses={
+            201: ClaimSerializer,
+            409: OpenApiResponse(DuplicateSerializer, description="Likely a duplicate"),
+            **schema.errors(*schema.WRITE_ERRORS),
+        },
+    ),
+    update=extend_schema(
+        summary="Replace a claim's fields (curators)",
+        request=ClaimWriteSerializer,
+        parameters=[schema.IF_MATCH, schema.ETAG],
+        responses=CLAIM_WRITTEN,
+    ),
+    partial_update=extend_schema(
+        summary="Change some of a claim's fields (curators)",
+        request=ClaimWriteSerializer,
+        parameters=[schema.IF_MATCH, schema.ETAG],
+        responses=CLAIM_WRITTEN,
+    ),
+    destroy=extend_schema(
+        summary="Delete a claim (editors)",
+        parameters=[schema.IF_MATCH],
+        responses={204: None, **schema.errors(*schema.WRITE_ERRORS, 412)},
+    ),
+)
+class ClaimViewSet(JSONErrorsMixin, NamedLookupMixin, viewsets.ModelViewSet):
+    queryset = Claim.objects.all()
+    serializer_class = ClaimSerializer
+    lookup_field = "public_id"
+    lookup_value_regex = r"[^/]+"
+    lookup_noun = "claim"
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = ClaimFilter
+
+    def get_queryset(self):
+        if self.action in READ_ACTIONS:
+            return Claim.objects.with_relations()
+        # Writes get a claim without prefetched relations: the services change them.
+        return Claim.objects.select_related("section__source")
+
+    def get_serializer_class(self):
+        if self.action in ("create", "update", "partial_update"):
+            return ClaimWriteSerializer
+        return ClaimSerializer
+
+    def get_renderers(self):
+        return [renderer() for renderer in RENDERERS.get(self.action, [JSONRenderer])]
+
+    def _claim_response(self, claim, status_code=status.HTTP_200_OK):
+        claim = Claim.objects.with_relations().get(pk=claim.pk)
+        data = ClaimSerializer(claim, context=self.get_serializer_context()).data
+        headers = {"ETag": claim.etag}
+        if status_code == status.HTTP_201_CREATED:
+            headers["Location"] = data["url"]
+        return Response(data, status=status_code, headers=headers)
+
+    def _write_payload(self, request, *, partial):
+        serializer = ClaimWriteSerializer(
+            data=request.data, partial=partial, context=self.get_serializer_context()
+        )
+        serializer.is_valid(raise_exception=True)
+        payload = dict(serializer.validated_data)
+        return payload, payload.pop("allow_duplicate", False)
+
+    def list(self, request, *args, **kwargs):
+        download = request.accepted_renderer.format
+        if download in ("csv", "bibtex"):
+            claims = self.filter_queryset(self.get_queryset())
+            if download == "csv":
+                return claims_csv(request, claims)
+            return citations_bibtex(citations_of_claims(claims), filename="exoclaims-claims-citations.bib")
+        return super().list(request, *args, **kwargs)
+
+    def retrieve(self, request, *args, **kwargs):
+        claim = self.get_object()
+        fmt = request.accepted_renderer.format
+        if fmt == "csv":
+            site = request.build_absolute_uri("/").rstrip("/")
+            return Response([claim_csv_row(claim, site)], headers=_attachment(f"{claim.public_id}.csv"))
+        if fmt == "bibtex":
+            citations = list(Citation.objects.filter(claims=claim))
+            return Response(citations, headers=_attachment(f"{claim.public_id}.bib"))
+        if fmt == "jsonld":
+            claim = (
+                Claim.objects.with_relations()
+                .select_related("source", "created_by", "updated_by")
+                .get(pk=claim.pk)
+            )
+            return Response(claim_nanopublication(claim, links=Links(request)))
+        if not_modified(request, claim):
+            return Response(status=status.HTTP_304_NOT_MODIFIED, headers={"ETag": claim.etag})
+        return Response(self.get_serializer(claim).data, headers={"ETag": claim.etag})
+
+    def create(self, request, *args, **kwargs):
+        payload, allow_duplicate = self._write_payload(request, partial=False)
+        if not allow_duplicate:
+            self._refuse_duplicates(request, payload)
+        claim = claim_create(user=request.user, **payload)
+        return self._claim_response(claim, status.HTTP_201_CREATED)
+
+    def _refuse_duplicates(self, request, payload):
+        duplicates = find_duplicates(
+            citations=payload.get("citations", []),
+            drugs=payload.get("drugs", []),
+            cargo=payload.get("cargo", []),
+        )
+        if not duplicates:
+            return
+        raise LikelyDuplicate({
+            "detail": "A claim with the same citation, drug and cargo exists; send allow_duplicate: true to "
+            "create this one anyway.",
+            "duplicates": [
+                {"id": d.public_id, "statement": d.statement,
+                 "url": request.build_absolute_uri(reverse("api:claim-detail", args=[d.public_id]))}
+                for d in duplicates
+            ],
+        })  # fmt: skip
+
+    def update(self, request, *args, partial=False, **kwargs):
+        claim = self.get_object()
+        version = expected_version(request, claim)
+        changes, _ = self._write_payload(request, partial=partial)
+        claim_update(claim=claim, user=request.user, expected_version=version, **changes)
+        return self._claim_response(claim)
+
+    def destroy(self, request, *args, **kwargs):
+        claim = self.get_object()
+        version = expected_version(request, claim) or claim.version
+        with transaction.atomic():
+            # Deleting only the version the client saw: a claim edited meanwhile is kept (412).
+            claim._history_user = request.user
+            if not Claim.objects.select_for_update().filter(pk=claim.pk, version=version).exists():
+                claim.refresh_from_db()
+                raise StaleClaim(claim, version)
+            claim.delete()
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(
+        summary="Move a claim to another status",
+        description="Curators send drafts to review (and back); editors approve or reject (with a reason), "
+        "never a claim they edited last.",
+        request=TransitionSerializer,
+        parameters=[schema.IF_MATCH, schema.ETAG],
+        responses=CLAIM_WRITTEN,
+    )
+    @action(detail=True, methods=["post"], permission_classes=[ReadAnyoneWriteSignedIn])
+    def transition(self, request, public_id=None):
+        claim = self.get_object()
+        version = expected_version(request, claim)
+        serializer = TransitionSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        claim_transition(
+            claim=claim,
+            user=request.user,
+            to_status=serializer.validated_data["status"],
+            reason=serializer.validated_data.get("reason", ""),
+            expected_version=version,
+        )
+        return self._claim_response(claim)
+
+    @extend_schema(
+        methods=["GET"],
+        summary="A claim's flags",
+        responses={200: FlagSerializer(many=True), **schema.errors(404, 406, 429)},
+    )
+    @extend_schema(
+        methods=["POST"],
+        summary="Flag a problem with a claim (anyone signed in)",
+        request=FlagSerializer,
+        responses={201: FlagSerializer, **schema.errors(*schema.WRITE_ERRORS)},
+    )
+    @action(detail=True, methods=["get", "post"], permission_classes=[ReadAnyoneWriteSignedIn])
+    def flags(self, request, public_id=None):
+        claim = self.get_object()
+        if request.method == "GET":
+            return Response(FlagSerializer(claim.flags.all(), many=True).data)
+        serializer = FlagSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        flag = flag_raise(claim=claim, user=request.user, **serializer.validated_data)
+        return Response(FlagSerializer(flag).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        summary="Resolve a flag (editors)",
+        parameters=[OpenApiParameter("flag_id", int, OpenApiParameter.PATH)],
+        request=FlagResolveSerializer,
+        responses={200: FlagSerializer, **schema.errors(*schema.WRITE_ERRORS)},
+    )
+    @action(
+        detail=True,
+        methods=["post"],
+        url_path=r"flags/(?P<flag_id>[0-9]+)/resolve",
+        url_name="flag-resolve",
+        permission_classes=[ReadAnyoneWriteSignedIn],
+    )
+    def resolve_flag(self, request, public_id=None, flag_id=None):
+        claim = self.get_object()
+        flag = claim.flags.filter(pk=flag_id).first()
+        if flag is None:
+            raise NotFound(f"{claim.public_id} has no flag {flag_id}.")
+        serializer = FlagResolveSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        flag_resolve(flag=flag, user=request.user, resolution=serializer.validated_data["resolution"])
+        return Response(FlagSerializer(flag).data)
+
+
+def _attachment(filename):
+    return {"Content-Disposition": f'attachment; filename="{filename}"'}

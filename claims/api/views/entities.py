@@ -1,0 +1,179 @@
+"""/api/drugs/, /api/cargo/, /api/cell-lines/, /api/mechanisms/ (curators write) and /api/sections/."""
+
+from django.db import transaction
+from django.db.models import Count
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import status, viewsets
+from rest_framework.response import Response
+
+from claims.api import schema
+from claims.api.errors import Conflict
+from claims.api.serializers import (
+    CargoSerializer,
+    CellLineSerializer,
+    DrugSerializer,
+    MechanismSerializer,
+    SectionSerializer,
+)
+from claims.api.views.base import JSONErrorsMixin, NamedLookupMixin
+from claims.models import Cargo, CellLine, Claim, Drug, Mechanism, Section
+
+# What a claim's search document takes from each kind (Claim.build_search_document).
+SEARCHED_FIELDS = {
+    Drug: ("name", "aliases"),
+    Cargo: ("name", "aliases"),
+    CellLine: ("name",),
+    Mechanism: ("name",),
+}
+
+
+def refresh_search_documents(claims):
+    """Rebuild the search documents of ``claims`` after an entity they mention was renamed."""
+    stale = []
+    rows = claims.select_related("mechanism").prefetch_related("drugs", "cargo", "cell_line_links__cell_line")
+    for claim in rows.iterator(chunk_size=500):
+        document = claim.build_search_document()
+        if document != claim.search_document:
+            claim.search_document = document
+            stale.append(claim)
+    Claim.objects.bulk_update(stale, ["search_document"], batch_size=500)
+
+
+def _entity_schema(noun, plural, serializer):
+    read, written = schema.errors(404, 406, 429), schema.errors(*schema.WRITE_ERRORS)
+    return extend_schema_view(
+        list=extend_schema(summary=f"{plural.capitalize()}, with claim counts",
+                           responses={200: serializer(many=True), **read}),
+        retrieve=extend_schema(summary=f"One {noun}", responses={200: serializer, **read}),
+        create=extend_schema(summary=f"Add a {noun} (curators)", responses={201: serializer, **written}),
+        update=extend_schema(summary=f"Replace a {noun}'s fields (curators)", responses={200: serializer, **written}),
+        partial_update=extend_schema(summary=f"Change some of a {noun}'s fields (curators)",
+                                     responses={200: serializer, **written}),
+        destroy=extend_schema(
+            summary=f"Delete a {noun} that no claim uses (editors)",
+            responses={204: None, 409: OpenApiResponse(schema.ErrorSerializer, description=f"The {noun} is still in use"),
+                       **written},
+        ),
+    )  # fmt: skip
+
+
+class EntityViewSet(JSONErrorsMixin, NamedLookupMixin, viewsets.ModelViewSet):
+    lookup_field = "slug"
+    filter_backends = []
+    model = None
+    plural = ""
+
+    def get_queryset(self):
+        # Aggregating queries drop Meta.ordering, so pages need it spelled out.
+        return self.model.objects.with_claim_counts().order_by("name")
+
+    def _response(self, instance, status_code=status.HTTP_200_OK):
+        instance = self.get_queryset().get(pk=instance.pk)
+        return Response(self.get_serializer(instance).data, status=status_code)
+
+    def create(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        with transaction.atomic():
+            instance = serializer.save()
+        return self._response(instance, status.HTTP_201_CREATED)
+
+    def update(self, request, *args, partial=False, **kwargs):
+        instance = self.get_object()
+        serializer = self.get_serializer(instance, data=request.data, partial=partial)
+        serializer.is_valid(raise_exception=True)
+        searched = SEARCHED_FIELDS[self.model]
+        before = [getattr(instance, name) for name in searched]
+        with transaction.atomic():
+            instance = serializer.save()
+            if [getattr(instance, name) for name in searched] != before:
+                refresh_search_documents(instance.claims.all())
+        return self._response(instance)
+
+    def destroy(self, request, *args, **kwargs):
+        instance = self.get_object()
+        if instance.claim_count:
+            raise Conflict(
+                f"{instance.slug} is used by {instance.claim_count} claim(s); take it off them, or merge it "
+                f"into another {self.lookup_noun}, before deleting it."
+            )
+        dependents = self.dependents(instance)
+        if dependents:
+            raise Conflict(
+                f"{instance.slug} is the parent of {', '.join(dependents)}; change their parent first."
+            )
+        with transaction.atomic():
+            instance._history_user = request.user
+            instance.delete()
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    def dependents(self, instance):
+        return []
+
+
+@_entity_schema("drug", "drugs", DrugSerializer)
+class DrugViewSet(EntityViewSet):
+    model, lookup_noun = Drug, "drug"
+    serializer_class = DrugSerializer
+    queryset = Drug.objects.all()
+
+
+@_entity_schema("cargo", "cargo", CargoSerializer)
+class CargoViewSet(EntityViewSet):
+    model, lookup_noun = Cargo, "cargo"
+    serializer_class = CargoSerializer
+    queryset = Cargo.objects.all()
+
+
+@_entity_schema("cell line", "cell lines", CellLineSerializer)
+class CellLineViewSet(EntityViewSet):
+    model, lookup_noun = CellLine, "cell line"
+    serializer_class = CellLineSerializer
+    queryset = CellLine.objects.all()
+
+    def get_queryset(self):
+        return super().get_queryset().select_related("parent")
+
+    def dependents(self, instance):
+        return list(instance.derived.values_list("slug", flat=True))
+
+
+@_entity_schema("mechanism", "mechanisms", MechanismSerializer)
+class MechanismViewSet(EntityViewSet):
+    model, lookup_noun = Mechanism, "mechanism"
+    serializer_class = MechanismSerializer
+    queryset = Mechanism.objects.all()
+
+    def get_queryset(self):
+        return super().get_queryset().select_related("parent").prefetch_related("children")
+
+    def dependents(self, instance):
+        return list(instance.children.values_list("slug", flat=True))
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="Sections of the review, with claim counts",
+        responses={200: SectionSerializer(many=True), **schema.errors(404, 406, 429)},
+    ),
+    retrieve=extend_schema(
+        summary="One section", responses={200: SectionSerializer, **schema.errors(404, 406, 429)}
+    ),
+)
+class SectionViewSet(JSONErrorsMixin, NamedLookupMixin, viewsets.ReadOnlyModelViewSet):
+    """Sections come from the review's text, so they are read-only."""
+
+    queryset = Section.objects.all()
+    serializer_class = SectionSerializer
+    lookup_field = "number"
+    lookup_value_regex = r"[^/]+"
+    lookup_noun = "section"
+    filter_backends = []
+
+    def get_queryset(self):
+        # Oldest source first: a section number names the review's section before any other source's.
+        return (
+            Section.objects.select_related("source")
+            .annotate(claim_count=Count("claims"))
+            .order_by("source_id", "order")
+        )
