@@ -1,0 +1,231 @@
+"""The faceted claim browser, shared by /claims/ and the entity pages.
+
+Filtering is claims/filters.py and counting is claims/facets.py; this module only turns them into
+what a page shows: facet values as links that add or remove themselves from the query string,
+the active filters as removable chips, a page of results, and the download links to the API.
+
+Within a facet, values combine with OR, so each facet that has a selection is counted against
+the claims matched by every *other* filter (the usual disjunctive faceting): its counts then say
+how many claims a click would add, not how many are already in the results.
+"""
+
+from dataclasses import dataclass, field
+from urllib.parse import urlencode
+
+from claims import vocabulary as v
+from claims.facets import CachedCountPaginator, facet_counts
+from claims.filters import FACET_PARAMETERS, filtered_claims
+
+PAGE_SIZE = 25
+# Facet values listed before the rest fold away under "more".
+FACET_SHOWN = 8
+API_CLAIMS = "/api/claims/"
+DOWNLOAD_FORMATS = [("csv", "CSV"), ("json", "JSON"), ("bibtex", "BibTeX of the cited works")]
+# What the sort menu offers (OrderingFilter values in claims/filters.py).
+SORT_CHOICES = [
+    ("", "Identifier"),
+    ("section", "Reading order"),
+    ("-updated", "Recently updated"),
+    ("direction", "Direction"),
+    ("status", "Status"),
+]
+# Parameters whose values are vocabulary codes, with the labels chips show for them.
+CHOICE_LABELS = {
+    "cargo_type": dict(v.CargoType.choices),
+    "therapy_class": dict(v.TherapyClass.choices),
+    "direction": dict(v.Direction.choices),
+    "model": dict(v.ModelSystem.choices),
+    "status": dict(v.CurationStatus.choices),
+    "citation_support": dict(v.CitationSupport.choices),
+}
+# Parameters that never travel in facet links: the page number is reset by any change.
+_RESET = ("page",)
+
+
+@dataclass
+class FacetOption:
+    value: str
+    label: str
+    count: int
+    url: str
+    selected: bool
+
+
+@dataclass
+class Facet:
+    parameter: str
+    label: str
+    options: list
+    selected_count: int = 0
+
+    @property
+    def shown(self):
+        return self.options[:FACET_SHOWN]
+
+    @property
+    def folded(self):
+        return self.options[FACET_SHOWN:]
+
+
+@dataclass
+class Chip:
+    label: str
+    value: str
+    remove_url: str
+
+
+@dataclass
+class Browser:
+    """Everything the claim browser templates need."""
+
+    filterset: object
+    errors: list
+    page: object = None
+    facets: list = field(default_factory=list)
+    chips: list = field(default_factory=list)
+    query: str = ""
+    ordering: str = ""
+    sort_choices: list = field(default_factory=list)
+    hidden_params: list = field(default_factory=list)
+    downloads: list = field(default_factory=list)
+    api_url: str = ""
+    clear_url: str = ""
+
+    @property
+    def is_valid(self):
+        return not self.errors
+
+    @property
+    def count(self):
+        return self.page.paginator.count if self.page else 0
+
+
+def _user_params(request, fixed):
+    params = request.GET.copy()
+    for name in (*fixed, *_RESET):
+        params.pop(name, None)
+    return params
+
+
+def _link(path, params):
+    query = params.urlencode()
+    return f"{path}?{query}" if query else path
+
+
+def _same(a, b):
+    return a.strip().casefold() == b.strip().casefold()
+
+
+def _toggle(path, params, name, value):
+    params = params.copy()
+    values = params.getlist(name)
+    kept = [item for item in values if not _same(item, value)]
+    params.setlist(name, kept if len(kept) < len(values) else [*values, value])
+    return _link(path, params)
+
+
+def _without(path, params, name, value=None):
+    params = params.copy()
+    params.setlist(name, [] if value is None else [i for i in params.getlist(name) if i != value])
+    return _link(path, params)
+
+
+def _queryset_without(filterset, skip):
+    """The claims matched by every filter but ``skip``, reusing the validated values."""
+    queryset = filterset.queryset.all()
+    for name, value in filterset.form.cleaned_data.items():
+        if name not in (skip, "ordering"):
+            queryset = filterset.filters[name].filter(queryset, value)
+    return queryset
+
+
+def _facets(request, filterset, params, fixed):
+    shown = [name for name in FACET_PARAMETERS if name not in fixed]
+    chosen_in = [name for name in shown if params.getlist(name)]
+    counts = facet_counts(filterset.qs, only=[name for name in shown if name not in chosen_in])
+    for name in chosen_in:
+        counts.update(facet_counts(_queryset_without(filterset, name), only=[name]))
+    facets = []
+    for name in shown:
+        chosen = params.getlist(name)
+        values = counts[name]
+        options = [
+            FacetOption(
+                value=str(item.value),
+                label=item.label or str(item.value),
+                count=item.count,
+                url=_toggle(request.path, params, name, str(item.value)),
+                selected=any(_same(c, str(item.value)) or _same(c, item.label or "") for c in chosen),
+            )
+            for item in values
+        ]
+        # A chosen value the counts do not list (a long tail, or an alias) still shows as chosen.
+        for value in chosen:
+            if not any(o.selected and (_same(o.value, value) or _same(o.label, value)) for o in options):
+                options.append(FacetOption(value, value, 0, _toggle(request.path, params, name, value), True))
+        options.sort(key=lambda o: not o.selected)
+        label = filterset.filters[name].label
+        facets.append(Facet(name, label, options, sum(o.selected for o in options)))
+    return facets
+
+
+def _chips(request, filterset, params, facets):
+    labels = {f.parameter: {o.value.casefold(): o.label for o in f.options} for f in facets}
+    chips = []
+    for name in FACET_PARAMETERS:
+        for value in params.getlist(name):
+            shown = CHOICE_LABELS.get(name, {}).get(value) or labels.get(name, {}).get(
+                value.casefold(), value
+            )
+            chips.append(
+                Chip(filterset.filters[name].label, shown, _without(request.path, params, name, value))
+            )
+    if params.get("q"):
+        chips.append(Chip("Search", params["q"], _without(request.path, params, "q")))
+    return chips
+
+
+def _error_messages(filterset):
+    messages = []
+    for name, errors in filterset.form.errors.items():
+        label = filterset.filters[name].label if name in filterset.filters else name
+        messages += [(label, name, error) for error in errors]
+    return messages
+
+
+def _api_query(params, fixed):
+    merged = params.copy()
+    for name, value in fixed.items():
+        merged.setlist(name, [value])
+    return merged
+
+
+def claim_browser(request, *, fixed=None):
+    """Filter, count and page the claims for ``request``; ``fixed`` pins parameters (entity pages)."""
+    fixed = fixed or {}
+    params = _user_params(request, fixed)
+    filterset = filtered_claims(_api_query(params, fixed))
+    browser = Browser(filterset=filterset, errors=[], query=params.get("q", ""))
+    browser.ordering = params.get("ordering", "")
+    browser.sort_choices = [("", "Relevance" if browser.query else "Identifier"), *SORT_CHOICES[1:]]
+    if browser.ordering not in dict(SORT_CHOICES):
+        browser.sort_choices.append((browser.ordering, browser.ordering))
+    browser.hidden_params = [
+        (k, item) for k, items in params.lists() if k not in ("q", "ordering") for item in items
+    ]
+    browser.clear_url = request.path
+    if not filterset.is_valid():
+        browser.errors = _error_messages(filterset)
+        browser.chips = _chips(request, filterset, params, [])
+        return browser
+    paginator = CachedCountPaginator(filterset.qs.with_relations(), PAGE_SIZE)
+    browser.page = paginator.get_page(request.GET.get("page"))
+    browser.facets = _facets(request, filterset, params, fixed)
+    browser.chips = _chips(request, filterset, params, browser.facets)
+    api_params = _api_query(params, fixed)
+    browser.api_url = _link(API_CLAIMS, api_params)
+    browser.downloads = [
+        (label, f"{API_CLAIMS}?{urlencode([*api_params.lists(), ('format', fmt)], doseq=True)}")
+        for fmt, label in DOWNLOAD_FORMATS
+    ]
+    return browser

@@ -1,0 +1,66 @@
+"""The claim browser (/claims/) and a claim's page (/claims/<public id>/)."""
+
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.views.decorators.http import require_safe
+
+from claims import vocabulary as v
+from claims.models import Citation, Claim, Flag
+from claims.review_text import paragraph_bounds
+from claims.views.browse import claim_browser
+from claims.views.citing import claim_bibtex, claim_citation_text
+from claims.views.curation_workflow import curation_panel_context
+from claims.views.review_markup import Annotator, CitedWork, Highlight, citation_mentions, visible_start
+
+# Related claims listed on a claim's page (the rest are one click away on the entity pages).
+RELATED_SHOWN = 20
+
+
+@require_safe
+def claim_list(request):
+    browser = claim_browser(request)
+    return render(
+        request, "claims/claim_list.html", {"browser": browser}, status=200 if browser.is_valid else 400
+    )
+
+
+def _quote_in_paragraph(claim):
+    """The paragraph(s) of the review holding the quote, with the quote and its citations marked."""
+    text = claim.source.text
+    start, _ = paragraph_bounds(text, claim.quote_start)
+    _, end = paragraph_bounds(text, max(claim.quote_start, claim.quote_end - 1))
+    start = min(visible_start(text, start, end), claim.quote_start)
+    labels = {label for _, _, label in citation_mentions(text, start, end)}
+    works = {
+        c.label: CitedWork(c.key, c.get_absolute_url(), c.claim_count)
+        for c in Citation.objects.filter(label__in=labels).with_claim_counts().only("key", "label")
+    }
+    highlight = Highlight(claim.quote_start, claim.quote_end, "quote", "", flagged=False)
+    return Annotator(text, [highlight], works, refs=False, anchors=False).render(start, end)
+
+
+@require_safe
+def claim_detail(request, public_id):
+    claim = get_object_or_404(Claim.objects.with_relations().select_related("source"), public_id=public_id)
+    flags = list(Flag.objects.open().filter(claim=claim))
+    related = list(
+        Claim.objects.related_to(claim).only("public_id", "statement", "direction")[: RELATED_SHOWN + 1]
+    )
+    contradicting = list(Claim.objects.contradicting(claim).only("public_id", "statement", "direction"))
+    url = request.build_absolute_uri(claim.get_absolute_url())
+    context = {
+        "claim": claim,
+        "paragraph": _quote_in_paragraph(claim),
+        "review_errors": [f for f in flags if f.kind == v.FlagKind.REVIEW_ERROR],
+        "other_flags": [f for f in flags if f.kind != v.FlagKind.REVIEW_ERROR],
+        "related": related[:RELATED_SHOWN],
+        "more_related": len(related) > RELATED_SHOWN,
+        "contradicting": contradicting,
+        "cite_text": claim_citation_text(claim, url),
+        "cite_bibtex": claim_bibtex(claim, url),
+        # Status changes, editing, history and flagging, for signed-in users (curation views).
+        "curation": curation_panel_context(request, claim) if request.user.is_authenticated else None,
+        "api_url": f"/api/claims/{claim.public_id}/",
+        "reader_url": f"{reverse('claims:review')}#{claim.public_id}",
+    }
+    return render(request, "claims/claim_detail.html", context)
