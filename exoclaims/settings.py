@@ -96,6 +96,7 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI's files, served from here (no CDN)
     "simple_history",
     "claims",
 ]
@@ -174,6 +175,7 @@ CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        # Tools send "Authorization: Token <key>" (manage.py drf_create_token NAME); the browser its session.
         "rest_framework.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
@@ -181,20 +183,68 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "claims.api.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
+    # JSON only: the browsable API would render forms listing every drug and cargo; /api/docs/ is
+    # the interactive view. Download formats are added per endpoint (claims.api.renderers).
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "claims.api.renderers.NamedFormatNegotiation",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.AnonRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {"anon": os.environ.get("EXOCLAIMS_ANON_RATE", "3000/hour")},
     "EXCEPTION_HANDLER": "claims.api.errors.exception_handler",
 }
 
+API_DESCRIPTION = """\
+Curated claims, citations and entities from the review of exosomes in breast-cancer drug
+resistance (Liu et al., Front. Bioeng. Biotechnol. 2023;11:1214648, doi:10.3389/fbioe.2023.1214648,
+CC BY 4.0).
+
+**Reading** needs no account. `/api/claims/` takes the same filters as the claim browser
+(`/claims/`): `drug`, `cargo`, `cargo_type`, `cell_line`, `mechanism`, `therapy_class`, `direction`,
+`model`, `status`, `citation_support`, `section`, `citation` (a key) and `q` (full text). Different
+parameters combine with AND, a repeated parameter means OR (`drug=cisplatin&drug=doxorubicin`), and
+entity parameters take a slug, a name or an alias, case-insensitively (`drug=ADM`). An unknown value is
+a 400 naming it. Pages hold `page_size` results (default 50; asks above 500 get 500).
+`/api/facets/` counts the values of every facet for the same filters.
+
+**Formats**: JSON by default. `?format=csv` (claims: one row a claim, lists joined with "; ";
+cells a spreadsheet would run as a formula get a leading apostrophe) and `?format=bibtex` (citations,
+or the works claims cite) return the whole filtered set, streamed, not a page. `?format=jsonld` on one
+claim gives a nanopublication-shaped JSON-LD record.
+
+**Writing** needs a curator's account: curators add and change claims, citations and entities and
+send claims to review; editors also approve, reject, delete and resolve flags. Tools authenticate
+with a token, sent as `Authorization: Token <key>`; an administrator creates one with
+`python manage.py drf_create_token <username>` (or in the admin, under Tokens). The browser uses its
+session (with the CSRF token). Errors name each bad field: `{"field": ["message"]}`.
+
+**No lost updates**: a claim's responses carry an `ETag`. Send it back as `If-Match` when you change
+the claim: if someone changed it meanwhile you get 412 and nothing is written. `If-None-Match` with
+the ETag you hold gives 304 when the claim is unchanged.
+
+**Throttling**: anonymous clients get {rate} requests per address (`EXOCLAIMS_ANON_RATE`); signed-in
+clients are not throttled. Past the limit: 429 with a Retry-After header.
+"""
+
 SPECTACULAR_SETTINGS = {
     "TITLE": "ExoClaims API",
-    "DESCRIPTION": "Curated claims, citations and entities from the review of exosomes in "
-    "breast-cancer drug resistance (Liu et al., Front. Bioeng. Biotechnol. 2023).",
+    "DESCRIPTION": API_DESCRIPTION.replace("{rate}", REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["anon"]),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
     "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    # No online validator badge: it would load an image from another site (the CSP forbids it).
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None, "defaultModelsExpandDepth": 0},
+    "ENUM_NAME_OVERRIDES": {
+        "CurationStatusEnum": "claims.vocabulary.CurationStatus",
+        "CitationSupportEnum": "claims.vocabulary.CitationSupport",
+        "TherapyClassEnum": "claims.vocabulary.TherapyClass",
+        "DirectionEnum": "claims.vocabulary.Direction",
+        "ModelSystemEnum": "claims.vocabulary.ModelSystem",
+        "CargoTypeEnum": "claims.vocabulary.CargoType",
+        "CellLineRoleEnum": "claims.vocabulary.CellLineRole",
+        "FlagKindEnum": "claims.vocabulary.FlagKind",
+    },
 }
 
 # Security: on unless debug is.
@@ -218,6 +268,15 @@ SECURE_CSP = {
     "frame-ancestors": [CSP.NONE],
     "form-action": [CSP.SELF],
 }
+# Sign-in is throttled against password guessing (claims.login_throttle): per username and
+# address, and per address whatever the username, over a window that starts at the first failure.
+AUTHENTICATION_BACKENDS = ["claims.login_throttle.ThrottledModelBackend"]
+LOGIN_FAILURE_LIMIT = envint("EXOCLAIMS_LOGIN_FAILURE_LIMIT", 5)
+LOGIN_ADDRESS_FAILURE_LIMIT = envint("EXOCLAIMS_LOGIN_ADDRESS_FAILURE_LIMIT", 50)
+LOGIN_LOCKOUT_SECONDS = envint("EXOCLAIMS_LOGIN_LOCKOUT_SECONDS", 15 * 60)
+# Behind a proxy every client shares the proxy's address; name the header it sets with the real one
+# (e.g. HTTP_X_REAL_IP). Only when that proxy overwrites it: clients can send any header they like.
+CLIENT_IP_HEADER = os.environ.get("EXOCLAIMS_CLIENT_IP_HEADER", "")
 
 LOGGING = {
     "version": 1,

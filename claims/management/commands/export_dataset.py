@@ -1,0 +1,48 @@
+"""python manage.py export_dataset [--output FILE]: back up the whole curated data set."""
+
+import os
+import tempfile
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+
+from claims.services.dataset import dataset_dumps, dataset_export
+
+
+class Command(BaseCommand):
+    help = (
+        "Write every claim, citation, entity, section, flag, status change and history row as one "
+        "JSON document keyed by natural keys (restore it with import_dataset)."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--output", "-o", metavar="FILE", help="file to write (default: standard output)")
+
+    def handle(self, *args, output=None, **options):
+        document = dataset_export()
+        text = dataset_dumps(document)
+        summary = (
+            f"{len(document['claims'])} claims, {len(document['citations'])} citations, "
+            f"{sum(len(c['history']) for c in document['claims'])} claim history rows"
+        )
+        if output is None:
+            self.stdout.write(text, ending="")
+            self.stderr.write(f"exported {summary}")
+            return
+        target = Path(output)
+        # Written beside the target and renamed into place: a crash never leaves half a backup.
+        try:
+            fd, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+        except OSError as exc:
+            raise CommandError(f"cannot write {output}: {exc.strerror}") from None
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                handle.write(text)
+            umask = os.umask(0)
+            os.umask(umask)
+            os.chmod(temporary, 0o666 & ~umask)  # mkstemp's 0600, widened as the umask allows
+            os.replace(temporary, target)
+        except OSError as exc:
+            os.unlink(temporary)
+            raise CommandError(f"cannot write {output}: {exc.strerror}") from None
+        self.stdout.write(f"wrote {output}: {summary}")

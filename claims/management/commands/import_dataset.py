@@ -1,0 +1,36 @@
+"""python manage.py import_dataset FILE [--merge]: restore a data set written by export_dataset."""
+
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+
+from claims.services.dataset import DatasetError, dataset_import, dataset_loads
+
+
+class Command(BaseCommand):
+    help = (
+        "Restore a data set written by export_dataset, in one transaction. An empty database is "
+        "required unless --merge is given."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("file", help="a file written by export_dataset")
+        parser.add_argument(
+            "--merge",
+            action="store_true",
+            help="add what the database lacks, matched by natural key; keep everything it already has",
+        )
+
+    def handle(self, *args, file, merge=False, **options):
+        try:
+            text = Path(file).read_text(encoding="utf-8")
+        except OSError as exc:
+            raise CommandError(f"cannot read {file}: {exc.strerror}") from None
+        except UnicodeDecodeError as exc:
+            raise CommandError(f"{file} is not UTF-8 text (byte {exc.start})") from None
+        try:
+            report = dataset_import(document=dataset_loads(text, where=file), merge=merge)
+        except DatasetError as exc:
+            raise CommandError(f"nothing was imported from {file}:\n" + "\n".join(exc.messages)) from None
+        for line in report.lines():
+            self.stdout.write(line)

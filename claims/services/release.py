@@ -1,0 +1,212 @@
+"""Versioned, citable data releases: the claims as JSON, CSV and BibTeX, with a changelog.
+
+A release is a directory ``<output>/<VERSION>/`` holding claims.json, claims.csv (the columns of
+claims.exports, as the API's CSV download writes them), citations.bib (the works the released
+claims cite), CHANGELOG.md, manifest.json (version, date, how to cite, the source review, counts,
+and a SHA-256 checksum of every file) and SHA256SUMS (for ``sha256sum -c``).
+
+A release holds every claim that is not rejected; each row carries its curation status, so users
+who want only editor-approved claims filter on it. The changelog compares with the previous
+release in the same directory (the highest version): claims added, changed (naming the fields),
+and retracted (rejected or deleted since). Versions are dotted numbers and only ever increase;
+a release directory is written beside its final place and renamed into it, so it is complete or
+absent, never half-written.
+"""
+
+import hashlib
+import json
+import re
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.utils import timezone
+
+from claims import vocabulary as v
+from claims.api.renderers import csv_lines
+from claims.exports import CSV_COLUMNS, LIST_SEPARATOR, claim_csv_row
+from claims.models import Claim, Source
+from claims.services.bibtex import citations_of_claims, citations_to_bibtex
+from claims.services.dataset import consistent_read
+
+VERSION_FORMAT = re.compile(r"^\d+(\.\d+){0,3}$")
+LIST_COLUMNS = {"citations", "citation_dois", "drugs", "cargo", "cargo_types", "cell_lines"}
+# Columns that change without the claim changing (a re-save, another base URL): not "changed".
+UNCOMPARED = {"url", "updated"}
+FILES = ["claims.json", "claims.csv", "citations.bib", "CHANGELOG.md"]
+
+
+class ReleaseError(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class Release:
+    version: str
+    directory: Path
+    previous: str | None
+    claims: int
+    citations: int
+    added: list
+    changed: list  # [(public id, [field, ...])]
+    retracted: list  # [(public id, why)]
+
+
+def _version_key(version):
+    numbers = [int(part) for part in version.split(".")]
+    return tuple(numbers + [0] * (4 - len(numbers)))  # 1.0 and 1.0.0 are the same version
+
+
+def _previous_releases(output_dir):
+    """{version: directory} of the releases already in ``output_dir``."""
+    releases = {}
+    if not output_dir.is_dir():
+        return releases
+    for directory in sorted(output_dir.iterdir()):
+        manifest = directory / "manifest.json"
+        if directory.name.startswith(".") or not manifest.is_file():
+            continue
+        try:
+            version = json.loads(manifest.read_text(encoding="utf-8"))["version"]
+            _version_key(version)
+        except (ValueError, KeyError, TypeError) as exc:
+            raise ReleaseError(
+                f"{manifest} is not a release manifest ({exc}); move it out of the way"
+            ) from None
+        releases[version] = directory
+    return releases
+
+
+def _check_version(version, releases, output_dir):
+    if not VERSION_FORMAT.match(version or ""):
+        raise ReleaseError(
+            f"VERSION must be numbers separated by dots, such as 1.0 or 2026.1 (got {version!r})"
+        )
+    if (output_dir / version).exists() or any(_version_key(r) == _version_key(version) for r in releases):
+        raise ReleaseError(f"release {version} already exists in {output_dir}; a release is never rewritten")
+    latest = max(releases, key=_version_key, default=None)
+    if latest is not None and _version_key(version) < _version_key(latest):
+        raise ReleaseError(f"version {version} is lower than the latest release, {latest}; "
+                           f"choose a version above {latest}")  # fmt: skip
+    return latest
+
+
+def _record(row):
+    """A claim's CSV row with its list columns as JSON lists."""
+    return {name: (value.split(LIST_SEPARATOR) if value else []) if name in LIST_COLUMNS else value
+            for name, value in row.items()}  # fmt: skip
+
+
+def source_citation(source):
+    """The review as a reference: authors, title, journal, year;volume:article, DOI."""
+    volume = f";{source.volume}" if source.volume else ""
+    number = f":{source.article_number}" if source.article_number else ""
+    return (f"{source.authors}. {source.title}. {source.journal}. {source.year}{volume}{number}. "
+            f"doi:{source.doi}")  # fmt: skip
+
+
+def _changes(previous_claims, records):
+    before = {claim["id"]: claim for claim in previous_claims}
+    added, changed = [], []
+    for record in records:
+        old = before.get(record["id"])
+        if old is None:
+            added.append(record["id"])
+            continue
+        fields = [name for name in CSV_COLUMNS if name not in UNCOMPARED and old.get(name) != record[name]]
+        if fields:
+            changed.append((record["id"], fields))
+    gone = sorted(set(before) - {record["id"] for record in records})
+    rejected = dict(Claim.objects.filter(public_id__in=gone, status=v.CurationStatus.REJECTED)
+                    .values_list("public_id", "rejection_reason"))  # fmt: skip
+    retracted = [(pid, f"rejected: {rejected[pid]}" if pid in rejected else "deleted") for pid in gone]
+    return added, changed, retracted
+
+
+def _one_line(text, limit=160):
+    text = " ".join(str(text).split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _changelog(version, date, previous, records, added, changed, retracted):
+    statements = {record["id"]: record["statement"] for record in records}
+    lines = [f"# ExoClaims data release {version}", ""]
+    lines.append(f"Released {date}. " + (f"Changes since release {previous}." if previous else
+                                         "The first release: every claim in it is listed as added."))  # fmt: skip
+    sections = [
+        ("Added", [f"- {pid}: {_one_line(statements[pid])}" for pid in added]),
+        ("Changed", [f"- {pid}: {', '.join(fields)}" for pid, fields in changed]),
+        ("Retracted", [f"- {pid}: {_one_line(why)}" for pid, why in retracted]),
+    ]
+    for title, items in sections:
+        lines += ["", f"## {title} ({len(items)})", ""] + (items or ["None."])
+    return "\n".join(lines) + "\n"
+
+
+def _write_files(directory, files):
+    checksums = {}
+    for name, text in files.items():
+        data = text.encode("utf-8")
+        (directory / name).write_bytes(data)
+        checksums[name] = {"sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)}
+    return checksums
+
+
+def release_make(*, version, output_dir, base_url="", date=None):
+    """Write release ``version`` into ``output_dir``/``version``; ReleaseError says why not."""
+    output_dir = Path(output_dir)
+    releases = _previous_releases(output_dir)
+    previous = _check_version(version, releases, output_dir)
+    previous_claims = []
+    if previous is not None:
+        previous_claims = json.loads((releases[previous] / "claims.json").read_text(encoding="utf-8"))[
+            "claims"
+        ]
+    date = (date or timezone.now().date()).isoformat()
+    with consistent_read():
+        released = Claim.objects.exclude(status=v.CurationStatus.REJECTED)
+        rows = [claim_csv_row(c, base_url) for c in released.with_relations().order_by("public_id")]
+        records = [_record(row) for row in rows]
+        citations = list(citations_of_claims(released))
+        sources = list(Source.objects.order_by("pk"))
+        added, changed, retracted = _changes(previous_claims, records)
+    if not sources:
+        raise ReleaseError("the database holds no review yet (run load_review or import_dataset first)")
+    cite = (f"ExoClaims data release {version} ({date}): claims curated from "
+            f"{'; '.join(source_citation(s) for s in sources)}")  # fmt: skip
+    files = {
+        "claims.json": json.dumps(
+            {"version": version, "date": date, "how_to_cite": cite, "claims": records},
+            ensure_ascii=False,
+            indent=1,
+        )
+        + "\n",  # fmt: skip
+        "claims.csv": "".join(csv_lines(rows)),
+        "citations.bib": citations_to_bibtex(citations),
+        "CHANGELOG.md": _changelog(version, date, previous, records, added, changed, retracted),
+    }
+    output_dir.mkdir(parents=True, exist_ok=True)
+    partial = Path(tempfile.mkdtemp(dir=output_dir, prefix=f".{version}.partial-"))
+    try:
+        checksums = _write_files(partial, files)
+        manifest = {
+            "name": "ExoClaims", "version": version, "date": date, "previous_version": previous,
+            "how_to_cite": cite,
+            "sources": [{"citation": source_citation(s), "doi": s.doi, "licence": s.licence,
+                         "licence_url": s.licence_url} for s in sources],
+            "counts": {"claims": len(records), "citations": len(citations), "added": len(added),
+                       "changed": len(changed), "retracted": len(retracted)},
+            "files": checksums,
+        }  # fmt: skip
+        _write_files(partial, {
+            "manifest.json": json.dumps(manifest, ensure_ascii=False, indent=1) + "\n",
+            "SHA256SUMS": "".join(f"{c['sha256']}  {name}\n" for name, c in checksums.items()),
+        })  # fmt: skip
+        partial.chmod(0o755)
+        partial.rename(output_dir / version)
+    except BaseException:
+        shutil.rmtree(partial, ignore_errors=True)
+        raise
+    return Release(version, output_dir / version, previous, len(records), len(citations), added, changed,
+                   retracted)  # fmt: skip
