@@ -9,9 +9,11 @@ An unknown entity is a validation error naming the parameter and the value.
 import django_filters
 from django import forms
 from django.core.exceptions import ValidationError
+from django.db.models import Q
 
 from claims import vocabulary as v
 from claims.models import Cargo, CellLine, Citation, Claim, ClaimCellLine, Drug, Mechanism, Section
+from claims.models.claim import search_terms
 
 MAX_VALUES = 50
 MAX_TEXT = 200
@@ -190,3 +192,57 @@ FACET_PARAMETERS = [
 def filtered_claims(params, queryset=None):
     """Apply the claim filters to a QueryDict; returns the FilterSet (check ``.is_valid()``)."""
     return ClaimFilter(params, queryset=queryset if queryset is not None else Claim.objects.all())
+
+
+class YearsField(forms.Field):
+    """A repeated year parameter (OR)."""
+
+    widget = forms.MultipleHiddenInput
+
+    def to_python(self, value):
+        values = value if isinstance(value, (list, tuple)) else [value] if value else []
+        values = [str(item).strip() for item in values if str(item).strip()]
+        if len(values) > MAX_VALUES:
+            raise ValidationError(f"At most {MAX_VALUES} values may be given.")
+        bad = [item for item in values if not item.isdigit() or not 1800 <= int(item) <= 2100]
+        if bad:
+            raise ValidationError(f"{', '.join(repr(b[:40]) for b in bad)} is not a year (1800 to 2100).")
+        return sorted({int(item) for item in values})
+
+
+class YearsFilter(django_filters.Filter):
+    field_class = YearsField
+
+    def filter(self, qs, value):
+        return qs.filter(year__in=value) if value else qs
+
+
+YES_NO = [("true", "yes"), ("false", "no")]
+
+
+class CitationFilter(django_filters.FilterSet):
+    """The citation list's filters (HTML and API): year, has_doi, stub, q."""
+
+    year = YearsFilter(label="Year")
+    has_doi = django_filters.ChoiceFilter(label="Has a DOI", choices=YES_NO, method="filter_has_doi")
+    stub = django_filters.ChoiceFilter(label="Known only by its label", choices=YES_NO, method="filter_stub")
+    q = django_filters.CharFilter(label="Search", max_length=MAX_TEXT, method="filter_q")
+
+    class Meta:
+        model = Citation
+        fields = []
+
+    def filter_has_doi(self, queryset, name, value):
+        return queryset.exclude(doi="") if value == "true" else queryset.filter(doi="")
+
+    def filter_stub(self, queryset, name, value):
+        return queryset.stubs() if value == "true" else queryset.exclude(title="")
+
+    def filter_q(self, queryset, name, value):
+        """Every word in the key, label, authors, title, journal or DOI (case-insensitively)."""
+        for term in search_terms(value):
+            queryset = queryset.filter(
+                Q(key__icontains=term) | Q(label__icontains=term) | Q(authors__icontains=term)
+                | Q(title__icontains=term) | Q(journal__icontains=term) | Q(doi__icontains=term)
+            )  # fmt: skip
+        return queryset

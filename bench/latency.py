@@ -1,0 +1,148 @@
+"""HTTP latency against a local server: single-client latency, 8-client throughput, worker memory.
+
+Plain http.client on loopback, one connection per request (gunicorn's sync workers close each
+connection anyway); every response body is read to the end. Memory is the resident set size of
+each gunicorn worker, polled from /proc while a measurement runs.
+"""
+
+import http.client
+import statistics
+import threading
+import time
+from dataclasses import dataclass, field
+
+
+def percentile(values, fraction):
+    ordered = sorted(values)
+    if not ordered:
+        return None
+    index = min(len(ordered) - 1, max(0, round(fraction * (len(ordered) - 1))))
+    return ordered[index]
+
+
+def fetch(port, path, timeout=300):
+    """(status, bytes read, seconds) for one GET of ``path``."""
+    started = time.perf_counter()
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    try:
+        connection.request("GET", path, headers={"Host": "127.0.0.1", "Accept-Encoding": "identity"})
+        response = connection.getresponse()
+        size = 0
+        while chunk := response.read(65536):
+            size += len(chunk)
+        return response.status, size, time.perf_counter() - started
+    finally:
+        connection.close()
+
+
+def rss_kib(pid):
+    try:
+        with open(f"/proc/{pid}/status") as status:
+            for line in status:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
+    except OSError:
+        return 0
+    return 0
+
+
+def children(pid):
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children") as listing:
+            return [int(child) for child in listing.read().split()]
+    except OSError:
+        return []
+
+
+class MemoryWatch:
+    """Peak RSS of the gunicorn workers (children of ``master``) while the block runs."""
+
+    def __init__(self, master, interval=0.02):
+        self.master, self.interval, self.peak_kib = master, interval, 0
+        self._stop = threading.Event()
+
+    def _run(self):
+        while not self._stop.is_set():
+            for worker in children(self.master):
+                self.peak_kib = max(self.peak_kib, rss_kib(worker))
+            self._stop.wait(self.interval)
+
+    def __enter__(self):
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
+
+    @property
+    def peak_mib(self):
+        return round(self.peak_kib / 1024, 1)
+
+
+@dataclass
+class Result:
+    cold_ms: float = None
+    p50_ms: float = None
+    p95_ms: float = None
+    samples: int = 0
+    throughput: float = None  # requests per second, 8 clients
+    concurrent_p50_ms: float = None
+    errors: list = field(default_factory=list)
+    bytes: int = 0
+    peak_worker_mib: float = None
+
+
+def _check(result, status, path):
+    if status != 200 and len(result.errors) < 5:
+        result.errors.append(f"{status} for {path}")
+
+
+def measure(port, master, path, *, requests=200, seconds=15.0, clients=8, concurrent_seconds=10.0, warmup=3):
+    """Latency of one client (after a cold first request and a warm-up), then 8-client throughput."""
+    result = Result()
+    with MemoryWatch(master) as memory:
+        status, result.bytes, elapsed = fetch(port, path)
+        _check(result, status, path)
+        result.cold_ms = elapsed * 1000
+        for _ in range(warmup):
+            fetch(port, path)
+        times, deadline = [], time.perf_counter() + seconds
+        while len(times) < requests and time.perf_counter() < deadline:
+            status, _, elapsed = fetch(port, path)
+            _check(result, status, path)
+            times.append(elapsed * 1000)
+        result.samples = len(times)
+        result.p50_ms, result.p95_ms = statistics.median(times), percentile(times, 0.95)
+        if clients:
+            done, lock, stop = [], threading.Lock(), time.perf_counter() + concurrent_seconds
+
+            def client():
+                while time.perf_counter() < stop:
+                    status, _, elapsed = fetch(port, path)
+                    with lock:
+                        done.append(elapsed * 1000)
+                        _check(result, status, path)
+
+            started = time.perf_counter()
+            threads = [threading.Thread(target=client) for _ in range(clients)]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+            result.throughput = len(done) / (time.perf_counter() - started)
+            result.concurrent_p50_ms = statistics.median(done) if done else None
+    result.peak_worker_mib = memory.peak_mib
+    return result
+
+
+def time_calls(function, *, runs=30, seconds=15.0):
+    """p50 and p95 in ms of ``function()`` run in-process (the floor), after one warm-up call."""
+    function()
+    times, deadline = [], time.perf_counter() + seconds
+    while len(times) < runs and time.perf_counter() < deadline:
+        started = time.perf_counter()
+        function()
+        times.append((time.perf_counter() - started) * 1000)
+    return statistics.median(times), percentile(times, 0.95), len(times)
