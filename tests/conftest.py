@@ -12,6 +12,8 @@ os.environ.setdefault("DJANGO_SECURE_SSL_REDIRECT", "0")
 os.environ.setdefault("DJANGO_ALLOWED_HOSTS", "testserver,localhost,127.0.0.1")
 os.environ.setdefault("EXOCLAIMS_PLAIN_STATIC", "1")
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "exoclaims.settings")
+# Playwright's sync API runs an event loop in the test thread; the ORM calls there are synchronous.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 import django  # noqa: E402
 import pytest  # noqa: E402
@@ -19,6 +21,11 @@ import pytest  # noqa: E402
 # The environment above must be in place before settings load, so Django is set up here rather
 # than from pytest configuration (which would read settings before this file runs).
 django.setup()
+
+from django.conf import settings  # noqa: E402
+
+# Password hashing is deliberately slow; tests sign many personas in and out.
+settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture(scope="session")

@@ -28,7 +28,7 @@ def main():
         for match in matches:
             number += 1
             mapping[match.start()] = f"CLM-{number:04d}"
-        new = ID_LINE.sub(lambda m: m.group(1) + mapping[m.start()], text)
+        new = ID_LINE.sub(lambda m, ids=mapping: m.group(1) + ids[m.start()], text)
         plans.append((path, new))
     for path, new in plans:
         path.write_text(new, encoding="utf-8")

@@ -32,11 +32,12 @@ echo "== migrations are complete"
 DJANGO_DEBUG=1 "$BIN/python" manage.py makemigrations --check --dry-run
 
 echo "== tests on SQLite"
-env -u DATABASE_URL "$BIN/python" -m pytest -p no:cacheprovider "$@"
+# Two workers (the machines have two cores); each gets its own test database.
+env -u DATABASE_URL "$BIN/python" -m pytest -p no:cacheprovider -n 2 "$@"
 
 echo "== tests on PostgreSQL ($PG_URL)"
 if ! pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null && [ -d /etc/postgresql ]; then
   pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -n1)" main start || true
   for _ in $(seq 1 30); do pg_isready -q -h 127.0.0.1 -p 5432 && break; sleep 1; done
 fi
-DATABASE_URL="$PG_URL" "$BIN/python" -m pytest -p no:cacheprovider --create-db "$@"
+DATABASE_URL="$PG_URL" "$BIN/python" -m pytest -p no:cacheprovider -n 2 --create-db "$@"
