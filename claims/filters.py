@@ -37,7 +37,9 @@ class TermsField(forms.Field):
             raise ValidationError(f"At most {MAX_VALUES} values may be given.")
         for item in values:
             if len(item) > MAX_TEXT or "\x00" in item:
-                raise ValidationError(f"'{item[:40]}…' is not a valid {self.noun}.")
+                raise ValidationError(
+                    "'%(value)s…' is not a valid %(noun)s.", params={"value": item[:40], "noun": self.noun}
+                )
         return values
 
     def clean(self, value):
@@ -47,7 +49,11 @@ class TermsField(forms.Field):
         found = self.resolve(values)
         missing = [item for item in values if not found.get(item)]
         if missing:
-            raise ValidationError(f"No {self.noun} is named {', '.join(repr(m) for m in missing)}.")
+            # Messages are %-formatted later: user text goes in params, never in the format string.
+            raise ValidationError(
+                "No %(noun)s is named %(names)s.",
+                params={"noun": self.noun, "names": ", ".join(repr(m) for m in missing)},
+            )
         return sorted({pk for pks in found.values() for pk in pks})
 
 
@@ -206,7 +212,10 @@ class YearsField(forms.Field):
             raise ValidationError(f"At most {MAX_VALUES} values may be given.")
         bad = [item for item in values if not item.isdigit() or not 1800 <= int(item) <= 2100]
         if bad:
-            raise ValidationError(f"{', '.join(repr(b[:40]) for b in bad)} is not a year (1800 to 2100).")
+            raise ValidationError(
+                "%(values)s is not a year (1800 to 2100).",
+                params={"values": ", ".join(repr(b[:40]) for b in bad)},
+            )
         return sorted({int(item) for item in values})
 
 

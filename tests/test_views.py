@@ -706,7 +706,8 @@ def test_a_lost_database_gets_the_503_page_with_its_message():
     response = middleware.process_exception(request, OperationalError("could not connect to server"))
     assert response.status_code == 503
     body = response.content.decode()
-    assert "temporarily unavailable" in body and "The database is unavailable right now" in body
+    assert "The database is unavailable right now" in body
+    assert '<a class="skip-link" href="#main">' in body, "the site's own page, not the bare fallback"
 
 
 @pytest.mark.parametrize(

@@ -56,14 +56,13 @@ class ClaimQuerySet(models.QuerySet):
         if not terms:
             return self
         if connections[self.db].vendor == "postgresql":
+            # A self-contained subquery: this queryset may itself become a subquery (facet
+            # counts), where Django renames claims_claim, so the raw SQL must not refer to it.
             return self.filter(
-                Q(
-                    RawSQL(
-                        "claims_claim.search_vector @@ plainto_tsquery('english', %s)",
-                        [" ".join(terms)],
-                        output_field=models.BooleanField(),
-                    )
-                )  # fmt: skip
+                pk__in=RawSQL(
+                    "SELECT id FROM claims_claim WHERE search_vector @@ plainto_tsquery('english', %s)",
+                    [" ".join(terms)],
+                )
             )
         for term in terms:
             self = self.filter(search_document__contains=term)

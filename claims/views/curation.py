@@ -194,6 +194,7 @@ def autocomplete_view(request, kind):
     lookup = LOOKUPS.get(kind)
     if lookup is None:
         raise Http404(f"nothing to suggest for {kind!r}")
-    query = request.GET.get("q", "")[:100]
+    # NUL cannot be sent to PostgreSQL; no name contains one, so it matches nothing.
+    query = request.GET.get("q", "")[:100].replace("\x00", "")
     results = [{"value": s.value, "label": s.label} for s in lookup.suggest(query)]
     return JsonResponse({"results": results})
