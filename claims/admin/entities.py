@@ -61,6 +61,9 @@ class EntityAdmin(SimpleHistoryAdmin):
     prepopulated_fields = {"slug": ["name"]}
     actions = [merge_entities]
     list_per_page = 100
+    # Explicit: Meta.ordering is dropped from aggregated (claim-count) querysets, and the
+    # autocomplete and changelist paginate them.
+    ordering = ("name",)
 
     def get_queryset(self, request):
         return super().get_queryset(request).with_claim_counts()
