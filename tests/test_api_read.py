@@ -473,3 +473,13 @@ def test_a_url_without_its_trailing_slash_redirects_reads_and_names_the_url_for_
     assert response.status_code == 301 and response["Location"] == "/api/claims/?drug=ADM"
     refused = client.post("/api/claims", {})
     assert refused.status_code == 404 and "did you mean /api/claims/?" in refused.json()["detail"]
+
+
+@pytest.mark.parametrize("value", ["100%", "%s%(name)s", "50 % off"])
+def test_a_bad_filter_value_with_a_percent_sign_is_a_400_not_a_crash(client, value):
+    """Regression: django-filter's error translation re-applied '%' formatting to messages quoting
+    the value, so drug=100% raised TypeError (a 500) instead of a 400 (found by test_hostile_input)."""
+    for path in ("/api/claims/", "/api/facets/"):
+        response = client.get(path, {"drug": value})
+        assert response.status_code == 400
+        assert response.json() == {"drug": [f"No drug is named {value!r}."]}

@@ -3,7 +3,6 @@
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Prefetch
-from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import status, viewsets
@@ -16,6 +15,7 @@ from rest_framework.response import Response
 from claims.api import schema
 from claims.api.downloads import citations_bibtex
 from claims.api.errors import Conflict
+from claims.api.filtering import FilterBackend
 from claims.api.parsers import BibTeXParser
 from claims.api.permissions import CanImportCitations
 from claims.api.renderers import BibTeXRenderer
@@ -75,7 +75,7 @@ class CitationViewSet(JSONErrorsMixin, NamedLookupMixin, viewsets.ModelViewSet):
     queryset = Citation.objects.all()
     lookup_field = "key"
     lookup_noun = "citation"
-    filter_backends = [DjangoFilterBackend]
+    filter_backends = [FilterBackend]
     filterset_class = CitationFilter
 
     def get_queryset(self):

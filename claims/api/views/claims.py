@@ -5,7 +5,6 @@ the services so the rules are the ones the site and the admin follow.
 
 from django.db import transaction
 from django.urls import reverse
-from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -24,6 +23,7 @@ from claims.api import schema
 from claims.api.conditional import expected_version, not_modified
 from claims.api.downloads import citations_bibtex, claims_csv
 from claims.api.errors import Conflict
+from claims.api.filtering import FilterBackend
 from claims.api.nanopub import Links, claim_nanopublication
 from claims.api.permissions import ReadAnyoneWriteSignedIn
 from claims.api.renderers import BibTeXRenderer, CSVRenderer, JSONLDRenderer
@@ -137,7 +137,7 @@ class ClaimViewSet(JSONErrorsMixin, NamedLookupMixin, viewsets.ModelViewSet):
     lookup_field = "public_id"
     lookup_value_regex = r"[^/]+"
     lookup_noun = "claim"
-    filter_backends = [DjangoFilterBackend]
+    filter_backends = [FilterBackend]
     filterset_class = ClaimFilter
 
     def get_queryset(self):

@@ -2,12 +2,12 @@
 
 from dataclasses import asdict
 
-from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema
 from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 
 from claims.api import schema
+from claims.api.filtering import FilterBackend
 from claims.api.serializers import FacetsSerializer
 from claims.api.views.base import JSONErrorsMixin
 from claims.facets import claim_count, facet_counts
@@ -18,7 +18,7 @@ from claims.models import Claim
 class FacetsView(JSONErrorsMixin, GenericAPIView):
     queryset = Claim.objects.all()
     serializer_class = FacetsSerializer
-    filter_backends = [DjangoFilterBackend]
+    filter_backends = [FilterBackend]
     filterset_class = ClaimFilter
     pagination_class = None
 
