@@ -29,6 +29,22 @@ def test_create_anchors_the_quote_and_numbers_the_claim(draft, curator):
     assert "efflux" in draft.search_document
 
 
+def test_a_new_claim_takes_the_next_number_and_never_a_deleted_claims(curator):
+    highest = max(int(p[4:]) for p in Claim.objects.values_list("public_id", flat=True) if p[4:].isdigit())
+    section = Section.objects.get(number="3.1")
+    citation = Citation.objects.first()
+
+    def create():
+        return claim_create(user=curator, section=section, quote=QUOTE, statement="Efflux again.",
+                            therapy_class="chemotherapy", direction="background", citations=[citation])  # fmt: skip
+
+    first = create()
+    assert first.public_id == f"CLM-{highest + 1:04d}"
+    first.delete()
+    # The deleted claim's id may be cited somewhere already: it is never given to another claim.
+    assert create().public_id == f"CLM-{highest + 2:04d}"
+
+
 def test_create_names_every_bad_field(curator):
     with pytest.raises(ValidationError) as error:
         claim_create(

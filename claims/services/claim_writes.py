@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F
+from django.db.models.functions import Length
 
 from claims import vocabulary as v
 from claims.models import Claim, ClaimCellLine, Section, Source, StatusChange
@@ -125,10 +126,21 @@ def find_duplicates(*, citations, drugs, cargo, exclude=None):
     return [Duplicate(p, s) for p, s in matches.distinct().values_list("public_id", "statement")[:10]]
 
 
+def _highest_number(model):
+    public_id = (
+        model.objects.filter(public_id__regex=rf"^{PUBLIC_ID_PREFIX}[0-9]+$")
+        .order_by(Length("public_id").desc(), "-public_id")
+        .values_list("public_id", flat=True)
+        .first()
+    )
+    return int(public_id[len(PUBLIC_ID_PREFIX) :]) if public_id else 0
+
+
 def _next_public_id():
-    numbers = [int(pid[len(PUBLIC_ID_PREFIX) :]) for pid in Claim.objects.values_list("public_id", flat=True)
-               if pid[len(PUBLIC_ID_PREFIX) :].isdigit()]  # fmt: skip
-    return f"{PUBLIC_ID_PREFIX}{max(numbers, default=0) + 1:04d}"
+    """One past the highest curated number ever given, deleted claims included (their history
+    keeps it): a public id, once cited somewhere, never names another claim."""
+    number = max(_highest_number(Claim), _highest_number(Claim.history.model))
+    return f"{PUBLIC_ID_PREFIX}{number + 1:04d}"
 
 
 def _apply_anchor(claim, anchor):
