@@ -1,5 +1,6 @@
 """The claim admin as curators use it: changelist, facets, search, query budget, change form."""
 
+import bibtexparser
 import pytest
 from django.contrib.admin.widgets import AutocompleteMixin
 from django.http import QueryDict
@@ -247,3 +248,11 @@ def test_the_admin_history_lists_each_change_field_by_field(curator_client, cura
     assert (
         curator_client.get(f"/admin/claims/claim/{claim.pk}/history/{oldest.history_id}/").status_code == 200
     )
+
+
+def test_the_citation_changelist_links_to_the_bibtex_import_and_export(curator_client):
+    page = curator_client.get("/admin/claims/citation/").content.decode()
+    assert 'href="/curate/bibtex/"' in page and 'href="/api/citations/?format=bibtex"' in page
+    assert curator_client.get("/curate/bibtex/").status_code == 200
+    exported = b"".join(curator_client.get("/api/citations/?format=bibtex").streaming_content).decode()
+    assert len(bibtexparser.parse_string(exported).entries) == Citation.objects.count()
