@@ -74,15 +74,24 @@ def paragraph_bounds(text, start):
     return begin, (len(text) if end == -1 else end)
 
 
+def citation_mentions(text, start=0, end=None):
+    """(start, end, label) of every in-text citation label between ``start`` and ``end``."""
+    end = len(text) if end is None else end
+    found = []
+    for group in _CITATION_GROUP.finditer(text, start, end):
+        offset = group.start(1)
+        for part in group.group(1).split(";"):
+            label = part.strip()
+            if label and _LABEL.match(label):
+                begin = offset + part.index(label)
+                found.append((begin, begin + len(label), label))
+            offset += len(part) + 1
+    return found
+
+
 def extract_citation_labels(text):
     """In-text citation labels in order of appearance (with repeats)."""
-    labels = []
-    for group in _CITATION_GROUP.findall(text):
-        for part in group.split(";"):
-            part = part.strip()
-            if _LABEL.match(part):
-                labels.append(part)
-    return labels
+    return [label for _, _, label in citation_mentions(text)]
 
 
 def _ascii_fold(value):

@@ -9,8 +9,8 @@ from django.views.decorators.http import require_safe
 
 from claims.filters import CitationFilter
 from claims.models import Citation, Claim, Section
+from claims.review_text import citation_mentions
 from claims.services.bibtex.export import citation_to_bibtex
-from claims.views.review_markup import citation_mentions
 from claims.views.review_reader import the_review
 
 CITATIONS_PER_PAGE = 100

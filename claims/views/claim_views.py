@@ -6,11 +6,11 @@ from django.views.decorators.http import require_safe
 
 from claims import vocabulary as v
 from claims.models import Citation, Claim, Flag
-from claims.review_text import paragraph_bounds
+from claims.review_text import citation_mentions, paragraph_bounds
 from claims.views.browse import claim_browser
 from claims.views.citing import claim_bibtex, claim_citation_text
 from claims.views.curation_workflow import curation_panel_context
-from claims.views.review_markup import Annotator, CitedWork, Highlight, citation_mentions, visible_start
+from claims.views.review_markup import Annotator, CitedWork, Highlight, visible_start
 
 # Related claims listed on a claim's page (the rest are one click away on the entity pages).
 RELATED_SHOWN = 20

@@ -14,8 +14,9 @@ from dataclasses import dataclass
 from django.utils.html import escape, format_html
 from django.utils.safestring import mark_safe
 
+from claims.review_text import citation_mentions
+
 # The review's own patterns for a citation group "(A et al., 2017; B and C, 2019)" and one label.
-from claims.review_text import _CITATION_GROUP, _LABEL
 
 # Figure captions start with an image placeholder the reader does not need to see.
 FIGURE_PREFIX = "]FIGURE"
@@ -36,21 +37,6 @@ class CitedWork:
     key: str
     url: str
     claim_count: int
-
-
-def citation_mentions(text, start=0, end=None):
-    """(start, end, label) of every in-text citation label between ``start`` and ``end``."""
-    end = len(text) if end is None else end
-    found = []
-    for group in _CITATION_GROUP.finditer(text, start, end):
-        offset = group.start(1)
-        for part in group.group(1).split(";"):
-            label = part.strip()
-            if label and _LABEL.match(label):
-                begin = offset + part.index(label)
-                found.append((begin, begin + len(label), label))
-            offset += len(part) + 1
-    return found
 
 
 def visible_start(text, start, end):

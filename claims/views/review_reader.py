@@ -10,7 +10,8 @@ from django.views.decorators.http import require_safe
 
 from claims import vocabulary as v
 from claims.models import Citation, Claim, Flag, Source
-from claims.views.review_markup import Annotator, CitedWork, Highlight, citation_mentions, visible_start
+from claims.review_text import citation_mentions
+from claims.views.review_markup import Annotator, CitedWork, Highlight, visible_start
 
 
 def the_review():
