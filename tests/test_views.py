@@ -19,11 +19,11 @@ from django.urls import reverse
 from claims import vocabulary as v
 from claims.middleware import DatabaseUnavailableMiddleware
 from claims.models import Cargo, CellLine, Citation, Claim, ClaimCellLine, Drug, Flag, Mechanism, Source
-from claims.review_text import paragraph_bounds
+from claims.review_text import citation_mentions, paragraph_bounds
 from claims.services.bibtex.latex import latex_to_text
 from claims.services.claim_writes import claim_create
 from claims.views.browse import PAGE_SIZE
-from claims.views.review_markup import citation_mentions, visible_start
+from claims.views.review_markup import visible_start
 
 pytestmark = pytest.mark.django_db
 HOSTILE = '<script>alert("pwned")</script><img src=x onerror=alert(1)>'
@@ -607,20 +607,20 @@ def grow(curator):
 
 
 # Queries per page for an anonymous reader. The claim browser: 1 count + 1 page of claims +
-# 4 prefetches (citations, drugs, cargo, cell lines) + 1 per facet shown (12 on /claims/, 11 on an
+# 1 for all their citations, drugs, cargo and cell lines + 1 per facet shown (12 on /claims/, 11 on an
 # entity page, whose own facet is the page itself), and 1 to resolve each entity parameter's value
 # (2 for a mechanism: its narrower ones too). Facets in use are counted apart (they ignore their
 # own selection), which is the same number of queries.
-BROWSER = 1 + 1 + 4
+BROWSER = 1 + 1 + 1
 QUERY_BUDGETS = {
     # review; status counts; 5 totals; flagged; heat map + mechanisms; 3 top lists; gap pairs
     "home": 14,
     "claim-list": BROWSER + 12,
     "claim-list-filtered": 1 + BROWSER + 12,
     "claim-list-search": BROWSER + 12,
-    # claim (+ section, mechanism, source) + 4 prefetches; flags; related; contradicting; the works
-    # its paragraph cites
-    "claim-detail": 9,
+    # claim (+ section, mechanism, source) + its relations; flags; related; contradicting; the
+    # works its paragraph cites
+    "claim-detail": 6,
     # entity; resolve; browser
     "drug-detail": 1 + 1 + BROWSER + 11,
     "cargo-detail": 1 + 1 + BROWSER + 11,
@@ -632,10 +632,10 @@ QUERY_BUDGETS = {
     "drug-list": 2,
     # count; a page of works; their claim counts; stubs; works backing no claim
     "citation-list": 5,
-    # citation; claims + 4 prefetches; review; sections
-    "citation-detail": 1 + 5 + 2,
-    # review; claims + 4 prefetches + errata; citations; sections
-    "review": 1 + 6 + 1 + 1,
+    # citation; claims + their relations; review; sections
+    "citation-detail": 1 + 2 + 2,
+    # review; claims + their relations + errata; citations; sections
+    "review": 1 + 3 + 1 + 1,
 }
 
 

@@ -1,11 +1,13 @@
 """Whole-set downloads (CSV of claims, BibTeX of citations), streamed.
 
-Rows are read with ``.iterator(chunk_size=...)``: the relations are prefetched chunk by chunk,
-so memory stays flat and the query count grows only with the number of chunks.
+Rows are read with ``.iterator(chunk_size=...)``: the relations are attached chunk by chunk
+(claims.models.claim_relations), so memory stays flat and the query count grows only with the
+number of chunks.
 """
 
 from django.http import StreamingHttpResponse
 
+from claims.api.links import Links
 from claims.api.renderers import BibTeXRenderer, CSVRenderer, csv_lines
 from claims.exports import claim_csv_row
 from claims.services.bibtex import citations_to_bibtex_stream
@@ -25,7 +27,8 @@ def _attachment(chunks, renderer, filename):
 def claims_csv(request, claims, filename="exoclaims-claims.csv"):
     """One row per claim of ``claims`` (a QuerySet from Claim.objects.with_relations())."""
     site = request.build_absolute_uri("/").rstrip("/")
-    rows = (claim_csv_row(claim, site) for claim in claims.iterator(chunk_size=CHUNK_SIZE))
+    links = Links(None)
+    rows = (claim_csv_row(claim, site, links) for claim in claims.iterator(chunk_size=CHUNK_SIZE))
     return _attachment(csv_lines(rows), CSVRenderer, filename)
 
 

@@ -7,25 +7,9 @@ version). The context is inline, so any JSON-LD processor reads it without fetch
 Terms without a standard vocabulary live under this site's ``/terms#`` namespace.
 """
 
-from django.urls import reverse
-
 from claims.models import StatusChange
 
 DOI_RESOLVER = "https://doi.org/"
-
-
-class Links:
-    """Absolute URLs for a request: the site root, objects' pages and API resources."""
-
-    def __init__(self, request):
-        self.request = request
-        self.site = request.build_absolute_uri("/").rstrip("/")
-
-    def page(self, obj):
-        return self.request.build_absolute_uri(obj.get_absolute_url())
-
-    def api(self, view_name, lookup):
-        return self.request.build_absolute_uri(reverse(view_name, args=[lookup]))
 
 
 def _context(site):

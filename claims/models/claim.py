@@ -1,17 +1,20 @@
 """The claim: one finding of the review, quoted, attributed and tagged."""
 
 import re
+from itertools import batched
 
 from django.conf import settings
 from django.db import connections, models
-from django.db.models import Prefetch, Q
+from django.db.models import Q
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Length
+from django.db.models.query import ModelIterable
 from django.urls import reverse
 from simple_history.models import HistoricalRecords
 
 from claims import vocabulary as v
 from claims.models.citation import Citation
+from claims.models.claim_relations import attach_relations
 from claims.models.entities import Cargo, CellLine, Drug, Mechanism
 from claims.models.source import Section, Source
 
@@ -28,23 +31,39 @@ class ClaimQuerySet(models.QuerySet):
     def get_by_natural_key(self, public_id):
         return self.get(public_id=public_id)
 
+    _with_relations = False
+
     def with_relations(self):
-        """Everything a claim row or card shows, in a fixed number of queries."""
-        return self.select_related("section", "mechanism").prefetch_related(
-            Prefetch(
-                "citations", queryset=Citation.objects.only("id", "key", "label", "doi", "pmid", "title")
-            ),
-            Prefetch("drugs", queryset=Drug.objects.only("id", "slug", "name")),
-            Prefetch("cargo", queryset=Cargo.objects.only("id", "slug", "name", "cargo_type")),
-            Prefetch(
-                "cell_line_links",
-                # The model's ordering starts with "claim", i.e. the claim's public id: a join to
-                # claims_claim the prefetch does not need (it groups rows by claim_id itself).
-                queryset=ClaimCellLine.objects.select_related("cell_line")
-                .order_by("role", "cell_line__name")
-                .only("id", "claim_id", "role", "cell_line__id", "cell_line__slug", "cell_line__name"),
-            ),
-        )
+        """Everything a claim row or card shows, in a fixed number of queries: the claims with
+        their section and mechanism, then 4 queries for all their citations, drugs, cargo and
+        cell lines (claims.models.claim_relations), also when read with ``.iterator()``."""
+        clone = self.select_related("section", "mechanism")
+        clone._with_relations = True
+        return clone
+
+    def _clone(self):
+        clone = super()._clone()
+        clone._with_relations = self._with_relations
+        return clone
+
+    def _attaches(self):
+        return self._with_relations and issubclass(self._iterable_class, ModelIterable)
+
+    def _fetch_all(self):
+        fresh = self._result_cache is None
+        super()._fetch_all()
+        if fresh and self._attaches():
+            attach_relations(self._result_cache, self.db)
+
+    def iterator(self, chunk_size=None):
+        if not self._attaches():
+            return super().iterator(chunk_size=chunk_size)
+        return self._iterate_with_relations(chunk_size or 2000)
+
+    def _iterate_with_relations(self, chunk_size):
+        for chunk in batched(super().iterator(chunk_size=chunk_size), chunk_size):
+            attach_relations(chunk, self.db)
+            yield from chunk
 
     def search(self, query):
         """Full-text search over statement, quote and entity names.

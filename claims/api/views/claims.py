@@ -21,10 +21,12 @@ from rest_framework.response import Response
 
 from claims.api import schema
 from claims.api.conditional import expected_version, not_modified
+from claims.api.cursor import PageOrCursorPagination
 from claims.api.downloads import citations_bibtex, claims_csv
 from claims.api.errors import Conflict
 from claims.api.filtering import FilterBackend
-from claims.api.nanopub import Links, claim_nanopublication
+from claims.api.links import Links
+from claims.api.nanopub import claim_nanopublication
 from claims.api.permissions import ReadAnyoneWriteSignedIn
 from claims.api.renderers import BibTeXRenderer, CSVRenderer, JSONLDRenderer
 from claims.api.serializers import (
@@ -139,6 +141,7 @@ class ClaimViewSet(JSONErrorsMixin, NamedLookupMixin, viewsets.ModelViewSet):
     lookup_noun = "claim"
     filter_backends = [FilterBackend]
     filterset_class = ClaimFilter
+    pagination_class = PageOrCursorPagination
 
     def get_queryset(self):
         if self.action in READ_ACTIONS:
