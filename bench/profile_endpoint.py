@@ -3,11 +3,13 @@
     DATABASE_URL=... DJANGO_SECRET_KEY=... .venv/bin/python bench/profile_endpoint.py /api/claims/?drug=x
 
 Runs the request once to warm up, then --repeat times under the profiler, and prints the call
-tree (frames under 2% of the time folded away). Needs pyinstrument (pip install pyinstrument).
+tree, library frames included, without the frames under --min-percent of the time. Needs
+pyinstrument (pip install pyinstrument).
 """
 
 import argparse
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -19,6 +21,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("path", help="the URL path and query, e.g. /api/claims/?drug=doxorubicin")
     parser.add_argument("--repeat", type=int, default=10)
+    parser.add_argument("--min-percent", type=float, default=2.0)
     args = parser.parse_args()
 
     import django
@@ -43,7 +46,11 @@ def main():
         get()
     profiler.stop()
     print(f"{args.path}, {args.repeat} requests")
-    print(profiler.output_text(unicode=False, color=False, show_all=False, time="percent_of_total"))
+    tree = profiler.output_text(unicode=False, color=False, show_all=True, time="percent_of_total")
+    for line in tree.splitlines():
+        share = re.search(r"(\d+\.\d+)% ", line)
+        if share is None or float(share.group(1)) >= args.min_percent:
+            print(line)
 
 
 if __name__ == "__main__":
