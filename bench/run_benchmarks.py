@@ -253,6 +253,45 @@ def table(results):
     return "\n".join(lines)
 
 
+# Issue 7's targets for the 100k run on PostgreSQL: endpoint prefix -> (p50 ms limit, app/floor limit).
+TARGETS = {"(a)": (30, 4), "(b)": (60, None), "(c)": (30, 4), "(d)": (30, 4), "(e)": (80, None)}
+GROWTH_CHECKED = ("(a)", "(c)", "(d)")
+
+
+def growth_table(results):
+    """Per database: each endpoint at the smallest and largest size, growth, and the targets."""
+    lines = []
+    for vendor in dict.fromkeys(r["database"] for r in results):
+        runs = sorted((r for r in results if r["database"] == vendor), key=lambda r: r["size"])
+        small, large = runs[0], runs[-1]
+        lines += [f"\n{vendor}: {small['size']:,} -> {large['size']:,} claims\n",
+                  f"| endpoint | p50 ms at {small['size']:,} | p50 ms at {large['size']:,} | growth | p95 ms | "
+                  f"floor p50 ms | app/floor | target at {large['size']:,} |",
+                  "|---|---|---|---|---|---|---|---|"]  # fmt: skip
+        for name, e in large["endpoints"].items():
+            before = small["endpoints"].get(name, {}).get("p50_ms")
+            growth = f"{e['p50_ms'] / before:.2f}x" if before else ""
+            verdict = ""
+            target = TARGETS.get(name[:3])
+            if target and vendor == "postgresql":
+                limit, ratio = target
+                met = e["p50_ms"] < limit and (ratio is None or e.get("ratio_p50", 0) <= ratio)
+                if name[:3] in GROWTH_CHECKED and before:
+                    met = met and e["p50_ms"] / before < 2
+                verdict = ("met" if met else "missed") + f" (< {limit} ms" + (f", <= {ratio}x floor" if ratio else "") + (
+                    ", < 2x growth)" if name[:3] in GROWTH_CHECKED else ")")
+            lines.append(f"| {name} | {_ms(before)} | {_ms(e['p50_ms'])} | {growth} | {_ms(e['p95_ms'])} | "
+                         f"{_ms(e.get('floor_p50_ms'))} | {e.get('ratio_p50', '')} | {verdict} |")  # fmt: skip
+        for r in runs:
+            extra = f"; full CSV {r['full_csv']['seconds']} s, peak worker {r['full_csv']['peak_worker_mib']} MiB" if "full_csv" in r else ""
+            lines.append(
+                f"\n{r['size']:,} claims: load_review {r['load_review_s']} s (again: {r['load_review_again_s']} s), "
+                f"generate_synthetic {r['generate_synthetic_s']} s, BibTeX import of 5,000 entries "
+                f"{r['bibtex_import_s']} s, peak worker {r['peak_worker_mib']} MiB{extra}; slowest profiled: {r['profiled']}"
+            )
+    return "\n".join(lines)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -269,7 +308,13 @@ def main():
         "--full-csv-from", type=int, default=100_000, help="download the whole set from this size"
     )
     parser.add_argument("--quick", action="store_true", help="few samples: a smoke test, not a measurement")
+    parser.add_argument("--report", metavar="JSON", help="only print the tables of an earlier run's results")
     args = parser.parse_args()
+    if args.report:
+        results = json.loads(Path(args.report).read_text())["results"]
+        print(table(results))
+        print(growth_table(results))
+        return
     RESULTS.mkdir(exist_ok=True)
     SCRATCH.mkdir(exist_ok=True)
     started = datetime.now(UTC)
@@ -278,6 +323,7 @@ def main():
     path = (SCRATCH if args.quick else RESULTS) / f"{started:%Y-%m-%dT%H%M}.json"
     path.write_text(json.dumps(report, indent=1, default=str))
     print(table(results))
+    print(growth_table(results))
     log(f"results in {path}")
 
 

@@ -6,7 +6,6 @@ and every status code, content type, header and body must be the one the schema 
 It is bounded (a few examples per operation, no coverage phase) so CI stays fast.
 """
 
-import os
 
 import pytest
 import schemathesis
@@ -132,21 +131,8 @@ def test_a_curators_requests_conform_to_the_schema(test_transaction_kept, curato
     case.validate_response(response, checks=CHECKS)
 
 
-@pytest.fixture(scope="session")
-def database_beside_playwright():
-    """Playwright's sync API keeps an event loop in the main thread, which Django's async-safety
-    check takes for async code; the database is only touched from ordinary sync code here."""
-    before = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "1"
-    yield
-    if before is None:
-        del os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"]
-    else:
-        os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = before
-
-
 @pytest.mark.browser
-def test_the_interactive_docs_render_without_csp_violations(database_beside_playwright, page):
+def test_the_interactive_docs_render_without_csp_violations(page):
     response = page.open("/api/docs/")
     assert response.status == 200
     assert "script-src 'self'" in response.headers["content-security-policy"]

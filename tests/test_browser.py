@@ -6,7 +6,6 @@ pages go to artifacts/screenshots/.
 
 import csv
 import io
-import os
 import re
 from urllib.parse import parse_qs, urlsplit
 
@@ -17,19 +16,6 @@ from claims.models import Claim, Drug
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 PHONE = {"width": 390, "height": 844}
-
-
-@pytest.fixture(scope="session", autouse=True)
-def database_beside_playwright():
-    """Playwright's sync API keeps an event loop in the main thread, which Django's async-safety
-    check mistakes for async code; these tests touch the database only from ordinary sync code."""
-    before = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "1"
-    yield
-    if before is None:
-        del os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"]
-    else:
-        os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = before
 
 
 def shown_count(page):

@@ -1,17 +1,11 @@
 """A curator creates a claim in the browser and sends it to review; another user (an editor) approves it."""
 
-import os
 import re
 
 import pytest
 
 from claims import vocabulary as v
 from claims.models import Claim, Drug, Mechanism, StatusChange
-
-# Playwright's sync API keeps an event loop in the test thread, and Django refuses ORM calls from a
-# thread with a running loop unless told it is safe (it is: the live server runs in its own thread).
-# Set at import because the session's database setup may run after the browser has started.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 pytestmark = pytest.mark.browser
 QUOTE = "However, increased drug efflux could lead to chemoresistance."

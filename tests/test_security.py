@@ -243,22 +243,8 @@ def test_the_admin_sign_in_is_throttled_too(alice):
     assert "_auth_user_id" not in client.session
 
 
-@pytest.fixture(scope="session")
-def orm_beside_playwright():
-    """Playwright's sync API keeps an event loop in the main thread, which Django's async-safety
-    check mistakes for async code (also when the live server stops at the end of the session);
-    the database is used here only from ordinary sync code. As tests/test_browser.py does."""
-    before = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "1"
-    yield
-    if before is None:
-        del os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"]
-    else:
-        os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = before
-
-
 @pytest.mark.browser
-def test_no_page_breaks_the_content_security_policy(orm_beside_playwright, page, site):
+def test_no_page_breaks_the_content_security_policy(page, site):
     claim = Claim.objects.order_by("public_id").first()
     for url in ["/", "/claims/", claim.get_absolute_url(), "/review/", "/citations/", "/drugs/",
                 "/api/docs/", "/accounts/login/", "/admin/login/"]:  # fmt: skip

@@ -737,3 +737,19 @@ def test_the_citation_list_filters(client, params, query):
 def test_a_bad_citation_filter_is_reported(client):
     response = client.get("/citations/", {"year": "last year"})
     assert response.status_code == 400 and "is not a year" in page_html(response)
+
+
+@pytest.mark.parametrize("query", ["", "q=exosome", "drug=doxorubicin&q=a+b%26c", "cargo=mir-21&page=2&drug=ADM"])
+def test_facet_links_built_per_facet_equal_the_query_copied_per_value(query):
+    """The facet browser encodes the query once per facet (claims.views.browse._toggler); the
+    reference is a QueryDict copy per value (_toggle), which it must equal to the letter."""
+    from django.http import QueryDict
+
+    from claims.filters import FACET_PARAMETERS
+    from claims.views.browse import _toggle, _toggler
+
+    params = QueryDict(query, mutable=True)
+    for name in FACET_PARAMETERS:
+        toggle = _toggler("/claims/", params, name)
+        for value in ["doxorubicin", "miR-21 & co", "ü/é?", "", "100%"]:
+            assert toggle(value) == _toggle("/claims/", params, name, value), (name, value)

@@ -20,6 +20,7 @@ from rest_framework.response import Response
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 
 from claims.api.pagination import PageNumberPagination
+from claims.facets import CachedCountPaginator
 
 TIE_BREAKER = "public_id"
 
@@ -169,7 +170,13 @@ class KeysetPagination(BasePagination):
 
 
 class PageOrCursorPagination(PageNumberPagination):
-    """Page numbers by default (with a count); keyset paging as soon as ``?cursor=`` is given."""
+    """Page numbers by default (with a count); keyset paging as soon as ``?cursor=`` is given.
+
+    The count is the claim browser's (claims.facets.CachedCountPaginator): counted once per
+    filter and data version, so paging through a large result does not recount it every page.
+    """
+
+    django_paginator_class = CachedCountPaginator
 
     def paginate_queryset(self, queryset, request, view=None):
         self.keyset = (

@@ -1,17 +1,11 @@
 """Absolute URLs for one request: the site root, objects' pages and API resources.
 
 A page of 50 claims links some 500 resources; ``reverse()`` for each of them was a fifth of the
-time of /api/claims/ (bench/results). A view's URL is reversed once per request with a
-placeholder, and the lookup values that ``reverse()`` would leave as they are (letters, digits,
-``._~-``) are put in its place; any other value still goes through ``reverse()`` for its quoting.
+time of /api/claims/ (bench/results), hence claims.url_templates.reverse_one, and the scheme and
+host are worked out once per response.
 """
 
-import re
-
-from django.urls import reverse
-
-_PLACEHOLDER = "zzexoclaimslookupzz"
-_UNQUOTED = re.compile(r"[A-Za-z0-9._~-]+\Z")
+from claims.url_templates import fill, path_template
 
 
 class Links:
@@ -25,13 +19,10 @@ class Links:
 
     def url(self, view_name, lookup):
         """The absolute URL of ``view_name`` for one positional argument."""
-        lookup = str(lookup)
-        if not _UNQUOTED.match(lookup):
-            return self.absolute(reverse(view_name, args=[lookup]))
         template = self._templates.get(view_name)
         if template is None:
-            template = self._templates[view_name] = self.absolute(reverse(view_name, args=[_PLACEHOLDER]))
-        return template.replace(_PLACEHOLDER, lookup)
+            template = self._templates[view_name] = self.absolute(path_template(view_name))
+        return fill(template, view_name, lookup)
 
     def api(self, view_name, lookup):
         return self.url(view_name, lookup)

@@ -1,10 +1,10 @@
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
-from django.urls import reverse
 from simple_history.models import HistoricalRecords
 
 from claims import vocabulary as v
+from claims.url_templates import reverse_one
 
 
 class CitationQuerySet(models.QuerySet):
@@ -69,7 +69,7 @@ class Citation(models.Model):
         return (self.key,)
 
     def get_absolute_url(self):
-        return reverse("claims:citation-detail", args=[self.key])
+        return reverse_one("claims:citation-detail", self.key)
 
     @property
     def is_stub(self):

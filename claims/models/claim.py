@@ -9,7 +9,6 @@ from django.db.models import Q
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Length
 from django.db.models.query import ModelIterable
-from django.urls import reverse
 from simple_history.models import HistoricalRecords
 
 from claims import vocabulary as v
@@ -17,8 +16,13 @@ from claims.models.citation import Citation
 from claims.models.claim_relations import attach_relations
 from claims.models.entities import Cargo, CellLine, Drug, Mechanism
 from claims.models.source import Section, Source
+from claims.url_templates import reverse_one
 
 PUBLIC_ID_PREFIX = "CLM-"
+# Columns of a claim's section and mechanism that no claim row, card or serializer shows (JSON,
+# parsed for every row, or long text): with_relations() leaves them unread.
+SECTION_UNREAD = ["spans"]
+MECHANISM_UNREAD = ["aliases", "lookup_terms", "notes", "description"]
 _WORD = re.compile(r"[\w\-]+", re.UNICODE)
 
 
@@ -37,7 +41,12 @@ class ClaimQuerySet(models.QuerySet):
         """Everything a claim row or card shows, in a fixed number of queries: the claims with
         their section and mechanism, then 4 queries for all their citations, drugs, cargo and
         cell lines (claims.models.claim_relations), also when read with ``.iterator()``."""
-        clone = self.select_related("section", "mechanism")
+        # The search document (statement, quote and every name again) is read only by searches.
+        clone = self.select_related("section", "mechanism").defer(
+            "search_document",
+            *(f"section__{f}" for f in SECTION_UNREAD),
+            *(f"mechanism__{f}" for f in MECHANISM_UNREAD),
+        )
         clone._with_relations = True
         return clone
 
@@ -224,7 +233,7 @@ class Claim(models.Model):
         return (self.public_id,)
 
     def get_absolute_url(self):
-        return reverse("claims:claim-detail", args=[self.public_id])
+        return reverse_one("claims:claim-detail", self.public_id)
 
     @property
     def etag(self):

@@ -2,10 +2,10 @@
 
 from django.db import models
 from django.db.models import Q
-from django.urls import reverse
 from simple_history.models import HistoricalRecords
 
 from claims import vocabulary as v
+from claims.url_templates import reverse_one
 
 LOOKUP_SEPARATOR = "|"
 
@@ -62,7 +62,7 @@ class Entity(models.Model):
         super().save(*args, **kwargs)
 
     def get_absolute_url(self):
-        return reverse(f"claims:{self.url_name}", args=[self.slug])
+        return reverse_one(f"claims:{self.url_name}", self.slug)
 
     @property
     def identifiers(self):

@@ -124,6 +124,20 @@ def _toggle(path, params, name, value):
     return _link(path, params)
 
 
+def _toggler(path, params, name):
+    """``_toggle`` for every value of one facet, encoding the rest of the query once.
+
+    A facet lists up to hundreds of values and copying the QueryDict for each was a tenth of the
+    time of /claims/ (bench/results); where ``name`` is not in the query yet, adding a value
+    appends ``&name=value`` to the same encoded query, exactly as the copy would encode it.
+    """
+    if name in params:
+        return lambda value: _toggle(path, params, name, value)
+    base = params.urlencode()
+    glue = f"{path}?{base}&" if base else f"{path}?"
+    return lambda value: glue + urlencode([(name, value)])
+
+
 def _without(path, params, name, value=None):
     params = params.copy()
     params.setlist(name, [] if value is None else [i for i in params.getlist(name) if i != value])
@@ -149,12 +163,13 @@ def _facets(request, filterset, params, fixed):
     for name in shown:
         chosen = params.getlist(name)
         values = counts[name]
+        toggle = _toggler(request.path, params, name)
         options = [
             FacetOption(
                 value=str(item.value),
                 label=item.label or str(item.value),
                 count=item.count,
-                url=_toggle(request.path, params, name, str(item.value)),
+                url=toggle(str(item.value)),
                 selected=any(_same(c, str(item.value)) or _same(c, item.label or "") for c in chosen),
             )
             for item in values
@@ -162,7 +177,7 @@ def _facets(request, filterset, params, fixed):
         # A chosen value the counts do not list (a long tail, or an alias) still shows as chosen.
         for value in chosen:
             if not any(o.selected and (_same(o.value, value) or _same(o.label, value)) for o in options):
-                options.append(FacetOption(value, value, 0, _toggle(request.path, params, name, value), True))
+                options.append(FacetOption(value, value, 0, toggle(value), True))
         options.sort(key=lambda o: not o.selected)
         label = filterset.filters[name].label
         facets.append(Facet(name, label, options, sum(o.selected for o in options)))
