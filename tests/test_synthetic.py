@@ -121,6 +121,23 @@ def test_search_and_filters_find_synthetic_claims():
     assert set(filtered_claims({"drug": [drug.slug]}).qs.values_list("public_id", flat=True)) == with_drug
 
 
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="pg_trgm indexes are PostgreSQL's")
+@pytest.mark.parametrize("model", [Drug, Cargo, CellLine, Mechanism])
+def test_entity_lookups_can_use_the_trigram_index_on_postgresql(model):
+    """The filters' and autocomplete's LIKE '%|term%' on lookup_terms (migration 0003)."""
+    generate()
+    entity = model.objects.filter(slug__startswith=PREFIX).order_by("slug").first()
+    lookup = model.objects.filter(lookup_terms__contains=f"|{entity.slug[:12]}")
+    sql, params = lookup.query.sql_with_params()
+    with transaction.atomic(), connection.cursor() as cursor:
+        # As the planner would choose on a large table: no full scan of the table or of an index.
+        cursor.execute("SET LOCAL enable_seqscan = off; SET LOCAL enable_indexscan = off")
+        cursor.execute(f"EXPLAIN {sql}", params)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert f"{model._meta.db_table}_lookup_trgm" in plan, plan
+    assert entity in lookup
+
+
 def test_the_same_seed_gives_the_same_data_and_another_seed_other_data():
     generate(seed=3)
     first = content(synthetic_claims())
