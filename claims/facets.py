@@ -45,12 +45,16 @@ def _choice_facet(field, choices):
     return count
 
 
-def _related_facet(through, value_field, label_field):
+def _related_facet(through, value_field, label_field, *, distinct=False):
+    """Counts over a link table. Claim-drug, claim-cargo and claim-citation rows are unique per
+    pair (Django's M2M tables), so each row is one claim and COUNT(*) is exact; it costs half of
+    COUNT(DISTINCT) at 100k claims. A cell line can be linked twice (two roles): ``distinct``."""
+
     def count(ids):
         rows = (
             through.objects.filter(claim_id__in=ids)
             .values(value_field, label_field)
-            .annotate(n=Count("claim_id", distinct=True))
+            .annotate(n=Count("claim_id", distinct=distinct))
             .order_by("-n", label_field)[:FACET_LIMIT]
         )
         return [FacetValue(r[value_field], r[label_field], r["n"]) for r in rows]
@@ -101,7 +105,7 @@ FACETS = {
     "drug": _related_facet(Claim.drugs.through, "drug__slug", "drug__name"),
     "cargo": _related_facet(Claim.cargo.through, "cargo__slug", "cargo__name"),
     "cargo_type": _cargo_types,
-    "cell_line": _related_facet(ClaimCellLine, "cell_line__slug", "cell_line__name"),
+    "cell_line": _related_facet(ClaimCellLine, "cell_line__slug", "cell_line__name", distinct=True),
     "mechanism": _mechanisms,
     "therapy_class": _choice_facet("therapy_class", v.TherapyClass.choices),
     "direction": _choice_facet("direction", v.Direction.choices),

@@ -504,3 +504,22 @@ def test_the_direct_claim_representation_equals_drf_field_by_field(rf, curator):
     shown = serializer.to_representation(Claim.objects.with_relations().get(pk=odd.pk))
     assert shown["url"] == "http://testserver/api/claims/CLM-odd%20id%20%C3%BC/"
     assert shown["citations"][0]["url"].endswith("/api/citations/key%20with%20space/")
+
+
+def test_every_related_facet_counts_each_claim_once(client):
+    """Link-table facets count rows (one per claim for drugs, cargo and citations, whose link rows
+    are unique per pair) but count claims for cell lines, which a claim may name in two roles."""
+    from claims.models import ClaimCellLine
+
+    link = ClaimCellLine.objects.order_by("pk").first()
+    other_role = next(role for role in v.CellLineRole.values if role != link.role)
+    ClaimCellLine.objects.create(claim=link.claim, cell_line=link.cell_line, role=other_role)
+    facets = client.get("/api/facets/").json()["facets"]
+    lookups = {"drug": "drugs__slug", "cargo": "cargo__slug", "cell_line": "cell_line_links__cell_line__slug",
+               "citation": "citations__key", "cargo_type": "cargo__cargo_type"}  # fmt: skip
+    for parameter, lookup in lookups.items():
+        assert facets[parameter], parameter
+        for row in facets[parameter]:
+            expected = Claim.objects.filter(**{lookup: row["value"]}).distinct().count()
+            assert row["count"] == expected, (parameter, row)
+    assert link.cell_line.slug in {row["value"] for row in facets["cell_line"]}
