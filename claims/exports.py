@@ -18,18 +18,13 @@ def _join(values):
     return LIST_SEPARATOR.join(str(v) for v in values if v)
 
 
-def claim_csv_row(claim, base_url="", links=None):
-    """The claim as a dict keyed by CSV_COLUMNS (lists joined with '; ').
-
-    ``links`` (a claims.api.links.Links without request) reverses the claim URL once for a
-    whole download instead of once a row.
-    """
+def claim_csv_row(claim, base_url=""):
+    """The claim as a dict keyed by CSV_COLUMNS (lists joined with '; ')."""
     citations = related(claim, "citations")
     cargo = related(claim, "cargo")
-    path = links.url("claims:claim-detail", claim.public_id) if links else claim.get_absolute_url()
     return {
         "id": claim.public_id,
-        "url": base_url + path,
+        "url": base_url + claim.get_absolute_url(),
         "statement": claim.statement,
         "quote": claim.quote,
         "section": claim.section.number,
@@ -40,7 +35,9 @@ def claim_csv_row(claim, base_url="", links=None):
         "drugs": _join(d.slug for d in related(claim, "drugs")),
         "cargo": _join(c.slug for c in cargo),
         "cargo_types": _join(sorted({c.cargo_type for c in cargo})),
-        "cell_lines": _join(f"{link.cell_line.slug} ({link.role})" for link in related(claim, "cell_line_links")),
+        "cell_lines": _join(
+            f"{link.cell_line.slug} ({link.role})" for link in related(claim, "cell_line_links")
+        ),
         "exosome_source": claim.exosome_source,
         "mechanism": claim.mechanism.slug if claim.mechanism_id else "",
         "therapy_class": claim.therapy_class,

@@ -7,7 +7,6 @@ number of chunks.
 
 from django.http import StreamingHttpResponse
 
-from claims.api.links import Links
 from claims.api.renderers import BibTeXRenderer, CSVRenderer, csv_lines
 from claims.exports import claim_csv_row
 from claims.services.bibtex import citations_to_bibtex_stream
@@ -27,8 +26,7 @@ def _attachment(chunks, renderer, filename):
 def claims_csv(request, claims, filename="exoclaims-claims.csv"):
     """One row per claim of ``claims`` (a QuerySet from Claim.objects.with_relations())."""
     site = request.build_absolute_uri("/").rstrip("/")
-    links = Links(None)
-    rows = (claim_csv_row(claim, site, links) for claim in claims.iterator(chunk_size=CHUNK_SIZE))
+    rows = (claim_csv_row(claim, site) for claim in claims.iterator(chunk_size=CHUNK_SIZE))
     return _attachment(csv_lines(rows), CSVRenderer, filename)
 
 

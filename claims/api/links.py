@@ -24,9 +24,6 @@ class Links:
             template = self._templates[view_name] = self.absolute(path_template(view_name))
         return fill(template, view_name, lookup)
 
-    def api(self, view_name, lookup):
-        return self.url(view_name, lookup)
-
     def page(self, obj):
         return self.absolute(obj.get_absolute_url())
 

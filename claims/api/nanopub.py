@@ -76,15 +76,15 @@ def claim_nanopublication(claim, *, links):
         "exo:therapyClass": claim.therapy_class,
         "exo:direction": claim.direction,
         "exo:modelSystem": claim.model,
-        "exo:drug": [_entity(links.api("api:drug-detail", d.slug), d) for d in claim.drugs.all()],
+        "exo:drug": [_entity(links.url("api:drug-detail", d.slug), d) for d in claim.drugs.all()],
         "exo:cargo": [
-            {**_entity(links.api("api:cargo-detail", c.slug), c), "exo:cargoType": c.cargo_type}
+            {**_entity(links.url("api:cargo-detail", c.slug), c), "exo:cargoType": c.cargo_type}
             for c in claim.cargo.all()
         ],
         "exo:cellLine": [
             {
                 "exo:role": link.role,
-                "exo:line": _entity(links.api("api:cell-line-detail", link.cell_line.slug), link.cell_line),
+                "exo:line": _entity(links.url("api:cell-line-detail", link.cell_line.slug), link.cell_line),
             }
             for link in claim.cell_line_links.all()
         ],  # fmt: skip
@@ -93,7 +93,7 @@ def claim_nanopublication(claim, *, links):
         statement["exo:exosomeSource"] = claim.exosome_source
     if claim.mechanism_id:
         statement["exo:mechanism"] = _entity(
-            links.api("api:mechanism-detail", claim.mechanism.slug), claim.mechanism
+            links.url("api:mechanism-detail", claim.mechanism.slug), claim.mechanism
         )
 
     quote = {
@@ -116,7 +116,7 @@ def claim_nanopublication(claim, *, links):
         "exo:section": claim.section.number,
     }
     evidence = [
-        {"@id": DOI_RESOLVER + c.doi if c.doi else links.api("api:citation-detail", c.key), "label": c.label}
+        {"@id": DOI_RESOLVER + c.doi if c.doi else links.url("api:citation-detail", c.key), "label": c.label}
         for c in claim.citations.all()
     ]
     return {
@@ -159,7 +159,7 @@ def claim_nanopublication(claim, *, links):
                         "modified": claim.updated.isoformat(),
                         "version": claim.version,
                         "dct:isVersionOf": {"@id": claim_iri},
-                        "rdfs:seeAlso": {"@id": links.api("api:claim-detail", claim.public_id)},
+                        "rdfs:seeAlso": {"@id": links.url("api:claim-detail", claim.public_id)},
                     }
                 ],
             },

@@ -39,8 +39,8 @@ class ClaimQuerySet(models.QuerySet):
 
     def with_relations(self):
         """Everything a claim row or card shows, in a fixed number of queries: the claims with
-        their section and mechanism, then 4 queries for all their citations, drugs, cargo and
-        cell lines (claims.models.claim_relations), also when read with ``.iterator()``."""
+        their section and mechanism, then one query for all their citations, drugs, cargo and
+        cell lines (claims.models.claim_relations), per chunk when read with ``.iterator()``."""
         # The search document (statement, quote and every name again) is read only by searches.
         clone = self.select_related("section", "mechanism").defer(
             "search_document",

@@ -16,8 +16,6 @@ from django.utils.safestring import mark_safe
 
 from claims.review_text import citation_mentions
 
-# The review's own patterns for a citation group "(A et al., 2017; B and C, 2019)" and one label.
-
 # Figure captions start with an image placeholder the reader does not need to see.
 FIGURE_PREFIX = "]FIGURE"
 

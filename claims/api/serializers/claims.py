@@ -60,7 +60,6 @@ class ClaimSerializer(serializers.ModelSerializer):
         of its cost on a page of claims with their hundreds of nested links."""
         links = Links.of(self.context)
         section, mechanism = claim.section, claim.mechanism
-        choice = _choice
         return {
             "id": claim.public_id,
             "url": links.url("api:claim-detail", claim.public_id),
@@ -85,7 +84,7 @@ class ClaimSerializer(serializers.ModelSerializer):
                 {
                     "slug": c.slug,
                     "name": c.name,
-                    "type": choice(c.cargo_type),
+                    "type": _choice(c.cargo_type),
                     "url": links.url("api:cargo-detail", c.slug),
                 }
                 for c in related(claim, "cargo")
@@ -94,7 +93,7 @@ class ClaimSerializer(serializers.ModelSerializer):
                 {
                     "slug": link.cell_line.slug,
                     "name": link.cell_line.name,
-                    "role": choice(link.role),
+                    "role": _choice(link.role),
                     "url": links.url("api:cell-line-detail", link.cell_line.slug),
                 }
                 for link in related(claim, "cell_line_links")
@@ -106,13 +105,13 @@ class ClaimSerializer(serializers.ModelSerializer):
                 "name": mechanism.name,
                 "url": links.url("api:mechanism-detail", mechanism.slug),
             },
-            "therapy_class": choice(claim.therapy_class),
-            "direction": choice(claim.direction),
-            "model": choice(claim.model),
+            "therapy_class": _choice(claim.therapy_class),
+            "direction": _choice(claim.direction),
+            "model": _choice(claim.model),
             "exosome_source": claim.exosome_source,
-            "status": choice(claim.status),
+            "status": _choice(claim.status),
             "rejection_reason": claim.rejection_reason,
-            "citation_support": choice(claim.citation_support),
+            "citation_support": _choice(claim.citation_support),
             "notes": claim.notes,
             "version": claim.version,
             "created": _datetime(claim.created),
