@@ -76,10 +76,63 @@ class CurationStatus(models.TextChoices):
 
 
 class CitationSupport(models.TextChoices):
+    """Does the cited paper support what the review says it does (as far as it was checked)?"""
+
     NOT_CHECKED = "not_checked", "Not checked"
     SUPPORTED = "supported", "Supported"
     PARTLY = "partly", "Partly supported"
+    NOT_IN_ABSTRACT = "not_in_abstract", "Not in the abstract (needs the full text)"
+    CONTRADICTED = "contradicted", "Contradicted"
+    MISATTRIBUTED = "misattributed", "Misattributed (the paper is about something else)"
     NOT_SUPPORTED = "not_supported", "Not supported"
+
+
+# Verdicts a curator must look at: each opens a flag on the claim.
+FLAGGED_SUPPORT = {CitationSupport.CONTRADICTED, CitationSupport.MISATTRIBUTED}
+
+
+class CheckLevel(models.TextChoices):
+    """How deep a citation check went."""
+
+    TITLE = "title", "Title only"
+    ABSTRACT = "abstract", "Abstract"
+    FULL_TEXT = "full_text", "Full text"
+
+
+class CitationResolution(models.TextChoices):
+    """Whether the in-text label was matched to one primary paper."""
+
+    UNCHECKED = "unchecked", "Not yet searched (label only)"
+    RESOLVED = "resolved", "Resolved to its paper"
+    AMBIGUOUS = "ambiguous", "Ambiguous (more than one candidate)"
+    UNRESOLVED = "unresolved", "Not found (see note)"
+
+
+class CargoIntervention(models.TextChoices):
+    """What was done to the exosomal cargo, or seen of it, in the finding."""
+
+    RAISED = "raised", "Raised (delivered, transferred, overexpressed)"
+    LOWERED = "lowered", "Lowered (knocked down, inhibited)"
+    MEASURED = "measured", "Measured only (level associated with the outcome)"
+    NOT_APPLICABLE = "not_applicable", "Not applicable (no cargo)"
+
+
+# The sign of an intervention: a measured level is read as "more of it goes with the outcome".
+INTERVENTION_SIGN = {
+    CargoIntervention.RAISED: 1,
+    CargoIntervention.MEASURED: 1,
+    CargoIntervention.LOWERED: -1,
+}
+# The sign of an outcome on resistance.
+DIRECTION_SIGN = {"promotes_resistance": 1, "reverses_resistance": -1}
+
+
+class TargetType(models.TextChoices):
+    PROTEIN = "protein", "Protein"
+    GENE = "gene", "Gene"
+    RNA = "rna", "RNA"
+    PATHWAY = "pathway", "Pathway"
+    OTHER = "other", "Other"
 
 
 class FlagKind(models.TextChoices):
@@ -88,6 +141,8 @@ class FlagKind(models.TextChoices):
     MISQUOTE = "misquote", "Misquote"
     UNSUPPORTED = "unsupported", "Citation does not support it"
     DUPLICATE = "duplicate", "Duplicate claim"
+    MISATTRIBUTED = "misattributed", "Citation misattributed or contradicts it"
+    AMBIGUOUS_CITATION = "ambiguous_citation", "Ambiguous citation"
     OTHER = "other", "Other"
 
 

@@ -28,14 +28,31 @@ class Citation(models.Model):
     authors = models.TextField(
         blank=True, help_text="All authors, 'Last, First and Last, First' as in BibTeX"
     )
+    author_names = models.JSONField(
+        default=list, blank=True, help_text='All authors in order: [{"family": "Chen", "given": "Wei"}, …]'
+    )
     year = models.PositiveSmallIntegerField()
     year_suffix = models.CharField(max_length=2, blank=True)
     title = models.TextField(blank=True)
     journal = models.CharField(max_length=300, blank=True)
+    journal_abbrev = models.CharField("journal abbreviation", max_length=200, blank=True)
     volume = models.CharField(max_length=40, blank=True)
+    issue = models.CharField(max_length=40, blank=True)
     pages = models.CharField(max_length=40, blank=True)
     doi = models.CharField("DOI", max_length=200, blank=True)
     pmid = models.CharField("PMID", max_length=12, blank=True)
+    pmcid = models.CharField("PMCID", max_length=20, blank=True)
+    resolution = models.CharField(
+        max_length=12, choices=v.CitationResolution.choices, default=v.CitationResolution.UNCHECKED
+    )
+    resolution_note = models.TextField(blank=True, help_text="What was searched; why it is ambiguous")
+    candidates = models.JSONField(
+        default=list, blank=True, help_text="Candidate papers of an ambiguous or unresolved label"
+    )
+    evidence = models.JSONField(
+        default=list, blank=True, help_text="Addresses of the records that confirmed the paper"
+    )
+    checked = models.DateField("date checked", null=True, blank=True)
     entry_type = models.CharField(max_length=20, choices=v.EntryType.choices, blank=True)
     bibtex_fields = models.JSONField(default=dict, blank=True, help_text="Every field of the imported entry")
     raw_bibtex = models.TextField(blank=True, help_text="The entry as imported")
@@ -59,11 +76,28 @@ class Citation(models.Model):
                 condition=Q(entry_type__in=v.EntryType.values), name="citation_entry_type_valid"
             ),
             models.UniqueConstraint(Lower("doi"), condition=~Q(doi=""), name="citation_unique_doi"),
+            models.CheckConstraint(
+                condition=Q(pmcid="") | Q(pmcid__startswith="PMC"), name="citation_pmcid_format"
+            ),
+            models.CheckConstraint(
+                condition=Q(resolution__in=v.CitationResolution.values), name="citation_resolution_valid"
+            ),
         ]
         indexes = [models.Index(fields=["year"], name="citation_year_idx")]
 
     def __str__(self):
         return self.label
+
+    def save(self, *args, **kwargs):
+        # One owner for the two author forms: the structured list wins; a BibTeX-only import
+        # (authors text, no list) gets its list parsed from the text.
+        if self.author_names:
+            self.authors = authors_as_bibtex(self.author_names)
+        elif self.authors:
+            self.author_names = parse_bibtex_authors(self.authors)
+        if kwargs.get("update_fields") is not None:
+            kwargs["update_fields"] = {*kwargs["update_fields"], "authors", "author_names"}
+        super().save(*args, **kwargs)
 
     def natural_key(self):
         return (self.key,)
@@ -76,9 +110,67 @@ class Citation(models.Model):
         return not self.title
 
     @property
+    def short_authors(self):
+        """Vancouver style: 'Chen W, Liu X, Lv M, et al.' (three names, then et al.)."""
+        return format_authors_short(self.author_names)
+
+    @property
+    def short_reference(self):
+        """'Chen W, Liu X, Lv M, et al. Title. J Abbrev. 2014;9:e95240.' for lists and rows."""
+        journal = self.journal_abbrev or self.journal
+        where = f"{self.year}"
+        if self.volume:
+            where += f";{self.volume}"
+            if self.issue:
+                where += f"({self.issue})"
+        if self.pages:
+            where += f":{self.pages}"
+        parts = [self.short_authors, self.title.rstrip("."), journal, where]
+        return ". ".join(p for p in parts if p) + "."
+
+    @property
+    def pmc_url(self):
+        return f"https://pmc.ncbi.nlm.nih.gov/articles/{self.pmcid}/" if self.pmcid else ""
+
+    @property
     def doi_url(self):
         return f"https://doi.org/{self.doi}" if self.doi else ""
 
     @property
     def pubmed_url(self):
         return f"https://pubmed.ncbi.nlm.nih.gov/{self.pmid}/" if self.pmid else ""
+
+
+def authors_as_bibtex(names):
+    """[{family, given}] -> 'Family, Given and Family, Given'."""
+    return " and ".join(
+        f"{n.get('family', '')}, {n['given']}" if n.get("given") else n.get("family", "") for n in names
+    )
+
+
+def parse_bibtex_authors(text):
+    """'Family, Given and Given Family and {Consortium}' -> [{family, given}]."""
+    names = []
+    for part in (p.strip() for p in text.replace("\n", " ").split(" and ")):
+        if not part:
+            continue
+        if "," in part:
+            family, given = (s.strip() for s in part.split(",", 1))
+        elif part.startswith("{") or " " not in part:
+            family, given = part.strip("{}"), ""
+        else:
+            given, family = part.rsplit(" ", 1)
+        names.append({"family": family, "given": given})
+    return names
+
+
+def _initials(given):
+    return "".join(w[0] for w in given.replace("-", " ").replace(".", " ").split() if w[0].isalpha()).upper()
+
+
+def format_authors_short(names, *, limit=3):
+    """'Chen W, Liu X, Lv M, et al.'; no initials for group names."""
+    shown = [f"{n.get('family', '')} {_initials(n.get('given', ''))}".strip() for n in names[:limit]]
+    if len(names) > limit:
+        shown.append("et al.")
+    return ", ".join(shown)

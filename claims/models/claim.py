@@ -14,7 +14,7 @@ from simple_history.models import HistoricalRecords
 from claims import vocabulary as v
 from claims.models.citation import Citation
 from claims.models.claim_relations import attach_relations
-from claims.models.entities import Cargo, CellLine, Drug, Mechanism
+from claims.models.entities import Cargo, CellLine, Drug, Mechanism, Target
 from claims.models.source import Section, Source
 from claims.url_templates import reverse_one
 
@@ -153,6 +153,22 @@ class Claim(models.Model):
     citations = models.ManyToManyField(Citation, related_name="claims", blank=True)
     drugs = models.ManyToManyField(Drug, related_name="claims", blank=True)
     cargo = models.ManyToManyField(Cargo, related_name="claims", blank=True)
+    cargo_intervention = models.CharField(
+        max_length=20,
+        choices=v.CargoIntervention.choices,
+        default=v.CargoIntervention.NOT_APPLICABLE,
+        help_text="What was done to the cargo (or seen of it): decides which findings agree.",
+    )
+    targets = models.ManyToManyField(
+        Target, related_name="claims", blank=True, help_text="What the cargo acts on, or what mediates it"
+    )
+    restates = models.ManyToManyField(
+        "self",
+        symmetrical=False,
+        related_name="restated_by",
+        blank=True,
+        help_text="Claims whose finding this one repeats (e.g. a figure caption)",
+    )
     cell_lines = models.ManyToManyField(CellLine, through="ClaimCellLine", related_name="claims", blank=True)
     exosome_source = models.CharField(max_length=300, blank=True)
     mechanism = models.ForeignKey(
@@ -178,7 +194,9 @@ class Claim(models.Model):
     updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                                    related_name="+")  # fmt: skip
 
-    history = HistoricalRecords(m2m_fields=[citations, drugs, cargo], excluded_fields=["search_document"])
+    history = HistoricalRecords(
+        m2m_fields=[citations, drugs, cargo, targets], excluded_fields=["search_document"]
+    )
     objects = ClaimQuerySet.as_manager()
 
     class Meta:
@@ -206,6 +224,10 @@ class Claim(models.Model):
                 condition=Q(direction__in=v.Direction.values), name="claim_direction_valid"
             ),
             models.CheckConstraint(condition=Q(model__in=v.ModelSystem.values), name="claim_model_valid"),
+            models.CheckConstraint(
+                condition=Q(cargo_intervention__in=v.CargoIntervention.values),
+                name="claim_cargo_intervention_valid",
+            ),
             models.CheckConstraint(
                 condition=Q(status__in=v.CurationStatus.values), name="claim_status_valid"
             ),
@@ -246,15 +268,17 @@ class Claim(models.Model):
             drugs=self.drugs.all(),
             cargo=self.cargo.all(),
             cell_lines=[link.cell_line for link in self.cell_line_links.all()],
+            targets=self.targets.all(),
         )
 
 
-def search_document_for(claim, *, drugs, cargo, cell_lines):
-    """What full-text search matches: the claim's texts and the names and aliases of its entities."""
+def search_document_for(claim, *, drugs, cargo, cell_lines, targets=()):
+    """What full-text search matches: the claim's texts and every name of its entities."""
     parts = [claim.statement, claim.quote, claim.exosome_source]
     # Sorted, so the document does not depend on the order the relations were given in.
-    for entity in sorted({*drugs, *cargo, *cell_lines}, key=lambda e: (type(e).__name__, e.name)):
-        parts += [entity.name, *entity.aliases]
+    entities = {*drugs, *cargo, *cell_lines, *targets}
+    for entity in sorted(entities, key=lambda e: (type(e).__name__, e.name)):
+        parts += [entity.name, *entity.aliases, *entity.misprints]
     if claim.mechanism_id:
         parts.append(claim.mechanism.name)
     return " ".join(p for p in parts if p).casefold()

@@ -10,9 +10,11 @@ from claims.url_templates import reverse_one
 LOOKUP_SEPARATOR = "|"
 
 
-def lookup_terms_for(name, slug, aliases):
-    """'|name|slug|alias…|' casefolded: lets one LIKE find an entity by any of its names."""
-    terms = dict.fromkeys(str(t).strip().casefold() for t in [name, slug, *aliases] if str(t).strip())
+def lookup_terms_for(name, slug, aliases, misprints=()):
+    """'|name|slug|alias…|misprint…|' casefolded: lets one LIKE find an entity by any of its names."""
+    terms = dict.fromkeys(
+        str(t).strip().casefold() for t in [name, slug, *aliases, *misprints] if str(t).strip()
+    )
     return LOOKUP_SEPARATOR + LOOKUP_SEPARATOR.join(terms) + LOOKUP_SEPARATOR
 
 
@@ -39,6 +41,11 @@ class Entity(models.Model):
     aliases = models.JSONField(
         default=list, blank=True, help_text="Other spellings, e.g. as printed in the review."
     )
+    misprints = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Spellings that are the review's typos: searchable, shown as such.",
+    )
     lookup_terms = models.TextField(editable=False, default="")
     notes = models.TextField(blank=True)
 
@@ -56,7 +63,7 @@ class Entity(models.Model):
         return (self.slug,)
 
     def save(self, *args, **kwargs):
-        self.lookup_terms = lookup_terms_for(self.name, self.slug, self.aliases or [])
+        self.lookup_terms = lookup_terms_for(self.name, self.slug, self.aliases or [], self.misprints or [])
         if kwargs.get("update_fields") is not None:
             kwargs["update_fields"] = {*kwargs["update_fields"], "lookup_terms"}
         super().save(*args, **kwargs)
@@ -123,6 +130,32 @@ class Cargo(Entity):
             ),
         ]
         indexes = [models.Index(fields=["cargo_type"], name="cargo_type_idx")]
+
+
+class Target(Entity):
+    """What exosomal cargo acts on, or what mediates its effect: not itself carried by exosomes."""
+
+    target_type = models.CharField(max_length=20, choices=v.TargetType.choices)
+    hgnc = models.CharField("HGNC", max_length=20, blank=True, help_text="e.g. HGNC:40")
+    uniprot = models.CharField("UniProt", max_length=20, blank=True)
+
+    history = HistoricalRecords()
+    url_name = "target-detail"
+    IDENTIFIERS = (
+        ("HGNC", "hgnc", "https://www.genenames.org/data/gene-symbol-report/#!/hgnc_id/{}"),
+        ("UniProt", "uniprot", "https://www.uniprot.org/uniprotkb/{}"),
+    )
+
+    class Meta(Entity.Meta):
+        constraints = [
+            models.CheckConstraint(condition=~Q(name=""), name="target_name_not_empty"),
+            models.CheckConstraint(
+                condition=Q(target_type__in=v.TargetType.values), name="target_type_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(hgnc="") | Q(hgnc__startswith="HGNC:"), name="target_hgnc_format"
+            ),
+        ]
 
 
 class CellLine(Entity):

@@ -22,6 +22,10 @@ PUBLIC_ID = re.compile(r"^CLM-\d{4,}$")
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 CITATION_KEY = re.compile(r"^[a-z]+\d{4}[a-z]?$")
 DOI = re.compile(r"^10\.\d{4,9}/\S+$")
+PMID = re.compile(r"^[1-9]\d{0,8}$")
+PMCID = re.compile(r"^PMC\d+$")
+RECORD = re.compile(r"^(PMID:[1-9]\d{0,8}|DOI:10\.\d{4,9}/\S+)$")
+URL = re.compile(r"^https?://\S+$")
 
 # libyaml's loader when PyYAML was built with it: the same safe subset, about ten times faster.
 _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -31,21 +35,27 @@ ENTITY_FILES = {
     "drugs": "entities/drugs.yaml",
     "cargo": "entities/cargo.yaml",
     "cell_lines": "entities/cell_lines.yaml",
+    "targets": "entities/targets.yaml",
 }
+_NAMES = {"slug", "name", "aliases", "misprints", "notes"}
 ENTITY_FIELDS = {
-    "mechanisms": {"slug", "name", "parent", "description"},
-    "drugs": {"slug", "name", "aliases", "drug_class", "chebi", "drugbank", "ncit", "notes"},
-    "cargo": {"slug", "name", "type", "aliases", "hgnc", "mirbase", "uniprot", "notes"},
-    "cell_lines": {"slug", "name", "aliases", "species", "subtype", "parent", "cellosaurus", "notes"},
+    "mechanisms": _NAMES | {"parent", "description"},
+    "drugs": _NAMES | {"drug_class", "chebi", "drugbank", "ncit"},
+    "cargo": _NAMES | {"type", "hgnc", "mirbase", "uniprot"},
+    "cell_lines": _NAMES | {"species", "subtype", "parent", "cellosaurus"},
+    "targets": _NAMES | {"type", "hgnc", "uniprot"},
 }
+ENTITY_TYPE_CHOICES = {"cargo": v.CargoType, "targets": v.TargetType}
 CITATION_FIELDS = {
     "key", "label", "first_author", "year", "year_suffix", "authors", "title", "journal",
-    "volume", "pages", "doi", "pmid", "entry_type", "notes",
+    "journal_abbrev", "volume", "issue", "pages", "doi", "pmid", "pmcid", "entry_type", "notes",
+    "resolution", "resolution_note", "candidates", "evidence", "checked",
 }  # fmt: skip
+CHECK_FIELDS = {"claim", "citation", "support", "note", "record", "level", "checked"}
 CLAIM_FIELDS = {
     "id", "section", "quote", "occurrence", "statement", "citations", "drugs", "cargo",
-    "cell_lines", "exosome_source", "mechanism", "therapy_class", "direction", "model",
-    "notes", "review_errors", "status", "citation_support",
+    "cargo_intervention", "targets", "restates", "cell_lines", "exosome_source", "mechanism",
+    "therapy_class", "direction", "model", "notes", "review_errors", "status", "citation_support",
 }  # fmt: skip
 CLAIM_REQUIRED = {"id", "section", "quote", "statement", "therapy_class", "direction", "model"}
 
@@ -74,6 +84,7 @@ class FixtureSet:
     entities: dict  # kind -> list of dicts
     citations: list
     claims: list  # dicts, each with an "anchor"
+    checks: list = field(default_factory=list)  # one dict per (claim, citation) verdict
     files: dict = field(default_factory=dict)  # claim id -> file it came from
 
 
@@ -150,21 +161,23 @@ def _read_entities(reader):
             if slug in seen_slugs:
                 reader.error(path, name, f"duplicate slug (also in {seen_slugs[slug]})")
             seen_slugs[slug] = path
-            aliases = entry.get("aliases") or []
-            if not isinstance(aliases, list):
-                reader.error(path, name, "aliases must be a list")
-                aliases = []
-            for term in [entry.get("name")] + aliases:
+            aliases = _text_list(reader, path, name, entry, "aliases")
+            misprints = _text_list(reader, path, name, entry, "misprints")
+            for term in [entry.get("name")] + aliases + misprints:
                 folded = str(term).casefold()
                 if folded in seen_names and seen_names[folded] != slug:
-                    reader.error(path, name, f"name or alias '{term}' also names '{seen_names[folded]}'")
+                    reader.error(
+                        path, name, f"name, alias or misprint '{term}' also names '{seen_names[folded]}'"
+                    )
                 seen_names[folded] = slug
-            if kind == "cargo":
-                _check_choice(reader, path, name, entry, "type", v.CargoType)
+            for term in set(aliases) & set(misprints):
+                reader.error(path, name, f"'{term}' is listed both as an alias and as a misprint")
+            if kind in ENTITY_TYPE_CHOICES:
+                _check_choice(reader, path, name, entry, "type", ENTITY_TYPE_CHOICES[kind])
             if kind == "cell_lines":
                 _check_choice(reader, path, name, entry, "species", v.Species, required=False)
                 _check_choice(reader, path, name, entry, "subtype", v.Subtype, required=False)
-            rows_entry = dict(entry, aliases=aliases)
+            rows_entry = dict(entry, aliases=aliases, misprints=misprints)
             entities.setdefault(kind, []).append(rows_entry)
         for path, index, entry in rows:
             parent = entry.get("parent")
@@ -173,6 +186,56 @@ def _read_entities(reader):
             if parent and parent == entry.get("slug"):
                 reader.error(path, _label(entry, index), "an entity cannot be its own parent")
     return entities
+
+
+def _text_list(reader, path, name, entry, fieldname):
+    values = entry.get(fieldname) or []
+    if not isinstance(values, list) or not all(isinstance(t, str) and t.strip() for t in values):
+        reader.error(path, name, f"{fieldname} must be a list of non-empty texts")
+        return []
+    return values
+
+
+def _check_author_names(reader, name, authors):
+    if authors in (None, "", []):
+        return
+    if isinstance(authors, str):
+        return  # the BibTeX form, 'Family, Given and …'
+    if not isinstance(authors, list) or not all(
+        isinstance(a, dict) and set(a) <= {"family", "given"} and str(a.get("family") or "").strip()
+        for a in authors
+    ):
+        reader.error("citations.yaml", name, "authors must be a list of {family, given} with a family name")
+
+
+def _check_resolution(reader, name, entry):
+    """Identifiers need the records that showed them; doubts need their note."""
+    where = "citations.yaml"
+    resolution = entry.get("resolution") or v.CitationResolution.UNCHECKED
+    if resolution not in v.CitationResolution.values:
+        reader.error(
+            where, name, f"resolution '{resolution}' is not one of {', '.join(v.CitationResolution.values)}"
+        )
+    for fieldname, pattern, form in [("pmid", PMID, "digits, e.g. 27941677"), ("pmcid", PMCID, "PMC1234567")]:
+        value = entry.get(fieldname)
+        if value not in (None, "") and not pattern.match(str(value)):
+            reader.error(where, name, f"{fieldname} '{value}' is not of the form {form}")
+    evidence = entry.get("evidence") or []
+    if not isinstance(evidence, list) or not all(isinstance(u, str) and URL.match(u) for u in evidence):
+        reader.error(where, name, "evidence must be a list of http(s) addresses")
+        evidence = []
+    if (entry.get("doi") or entry.get("pmid")) and not evidence:
+        reader.error(where, name, "a DOI or PMID needs the address of the record that showed it (evidence)")
+    if resolution == v.CitationResolution.RESOLVED and not entry.get("checked"):
+        reader.error(where, name, "a resolved citation needs the date it was checked (checked)")
+    if (
+        resolution in (v.CitationResolution.AMBIGUOUS, v.CitationResolution.UNRESOLVED)
+        and not str(entry.get("resolution_note") or "").strip()
+    ):
+        reader.error(where, name, f"a {resolution} citation needs a resolution_note saying what was searched")
+    candidates = entry.get("candidates") or []
+    if not isinstance(candidates, list) or not all(isinstance(c, dict) for c in candidates):
+        reader.error(where, name, "candidates must be a list of mappings")
 
 
 def _read_citations(reader):
@@ -200,6 +263,8 @@ def _read_citations(reader):
                 dois[doi.lower()] = key
         if not isinstance(entry.get("year"), int):
             reader.error("citations.yaml", name, "year must be a whole number")
+        _check_author_names(reader, name, entry.get("authors"))
+        _check_resolution(reader, name, entry)
         keys.add(key)
         labels.add(entry.get("label"))
         citations.append(entry)
@@ -254,11 +319,19 @@ def _read_claims(reader, text, sections, entities, citations):
             for key in cited:
                 if key not in citation_keys:
                     reader.error(relative, name, f"citation '{key}' is not in citations.yaml")
-            if not cited and entry.get("direction") != v.Direction.BACKGROUND:
+            _check_choice(
+                reader, relative, name, entry, "cargo_intervention", v.CargoIntervention, required=False
+            )
+            intervention = entry.get("cargo_intervention") or v.CargoIntervention.NOT_APPLICABLE
+            if entry.get("cargo") and intervention == v.CargoIntervention.NOT_APPLICABLE:
                 reader.error(
-                    relative, name, "a claim needs at least one citation unless its direction is background"
+                    relative,
+                    name,
+                    "a claim with cargo needs its cargo_intervention (raised, lowered, measured)",
                 )
-            for kind, fieldname in [("drugs", "drugs"), ("cargo", "cargo")]:
+            if not entry.get("cargo") and intervention != v.CargoIntervention.NOT_APPLICABLE:
+                reader.error(relative, name, f"cargo_intervention '{intervention}' needs cargo")
+            for kind, fieldname in [("drugs", "drugs"), ("cargo", "cargo"), ("targets", "targets")]:
                 for slug in entry.get(fieldname) or []:
                     if slug not in slugs.get(kind, set()):
                         reader.error(relative, name, f"{fieldname}: '{slug}' is not a known {kind} slug")
@@ -289,7 +362,60 @@ def _read_claims(reader, text, sections, entities, citations):
                 seen_pairs[pair] = public_id
             claims.append(dict(entry, anchor=anchor))
             files[public_id] = str(relative)
+    _check_restates(reader, claims, files)
     return claims, files
+
+
+def _check_restates(reader, claims, files):
+    ids = {c.get("id") for c in claims}
+    for claim in claims:
+        restates = claim.get("restates") or []
+        if not isinstance(restates, list):
+            reader.error(
+                files.get(claim.get("id"), "claims"), claim.get("id"), "restates must be a list of claim ids"
+            )
+            continue
+        for other in restates:
+            if other not in ids:
+                reader.error(
+                    files.get(claim.get("id"), "claims"),
+                    claim.get("id"),
+                    f"restates: '{other}' is not a claim id",
+                )
+            elif other == claim.get("id"):
+                reader.error(
+                    files.get(claim.get("id"), "claims"), claim.get("id"), "a claim cannot restate itself"
+                )
+
+
+def _read_checks(reader, claims, citations):
+    """citation_checks.yaml: one verdict per (claim, citation), for citations the claim cites."""
+    where = "citation_checks.yaml"
+    cited = {c.get("id"): set(c.get("citations") or []) for c in claims}
+    checks, seen = [], set()
+    if not (reader.root / where).exists():
+        return checks
+    for index, entry in reader.load_list(where):
+        name = f"{entry.get('claim')}/{entry.get('citation')}" if entry.get("claim") else f"entry {index}"
+        _check_fields(reader, where, name, entry, CHECK_FIELDS, {"claim", "citation", "support"})
+        claim, citation = entry.get("claim"), entry.get("citation")
+        if claim not in cited:
+            reader.error(where, name, f"claim '{claim}' is not in the claims files")
+        elif citation not in cited[claim]:
+            reader.error(where, name, f"claim '{claim}' does not cite '{citation}'")
+        if (claim, citation) in seen:
+            reader.error(where, name, "a second verdict for the same claim and citation")
+        seen.add((claim, citation))
+        _check_choice(reader, where, name, entry, "support", v.CitationSupport)
+        _check_choice(reader, where, name, entry, "level", v.CheckLevel, required=False)
+        record = entry.get("record")
+        if entry.get("support") != v.CitationSupport.NOT_CHECKED:
+            if not record or not RECORD.match(str(record)):
+                reader.error(where, name, f"record '{record}' must be PMID:<digits> or DOI:10.…/…")
+            if not str(entry.get("note") or "").strip():
+                reader.error(where, name, "a verdict needs a note saying what the paper shows")
+        checks.append(entry)
+    return checks
 
 
 def read_fixtures(root=FIXTURES_DIR):
@@ -308,6 +434,7 @@ def read_fixtures(root=FIXTURES_DIR):
     entities = _read_entities(reader)
     citations = _read_citations(reader)
     claims, files = _read_claims(reader, text, sections, entities, citations)
+    checks = _read_checks(reader, claims, citations)
     if reader.errors:
         raise FixtureErrors(reader.errors)
-    return FixtureSet(text, source, sections, entities, citations, claims, files)
+    return FixtureSet(text, source, sections, entities, citations, claims, files=files, checks=checks)

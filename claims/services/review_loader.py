@@ -17,6 +17,7 @@ from claims.models import (
     Cargo,
     CellLine,
     Citation,
+    CitationCheck,
     Claim,
     ClaimCellLine,
     Drug,
@@ -24,12 +25,16 @@ from claims.models import (
     Mechanism,
     Section,
     Source,
+    Target,
 )
+from claims.models.citation_check import summarise_support
 from claims.models.claim import search_document_for
 from claims.services.review_fixtures import FIXTURES_DIR, read_fixtures
 
-ENTITY_MODELS = {"mechanisms": Mechanism, "drugs": Drug, "cargo": Cargo, "cell_lines": CellLine}
-ENTITY_FIELD_MAP = {"type": "cargo_type"}
+ENTITY_MODELS = {
+    "mechanisms": Mechanism, "drugs": Drug, "cargo": Cargo, "cell_lines": CellLine, "targets": Target,
+}  # fmt: skip
+ENTITY_FIELD_MAP = {"cargo": {"type": "cargo_type"}, "targets": {"type": "target_type"}}
 HISTORY_REASON = "load_review"
 
 
@@ -118,9 +123,8 @@ def _load_entities(fixtures, report):
     for kind, model in ENTITY_MODELS.items():
         by_kind[kind] = {}
         for row in fixtures.entities.get(kind, []):
-            values = {
-                ENTITY_FIELD_MAP.get(k, k): val for k, val in row.items() if k not in {"slug", "parent"}
-            }
+            names = ENTITY_FIELD_MAP.get(kind, {})
+            values = {names.get(k, k): val for k, val in row.items() if k not in {"slug", "parent"}}
             instance, _ = _upsert(model, {"slug": row["slug"]}, values, report, kind)
             by_kind[kind][row["slug"]] = instance
         for row in fixtures.entities.get(kind, []):
@@ -134,13 +138,25 @@ def _load_entities(fixtures, report):
     return by_kind
 
 
+def _citation_values(row):
+    values = {k: val for k, val in row.items() if k not in {"key", "authors"}}
+    for name in ("pmid", "volume", "issue", "pages"):
+        if values.get(name) is not None:
+            values[name] = str(values[name])
+    authors = row.get("authors")
+    if isinstance(authors, list):
+        values["author_names"] = [{"family": a["family"], "given": a.get("given") or ""} for a in authors]
+    elif authors:
+        values["authors"] = authors
+    values.setdefault("year_suffix", "")
+    values.setdefault("resolution", v.CitationResolution.UNCHECKED)
+    return values
+
+
 def _load_citations(fixtures, report):
     citations = {}
     for row in fixtures.citations:
-        values = {
-            k: (str(val) if k == "pmid" and val is not None else val) for k, val in row.items() if k != "key"
-        }
-        values.setdefault("year_suffix", "")
+        values = _citation_values(row)
         citations[row["key"]], _ = _upsert(Citation, {"key": row["key"]}, values, report, "citations")
     return citations
 
@@ -162,6 +178,7 @@ def _claim_values(row, source, sections, entities):
         "therapy_class": row["therapy_class"],
         "direction": row["direction"],
         "model": row["model"],
+        "cargo_intervention": row.get("cargo_intervention") or v.CargoIntervention.NOT_APPLICABLE,
         "notes": (row.get("notes") or "").strip(),
     }
 
@@ -173,6 +190,7 @@ def _sync_relations(claim, row, entities, citations):
         "citations": {citations[k].pk for k in row.get("citations") or []},
         "drugs": {entities["drugs"][s].pk for s in row.get("drugs") or []},
         "cargo": {entities["cargo"][s].pk for s in row.get("cargo") or []},
+        "targets": {entities["targets"][s].pk for s in row.get("targets") or []},
     }
     for name, ids in wanted.items():
         manager = getattr(claim, name)
@@ -197,11 +215,15 @@ def _load_claims(fixtures, source, sections, entities, citations, report, overwr
         claim.public_id: claim
         for claim in Claim.objects.filter(public_id__in=[row["id"] for row in fixtures.claims])
         .select_related("mechanism")
-        .prefetch_related("citations", "drugs", "cargo", "cell_line_links__cell_line", "flags")
+        .prefetch_related("citations", "drugs", "cargo", "targets", "cell_line_links__cell_line", "flags")
     }
+    supports = _support_by_claim(fixtures)
+    loaded = {}
     for row in fixtures.claims:
         public_id = row["id"]
         values = _claim_values(row, source, sections, entities)
+        if public_id in supports:
+            values["citation_support"] = supports[public_id]
         claim = existing.get(public_id)
         if claim is not None and claim.updated_by_id is not None and not overwrite_edited:
             report.kept_edited.append(public_id)
@@ -211,8 +233,7 @@ def _load_claims(fixtures, source, sections, entities, citations, report, overwr
             claim = Claim(
                 public_id=public_id,
                 status=row.get("status") or v.CurationStatus.IN_REVIEW,
-                citation_support=row.get("citation_support") or v.CitationSupport.NOT_CHECKED,
-                **values,
+                **{"citation_support": v.CitationSupport.NOT_CHECKED, **values},
             )
             # Computed before the first save so a new claim is written (and versioned) once.
             claim.search_document = search_document_for(
@@ -220,6 +241,7 @@ def _load_claims(fixtures, source, sections, entities, citations, report, overwr
                 drugs=[entities["drugs"][s] for s in row.get("drugs") or []],
                 cargo=[entities["cargo"][s] for s in row.get("cargo") or []],
                 cell_lines=[entities["cell_lines"][link["slug"]] for link in row.get("cell_lines") or []],
+                targets=[entities["targets"][s] for s in row.get("targets") or []],
             )
             claim._change_reason = HISTORY_REASON
             claim.save()
@@ -242,6 +264,69 @@ def _load_claims(fixtures, source, sections, entities, citations, report, overwr
             if text.strip() not in recorded:
                 Flag.objects.create(claim=claim, kind=v.FlagKind.REVIEW_ERROR, text=text.strip())
         report.add("claims", outcome)
+        loaded[public_id] = claim
+    return loaded
+
+
+def _support_by_claim(fixtures):
+    """A claim's citation_support: as the fixture states it, else summarised from its checks."""
+    verdicts = {}
+    for check in fixtures.checks:
+        verdicts.setdefault(check["claim"], []).append(check["support"])
+    supports = {claim: summarise_support(found) for claim, found in verdicts.items()}
+    for row in fixtures.claims:
+        if row.get("citation_support"):
+            supports[row["id"]] = row["citation_support"]
+    return supports
+
+
+def _load_restates(fixtures, claims):
+    for row in fixtures.claims:
+        claim = claims.get(row["id"])
+        if claim is None or claim.updated_by_id is not None:
+            continue
+        wanted = {claims[other].pk for other in row.get("restates") or [] if other in claims}
+        if {c.pk for c in claim.restates.all()} != wanted:
+            claim.restates.set(wanted)
+
+
+def _load_checks(fixtures, claims, citations, report):
+    """Upsert every verdict; open a flag for each contradicted or misattributed one and for each
+    claim that cites an ambiguous label."""
+    stored = {(c.claim_id, c.citation_id): c for c in CitationCheck.objects.filter(claim__in=claims.values())}
+    for row in fixtures.checks:
+        claim, citation = claims.get(row["claim"]), citations[row["citation"]]
+        if claim is None:
+            continue
+        values = {
+            "support": row["support"], "note": (row.get("note") or "").strip(),
+            "record": row.get("record") or "", "level": row.get("level") or v.CheckLevel.ABSTRACT,
+            "checked": row.get("checked"),
+        }  # fmt: skip
+        check = stored.get((claim.pk, citation.pk))
+        if check is None:
+            CitationCheck.objects.create(claim=claim, citation=citation, **values)
+            report.add("citation checks", "created")
+        elif _apply(check, values, blank_wins=True):
+            check.save()
+            report.add("citation checks", "updated")
+        else:
+            report.add("citation checks", "unchanged")
+        if row["support"] in v.FLAGGED_SUPPORT:
+            _flag_once(claim, v.FlagKind.MISATTRIBUTED,
+                       f"{citation.label}: {v.CitationSupport(row['support']).label}. {values['note']}")  # fmt: skip
+    for row in fixtures.claims:
+        claim = claims.get(row["id"])
+        for key in row.get("citations") or []:
+            citation = citations[key]
+            if claim is not None and citation.resolution == v.CitationResolution.AMBIGUOUS:
+                _flag_once(claim, v.FlagKind.AMBIGUOUS_CITATION,
+                           f"{citation.label} is ambiguous: {citation.resolution_note}")  # fmt: skip
+
+
+def _flag_once(claim, kind, text):
+    if not claim.flags.filter(kind=kind, text=text).exists():
+        Flag.objects.create(claim=claim, kind=kind, text=text)
 
 
 def review_load(*, root=FIXTURES_DIR, overwrite_edited=False):
@@ -252,5 +337,7 @@ def review_load(*, root=FIXTURES_DIR, overwrite_edited=False):
         source, sections = _load_source(fixtures, report)
         entities = _load_entities(fixtures, report)
         citations = _load_citations(fixtures, report)
-        _load_claims(fixtures, source, sections, entities, citations, report, overwrite_edited)
+        claims = _load_claims(fixtures, source, sections, entities, citations, report, overwrite_edited)
+        _load_restates(fixtures, claims)
+        _load_checks(fixtures, claims, citations, report)
     return report
