@@ -21,6 +21,7 @@ from rest_framework.utils.urls import remove_query_param, replace_query_param
 
 from claims.api.pagination import PageNumberPagination
 from claims.facets import CachedCountPaginator
+from claims.request_hygiene import has_forbidden_character
 
 TIE_BREAKER = "public_id"
 
@@ -98,6 +99,8 @@ class KeysetPagination(BasePagination):
                     ]
                 }
             )
+        if any(isinstance(value, str) and has_forbidden_character(value) for value in values):
+            raise ValidationError({self.cursor_query_param: ["Not a cursor this API gave out."]})
         try:
             values = [
                 _output_field(queryset, path).to_python(value)

@@ -1,5 +1,10 @@
+import io
+
 from django.conf import settings
-from rest_framework.parsers import BaseParser
+from rest_framework.exceptions import ParseError
+from rest_framework.parsers import BaseParser, JSONParser
+
+from claims.request_hygiene import has_forbidden_character
 
 
 class BibTeXParser(BaseParser):
@@ -13,3 +18,73 @@ class BibTeXParser(BaseParser):
 
     def parse(self, stream, media_type=None, parser_context=None):
         return {"file": stream.read(settings.BIBTEX_MAX_BYTES + 1) if stream is not None else b""}
+
+
+class BoundedJSONParser(JSONParser):
+    """JSON with its nesting bounded before it is parsed, and strings checked after.
+
+    Python's parser recurses once per level: a body nested 100,000 deep raised RecursionError
+    (a 500). The depth is counted on the raw text first; the parsed value must not hold NUL or a
+    lone surrogate, which no field accepts and which the error message could not echo.
+    """
+
+    max_depth = 32
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        raw = stream.read() if stream is not None else b""
+        try:
+            text = raw.decode(settings.DEFAULT_CHARSET)
+        except UnicodeDecodeError as exc:
+            raise ParseError(f"JSON parse error - the body is not valid UTF-8 (byte {exc.start}).") from exc
+        depth = _nesting_depth(text, self.max_depth)
+        if depth > self.max_depth:
+            raise ParseError(f"JSON parse error - nested deeper than {self.max_depth} levels.")
+        data = super().parse(io.BytesIO(raw), media_type, parser_context)
+        where = _forbidden_string(data)
+        if where is not None:
+            raise ParseError(f"JSON parse error - {where} holds a NUL or an invalid Unicode character.")
+        return data
+
+
+def _nesting_depth(text, limit):
+    """The deepest bracket nesting outside strings, counting no further than ``limit + 1``."""
+    depth = deepest = 0
+    in_string = escaped = False
+    for ch in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif ch == "\\":
+                escaped = True
+            elif ch == '"':
+                in_string = False
+        elif ch == '"':
+            in_string = True
+        elif ch in "[{":
+            depth += 1
+            if depth > deepest:
+                deepest = depth
+                if deepest > limit:
+                    return deepest
+        elif ch in "]}":
+            depth -= 1
+    return deepest
+
+
+def _forbidden_string(value, path="the body"):
+    """Where in ``value`` a key or string holds NUL or a lone surrogate, or None."""
+    if isinstance(value, str):
+        return path if has_forbidden_character(value) else None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if has_forbidden_character(key):
+                return f"a key of {path}"
+            found = _forbidden_string(item, f"field '{key}'")
+            if found:
+                return found
+    if isinstance(value, list):
+        for index, item in enumerate(value):
+            found = _forbidden_string(item, f"{path}[{index}]")
+            if found:
+                return found
+    return None
