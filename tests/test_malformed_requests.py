@@ -52,7 +52,7 @@ def test_brackets_inside_strings_do_not_count_as_nesting(reader_client):
     ],
 )
 def test_a_lone_surrogate_in_any_field_is_a_400_naming_the_field(curator_client, url, field):
-    body = '{"%s": "\\udfff", "text": "x"}' % field
+    body = '{"' + field + '": "\\udfff", "text": "x"}'
     response = _post_raw(curator_client, url.format(claim=_first_claim().public_id), body)
     assert response.status_code == 400
     assert f"field '{field}'" in response.json()["detail"]
