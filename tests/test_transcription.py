@@ -5,7 +5,7 @@ import re
 import pytest
 
 from claims import vocabulary as v
-from claims.models import Citation, Claim, Section, Source
+from claims.models import Citation, Claim, Section, Source, Target
 from claims.review_text import REVIEW_PATH, citation_key, extract_citation_labels, read_review, split_sections
 
 pytestmark = pytest.mark.django_db
@@ -79,9 +79,59 @@ def test_every_quote_is_the_exact_text_at_its_offsets():
         assert sections[claim.section.number].contains(claim.quote_start, claim.quote_end), claim.public_id
 
 
-def test_every_claim_is_cited_or_background():
-    uncited = Claim.objects.filter(citations__isnull=True).exclude(direction=v.Direction.BACKGROUND)
-    assert list(uncited.values_list("public_id", flat=True)) == []
+def test_direction_says_what_a_claim_states_whether_or_not_it_is_cited():
+    """Regression (issue 13): every uncited claim was coded background, hiding uncited findings."""
+    uncited = Claim.objects.filter(citations__isnull=True)
+    directions = set(uncited.values_list("direction", flat=True))
+    assert {
+        v.Direction.PROMOTES,
+        v.Direction.REVERSES,
+        v.Direction.BIOMARKER,
+        v.Direction.DELIVERY,
+    } <= directions
+    assert Claim.objects.get(public_id="CLM-0233").direction == v.Direction.REVERSES
+
+
+# Molecules the review names as what cargo acts on, or as mediators: never exosomal cargo.
+KNOWN_TARGETS = {"eif4a3", "myc", "hnrnpa2b1", "egfr", "foxp3", "mta1", "nfe2l3", "hsp90aa1", "ctsb", "cst6"}
+
+
+def test_no_known_target_is_listed_as_cargo():
+    as_cargo = Claim.objects.filter(cargo__slug__in=KNOWN_TARGETS).values_list("public_id", "cargo__slug")
+    assert list(as_cargo) == []
+    assert Target.objects.filter(slug__in=KNOWN_TARGETS).count() == len(KNOWN_TARGETS)
+
+
+def test_every_claim_with_cargo_says_what_was_done_to_it():
+    with_cargo = Claim.objects.filter(cargo__isnull=False).distinct()
+    assert not with_cargo.filter(cargo_intervention=v.CargoIntervention.NOT_APPLICABLE).exists()
+    without = Claim.objects.filter(cargo__isnull=True)
+    assert set(without.values_list("cargo_intervention", flat=True)) == {v.CargoIntervention.NOT_APPLICABLE}
+
+
+@pytest.mark.parametrize(
+    "finding, its_mirror", [("CLM-0108", "CLM-0255"), ("CLM-0078", "CLM-0079"), ("CLM-0064", "CLM-0065")]
+)
+def test_raising_and_lowering_the_same_cargo_with_opposite_outcomes_is_one_finding(finding, its_mirror):
+    a, b = Claim.objects.get(public_id=finding), Claim.objects.get(public_id=its_mirror)
+    sign = lambda c: v.INTERVENTION_SIGN[c.cargo_intervention] * v.DIRECTION_SIGN[c.direction]  # noqa: E731
+    assert {a.cargo_intervention, b.cargo_intervention} == {
+        v.CargoIntervention.RAISED,
+        v.CargoIntervention.LOWERED,
+    }
+    assert sign(a) == sign(b)
+
+
+def test_figure_captions_that_state_findings_are_claims_linked_to_what_they_repeat():
+    captions = Claim.objects.filter(section__number__startswith="fig")
+    assert captions.filter(section__number="fig2").count() >= 3
+    linked = captions.filter(restates__isnull=False).distinct()
+    assert linked.count() >= 5
+    for caption in linked:
+        assert all(
+            not other.section.number.startswith("fig") or other.section.number != caption.section.number
+            for other in caption.restates.all()
+        )
 
 
 def test_every_cited_label_in_a_quote_is_a_citation_of_some_claim_on_that_sentence():
