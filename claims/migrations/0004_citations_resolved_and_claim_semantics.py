@@ -20,7 +20,7 @@ class Migration(migrations.Migration):
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('support', models.CharField(choices=[('not_checked', 'Not checked'), ('supported', 'Supported'), ('partly', 'Partly supported'), ('not_in_abstract', 'Not in the abstract (needs the full text)'), ('contradicted', 'Contradicted'), ('misattributed', 'Misattributed (the paper is about something else)'), ('not_supported', 'Not supported')], max_length=20)),
                 ('note', models.TextField(blank=True, help_text="What the paper shows, in the curator's words")),
-                ('record', models.CharField(blank=True, help_text='The record checked, e.g. PMID:27941677', max_length=220)),
+                ('record', models.CharField(blank=True, help_text='The record checked: PMID:27941677, DOI:10.…, or its address', max_length=500)),
                 ('level', models.CharField(choices=[('title', 'Title only'), ('abstract', 'Abstract'), ('full_text', 'Full text')], default='abstract', max_length=12)),
                 ('checked', models.DateField(blank=True, null=True)),
             ],

@@ -24,7 +24,7 @@ CITATION_KEY = re.compile(r"^[a-z]+\d{4}[a-z]?$")
 DOI = re.compile(r"^10\.\d{4,9}/\S+$")
 PMID = re.compile(r"^[1-9]\d{0,8}$")
 PMCID = re.compile(r"^PMC\d+$")
-RECORD = re.compile(r"^(PMID:[1-9]\d{0,8}|DOI:10\.\d{4,9}/\S+)$")
+RECORD = re.compile(r"^(PMID:[1-9]\d{0,8}|DOI:10\.\d{4,9}/\S+|https?://\S+)$")
 URL = re.compile(r"^https?://\S+$")
 
 # libyaml's loader when PyYAML was built with it: the same safe subset, about ten times faster.
@@ -411,7 +411,7 @@ def _read_checks(reader, claims, citations):
         record = entry.get("record")
         if entry.get("support") != v.CitationSupport.NOT_CHECKED:
             if not record or not RECORD.match(str(record)):
-                reader.error(where, name, f"record '{record}' must be PMID:<digits> or DOI:10.…/…")
+                reader.error(where, name, f"record '{record}' must be PMID:<digits>, DOI:10.…/… or the record's address")
             if not str(entry.get("note") or "").strip():
                 reader.error(where, name, "a verdict needs a note saying what the paper shows")
         checks.append(entry)
