@@ -6,12 +6,18 @@ Personas (as in healthchecks' hc/test.py): ``reader`` (signed in, no role), ``cu
 
 import os
 
+# The suite is hermetic: whatever DJANGO_* or EXOCLAIMS_* the caller's shell exports (DJANGO_DEBUG=1
+# after `make serve`, say) is dropped, so the tests always see the settings below. DATABASE_URL is
+# the one switch kept: it is how the test command picks SQLite or PostgreSQL.
+for _name in [n for n in os.environ if n.startswith(("DJANGO_", "EXOCLAIMS_"))]:
+    if _name not in {"EXOCLAIMS_TEST_POSTGRES_URL", "DJANGO_ALLOW_ASYNC_UNSAFE"}:
+        del os.environ[_name]
 # Tests run with production settings (DEBUG off), minus the HTTPS redirect the test client cannot follow.
-os.environ.setdefault("DJANGO_SECRET_KEY", "test-only-secret-key-not-for-production-use-0123456789")
-os.environ.setdefault("DJANGO_SECURE_SSL_REDIRECT", "0")
-os.environ.setdefault("DJANGO_ALLOWED_HOSTS", "testserver,localhost,127.0.0.1")
-os.environ.setdefault("EXOCLAIMS_PLAIN_STATIC", "1")
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "exoclaims.settings")
+os.environ["DJANGO_SECRET_KEY"] = "test-only-secret-key-not-for-production-use-0123456789"
+os.environ["DJANGO_SECURE_SSL_REDIRECT"] = "0"
+os.environ["DJANGO_ALLOWED_HOSTS"] = "testserver,localhost,127.0.0.1"
+os.environ["EXOCLAIMS_PLAIN_STATIC"] = "1"
+os.environ["DJANGO_SETTINGS_MODULE"] = "exoclaims.settings"
 # Playwright's sync API runs an event loop in the test thread; the ORM calls there are synchronous.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 

@@ -1,34 +1,25 @@
-"""Validate the transcription as load_review will, with the entity proposals merged in.
+"""Validate the transcription as load_review will, without a database.
 
-Works on a temporary copy, so fixtures/ is not changed. Usage: python3 tools/check_transcription.py
+Usage: python3 tools/check_transcription.py [FIXTURES_DIR]
 """
 
-import shutil
 import sys
-import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from claims.services.review_fixtures import FixtureErrors, read_fixtures  # noqa: E402
-from tools.merge_proposals import merge  # noqa: E402
-
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+from claims.services.review_fixtures import FIXTURES_DIR, FixtureErrors, read_fixtures  # noqa: E402
 
 
 def main():
-    with tempfile.TemporaryDirectory() as tmp:
-        copy = Path(tmp) / "fixtures"
-        shutil.copytree(FIXTURES, copy)
-        for conflict in merge(copy):
-            print("conflict:", conflict)
-        try:
-            result = read_fixtures(copy)
-        except FixtureErrors as exc:
-            for error in exc.errors:
-                print("error:", error)
-            sys.exit(1)
+    root = Path(sys.argv[1]) if len(sys.argv) > 1 else FIXTURES_DIR
+    try:
+        result = read_fixtures(root)
+    except FixtureErrors as exc:
+        for error in exc.errors:
+            print("error:", error)
+        sys.exit(1)
     print(
-        f"ok: {len(result.claims)} claims, {len(result.citations)} citations, "
+        f"ok: {len(result.claims)} claims, {len(result.citations)} citations, {len(result.checks)} checks, "
         + ", ".join(f"{len(rows)} {kind}" for kind, rows in result.entities.items())
     )
 
