@@ -15,11 +15,12 @@ from dataclasses import dataclass
 from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.db import connections
-from django.db.models import Count
+from django.db.models import Count, Exists, OuterRef, Q
 from django.utils.functional import cached_property
 
 from claims import vocabulary as v
-from claims.models import Cargo, CellLine, Citation, Claim, ClaimCellLine, Drug, Mechanism, Source
+from claims.filters import CITED_CHOICES
+from claims.models import Cargo, CellLine, Citation, Claim, ClaimCellLine, Drug, Mechanism, Source, Target
 
 # How many values a facet lists at most (the busiest first).
 FACET_LIMIT = 30
@@ -33,6 +34,7 @@ class FacetValue:
     value: str  # what goes in the query string
     label: str
     count: int
+    depth: int = 0  # how far below a broader value it sits (the mechanism tree)
 
 
 def _choice_facet(field, choices):
@@ -74,13 +76,51 @@ def _cargo_types(ids):
 
 
 def _mechanisms(ids):
-    rows = (
-        Claim.objects.filter(pk__in=ids, mechanism__isnull=False)
-        .values("mechanism__slug", "mechanism__name")
-        .annotate(n=Count("pk"))
-        .order_by("-n", "mechanism__name")
+    """The mechanism tree: each mechanism counts its own claims and all its narrower ones', as
+    the mechanism filter selects them, so a count is always the length of the list it opens.
+    Broad mechanisms first (busiest first), each followed by its narrower ones, indented."""
+    rows = list(
+        Mechanism.objects.annotate(n=Count("claims", filter=Q(claims__in=ids)))
+        .order_by()
+        .values_list("pk", "parent_id", "slug", "name", "n")
     )
-    return [FacetValue(r["mechanism__slug"], r["mechanism__name"], r["n"]) for r in rows]
+    children = {}
+    for row in rows:
+        children.setdefault(row[1], []).append(row)
+    totals = {}
+
+    def total(row):
+        if row[0] not in totals:
+            totals[row[0]] = row[4] + sum(total(child) for child in children.get(row[0], []))
+        return totals[row[0]]
+
+    values = []
+
+    def visit(row, depth):
+        values.append(FacetValue(row[2], row[3], total(row), depth))
+        for child in sorted(children.get(row[0], []), key=lambda r: (-total(r), r[3])):
+            if total(child):
+                visit(child, depth + 1)
+
+    for root in sorted(children.get(None, []), key=lambda r: (-total(r), r[3])):
+        if total(root):
+            visit(root, 0)
+    return values
+
+
+def _cited(ids):
+    labels = dict(CITED_CHOICES)
+    cites = Claim.citations.through.objects.filter(claim_id=OuterRef("pk"))
+    rows = (
+        Claim.objects.filter(pk__in=ids)
+        .annotate(cited=Exists(cites))
+        .values("cited")
+        .annotate(n=Count("pk"))
+        .order_by("-cited")
+    )
+    return [
+        FacetValue("yes" if r["cited"] else "no", labels["yes" if r["cited"] else "no"], r["n"]) for r in rows
+    ]
 
 
 def _section_label(number, title):
@@ -104,7 +144,9 @@ def _sections(ids):
 FACETS = {
     "drug": _related_facet(Claim.drugs.through, "drug__slug", "drug__name"),
     "cargo": _related_facet(Claim.cargo.through, "cargo__slug", "cargo__name"),
+    "cargo_intervention": _choice_facet("cargo_intervention", v.CargoIntervention.choices),
     "cargo_type": _cargo_types,
+    "target": _related_facet(Claim.targets.through, "target__slug", "target__name"),
     "cell_line": _related_facet(ClaimCellLine, "cell_line__slug", "cell_line__name", distinct=True),
     "mechanism": _mechanisms,
     "therapy_class": _choice_facet("therapy_class", v.TherapyClass.choices),
@@ -114,6 +156,7 @@ FACETS = {
     "citation_support": _choice_facet("citation_support", v.CitationSupport.choices),
     "section": _sections,
     "citation": _related_facet(Claim.citations.through, "citation__key", "citation__label"),
+    "cited": _cited,
 }
 
 
@@ -139,7 +182,7 @@ def _data_version_sql(using):
     parts += [f"COUNT(*) FROM {sources}"]
     parts += [
         f"MAX(history_id) FROM {quote(model.history.model._meta.db_table)}"
-        for model in (Claim, Drug, Cargo, CellLine, Mechanism, Citation)
+        for model in (Claim, Drug, Cargo, CellLine, Mechanism, Citation, Target)
     ]
     return "SELECT " + ", ".join(f"(SELECT {part})" for part in parts)
 

@@ -2,9 +2,11 @@
 
 ``/claims/?drug=ADM&drug=cisplatin&direction=promotes_resistance`` and the same query string on
 ``/api/claims/`` select the same claims. Entity parameters take a slug, a name or any alias,
-case-insensitively; repeating a parameter means OR; different parameters combine with AND.
+case-insensitively, or a misprint or miRNA spelling (claims.names); repeating a parameter means OR; different parameters combine with AND.
 An unknown entity is a validation error naming the parameter and the value.
 """
+
+import re
 
 import django_filters
 from django import forms
@@ -12,11 +14,13 @@ from django.core.exceptions import ValidationError
 from django.db.models import Q
 
 from claims import vocabulary as v
-from claims.models import Cargo, CellLine, Citation, Claim, ClaimCellLine, Drug, Mechanism, Section
-from claims.models.claim import search_terms
+from claims.models import Cargo, CellLine, Citation, Claim, ClaimCellLine, Drug, Mechanism, Section, Target
+from claims.models.claim import search_names, search_terms
+from claims.names import resolve_pks
 
 MAX_VALUES = 50
 MAX_TEXT = 200
+_DOI_PREFIX = re.compile(r"^(?:https?://(?:dx\.)?doi\.org/|doi:\s*)", re.IGNORECASE)
 
 
 class TermsField(forms.Field):
@@ -70,19 +74,18 @@ class TermsFilter(django_filters.Filter):
         return qs.filter(pk__in=self.through_filter(value))
 
 
-def _entity_resolver(model, *, with_children=False):
+def _entity_resolver(model, *, with_descendants=False):
     def resolve(values):
-        rows = list(model.objects.matching(values).values_list("pk", "lookup_terms"))
-        found = {}
-        for value in values:
-            needle = f"|{value.casefold()}|"
-            found[value] = [pk for pk, terms in rows if needle in terms]
-        if with_children and rows:
-            children = dict(
-                model.objects.filter(parent__in=[pk for pk, _ in rows]).values_list("pk", "parent_id")
-            )
+        found = resolve_pks(model, values)
+        if with_descendants and any(found.values()):
+            # Every level below, as the mechanism facet counts them: a broad mechanism lists the
+            # claims of all its narrower ones (one query: the hierarchy is small).
+            children = {}
+            for child, parent in model.objects.filter(parent__isnull=False).values_list("pk", "parent_id"):
+                children.setdefault(parent, []).append(child)
             for pks in found.values():
-                pks += [child for child, parent in children.items() if parent in pks]
+                for pk in pks:
+                    pks.extend(child for child in children.get(pk, []) if child not in pks)
         return found
 
     return resolve
@@ -99,13 +102,38 @@ def _key_resolver(model, field):
     return resolve
 
 
+def _doi_resolver(values):
+    """DOIs match case-insensitively, with or without the https://doi.org/ prefix."""
+    wanted = {value: _DOI_PREFIX.sub("", value).lower() for value in values}
+    query = Q()
+    for doi in set(wanted.values()):
+        query |= Q(doi__iexact=doi)
+    rows = Citation.objects.filter(query).values_list("doi", "pk") if query else []
+    by_doi = {}
+    for doi, pk in rows:
+        by_doi.setdefault(doi.lower(), []).append(pk)
+    return {value: by_doi.get(doi, []) for value, doi in wanted.items()}
+
+
 def _through(model, column):
     return lambda ids: model.objects.filter(**{f"{column}__in": ids}).values("claim_id")
 
 
 class SearchFilter(django_filters.CharFilter):
+    """``q``: the words are resolved to the entities they name once per request, however many
+    facet querysets reuse the filter."""
+
+    _resolved = (None, None)
+
     def filter(self, qs, value):
-        return qs.search(value) if value else qs
+        if not value:
+            return qs
+        if self._resolved[0] != value:
+            self._resolved = (value, search_names(search_terms(value)))
+        return qs.search(value, named=self._resolved[1])
+
+
+CITED_CHOICES = [("yes", "Cited in the review"), ("no", "Uncited in the review")]
 
 
 ORDERING = [
@@ -131,6 +159,15 @@ class ClaimFilter(django_filters.FilterSet):
         resolve=_entity_resolver(Cargo),
         noun="cargo",
     )
+    cargo_intervention = django_filters.MultipleChoiceFilter(
+        label="Cargo intervention", choices=v.CargoIntervention.choices
+    )
+    target = TermsFilter(
+        label="Acts on",
+        through_filter=_through(Claim.targets.through, "target_id"),
+        resolve=_entity_resolver(Target),
+        noun="target",
+    )
     cargo_type = django_filters.MultipleChoiceFilter(
         label="Cargo type", choices=v.CargoType.choices, method="filter_cargo_type"
     )
@@ -143,7 +180,7 @@ class ClaimFilter(django_filters.FilterSet):
     mechanism = TermsFilter(
         label="Mechanism",
         through_filter=lambda ids: Claim.objects.filter(mechanism_id__in=ids).values("pk"),
-        resolve=_entity_resolver(Mechanism, with_children=True),
+        resolve=_entity_resolver(Mechanism, with_descendants=True),
         noun="mechanism",
     )
     therapy_class = django_filters.MultipleChoiceFilter(label="Therapy class", choices=v.TherapyClass.choices)
@@ -165,6 +202,21 @@ class ClaimFilter(django_filters.FilterSet):
         resolve=_key_resolver(Citation, "key"),
         noun="citation key",
     )
+    cited = django_filters.MultipleChoiceFilter(
+        label="Cited in the review", choices=CITED_CHOICES, method="filter_cited"
+    )
+    pmid = TermsFilter(
+        label="PubMed id of a cited work",
+        through_filter=_through(Claim.citations.through, "citation_id"),
+        resolve=_key_resolver(Citation, "pmid"),
+        noun="PubMed id of a cited work",
+    )
+    doi = TermsFilter(
+        label="DOI of a cited work",
+        through_filter=_through(Claim.citations.through, "citation_id"),
+        resolve=_doi_resolver,
+        noun="DOI of a cited work",
+    )
     q = SearchFilter(label="Search", max_length=MAX_TEXT)
     ordering = django_filters.OrderingFilter(fields=ORDERING, label="Sort by")
 
@@ -179,6 +231,12 @@ class ClaimFilter(django_filters.FilterSet):
             pk__in=Claim.cargo.through.objects.filter(cargo__cargo_type__in=value).values("claim_id")
         )
 
+    def filter_cited(self, queryset, name, value):
+        if not value or set(value) == {"yes", "no"}:
+            return queryset
+        cited = Q(pk__in=Claim.citations.through.objects.values("claim_id"))
+        return queryset.filter(cited if value == ["yes"] else ~cited)
+
     @property
     def qs(self):
         queryset = super().qs
@@ -190,8 +248,8 @@ class ClaimFilter(django_filters.FilterSet):
 
 # The parameter names, in display order, that are facets (everything but q and ordering).
 FACET_PARAMETERS = [
-    "drug", "cargo", "cargo_type", "cell_line", "mechanism", "therapy_class", "direction", "model",
-    "status", "citation_support", "section", "citation",
+    "drug", "cargo", "cargo_intervention", "cargo_type", "target", "cell_line", "mechanism",
+    "therapy_class", "direction", "model", "status", "citation_support", "section", "citation", "cited",
 ]  # fmt: skip
 
 
@@ -230,11 +288,12 @@ YES_NO = [("true", "yes"), ("false", "no")]
 
 
 class CitationFilter(django_filters.FilterSet):
-    """The citation list's filters (HTML and API): year, has_doi, stub, q."""
+    """The citation list's filters (HTML and API): year, has_doi, stub, resolution, q."""
 
     year = YearsFilter(label="Year")
     has_doi = django_filters.ChoiceFilter(label="Has a DOI", choices=YES_NO, method="filter_has_doi")
     stub = django_filters.ChoiceFilter(label="Known only by its label", choices=YES_NO, method="filter_stub")
+    resolution = django_filters.MultipleChoiceFilter(label="Resolution", choices=v.CitationResolution.choices)
     q = django_filters.CharFilter(label="Search", max_length=MAX_TEXT, method="filter_q")
 
     class Meta:

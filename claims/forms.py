@@ -10,8 +10,9 @@ from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db.models import Q
 
 from claims import vocabulary as v
-from claims.models import Cargo, CellLine, Citation, Drug, Mechanism, Section, Source
+from claims.models import Cargo, CellLine, Citation, Drug, Mechanism, Section, Source, Target
 from claims.models.entities import LOOKUP_SEPARATOR
+from claims.names import resolve_entities
 
 SEPARATOR = re.compile(r"[;\n]")
 MAX_TERMS = 50
@@ -27,7 +28,7 @@ class Suggestion:
 
 
 class EntityLookup:
-    """Find drugs, cargo or cell lines by name, slug or alias, case-insensitively."""
+    """Find drugs, cargo, targets or cell lines by name, slug, alias or misprint (claims.names)."""
 
     def __init__(self, model, noun):
         self.model, self.noun = model, noun
@@ -37,13 +38,7 @@ class EntityLookup:
 
     def resolve(self, terms):
         """{term: [entities it names]} for every term."""
-        rows = list(self.model.objects.matching(terms))
-        return {
-            term: [
-                e for e in rows if f"{LOOKUP_SEPARATOR}{term.casefold()}{LOOKUP_SEPARATOR}" in e.lookup_terms
-            ]
-            for term in terms
-        }
+        return resolve_entities(self.model, terms)
 
     def suggest(self, query, limit=SUGGESTIONS):
         folded = query.strip().casefold()
@@ -113,6 +108,7 @@ LOOKUPS = {
     "citation": CitationLookup(),
     "drug": EntityLookup(Drug, "drug"),
     "cargo": EntityLookup(Cargo, "cargo"),
+    "target": EntityLookup(Target, "target"),
     "cell-line": EntityLookup(CellLine, "cell line"),
 }
 
@@ -187,6 +183,14 @@ class ClaimForm(forms.Form):
     citations = NamesField(kind="citation", help_text="In-text labels or keys, separated by ';'.")
     drugs = NamesField(kind="drug", help_text="Names or aliases, separated by ';'.")
     cargo = NamesField(kind="cargo", label="Exosomal cargo", help_text="Names or aliases, separated by ';'.")
+    cargo_intervention = forms.TypedChoiceField(
+        choices=v.CargoIntervention.choices, initial=v.CargoIntervention.NOT_APPLICABLE, required=False,
+        empty_value=v.CargoIntervention.NOT_APPLICABLE,
+        help_text="What was done to the cargo, or seen of it: decides which findings agree or contradict.",
+    )  # fmt: skip
+    targets = NamesField(
+        kind="target", label="Acts on", help_text="What the cargo acts on (targets): names, separated by ';'."
+    )
     donor_cell_lines = NamesField(kind="cell-line", label="Exosome donor cell lines")
     recipient_cell_lines = NamesField(kind="cell-line", label="Exosome recipient cell lines")
     studied_cell_lines = NamesField(kind="cell-line", label="Other cell lines studied")
@@ -230,6 +234,8 @@ class ClaimForm(forms.Form):
             "citations": _names(LOOKUPS["citation"], claim.citations.order_by("first_author", "year")),
             "drugs": _names(LOOKUPS["drug"], claim.drugs.order_by("name")),
             "cargo": _names(LOOKUPS["cargo"], claim.cargo.order_by("name")),
+            "cargo_intervention": claim.cargo_intervention,
+            "targets": _names(LOOKUPS["target"], claim.targets.order_by("name")),
             "exosome_source": claim.exosome_source, "mechanism": claim.mechanism.slug if claim.mechanism else "",
             "therapy_class": claim.therapy_class, "direction": claim.direction, "model": claim.model,
             "citation_support": claim.citation_support, "notes": claim.notes, "version": claim.version,
@@ -242,8 +248,8 @@ class ClaimForm(forms.Form):
         """The cleaned data as claim_create / claim_update / claim_check arguments."""
         data = self.cleaned_data
         fields = {name: data[name] for name in [
-            "section", "quote", "statement", "citations", "drugs", "cargo", "exosome_source", "mechanism",
-            "therapy_class", "direction", "model", "citation_support", "notes",
+            "section", "quote", "statement", "citations", "drugs", "cargo", "cargo_intervention", "targets",
+            "exosome_source", "mechanism", "therapy_class", "direction", "model", "citation_support", "notes",
         ]}  # fmt: skip
         fields["cell_lines"] = [(line, role) for role, name in ROLE_FIELDS.items() for line in data[name]]
         if data.get("occurrence"):

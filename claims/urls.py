@@ -1,6 +1,6 @@
 from django.urls import path
 
-from claims.views import citations, claim_views, entities, overview, review_reader
+from claims.views import citations, claim_views, disagreements, entities, overview, review_reader
 
 app_name = "claims"
 
@@ -12,6 +12,8 @@ urlpatterns = [
     path("drugs/<slug:slug>/", entities.entity_detail, {"kind": "drug"}, name="drug-detail"),
     path("cargo/", entities.entity_list, {"kind": "cargo"}, name="cargo-list"),
     path("cargo/<slug:slug>/", entities.entity_detail, {"kind": "cargo"}, name="cargo-detail"),
+    path("targets/", entities.entity_list, {"kind": "target"}, name="target-list"),
+    path("targets/<slug:slug>/", entities.entity_detail, {"kind": "target"}, name="target-detail"),
     path("cell-lines/", entities.entity_list, {"kind": "cell-line"}, name="cell-line-list"),
     path("cell-lines/<slug:slug>/", entities.entity_detail, {"kind": "cell-line"}, name="cell-line-detail"),
     path("mechanisms/", entities.entity_list, {"kind": "mechanism"}, name="mechanism-list"),
@@ -19,6 +21,7 @@ urlpatterns = [
     path("citations/", citations.citation_list, name="citation-list"),
     path("citations/<str:key>/", citations.citation_detail, name="citation-detail"),
     path("review/", review_reader.review, name="review"),
+    path("disagreements/", disagreements.disagreement_list, name="disagreements"),
 ]
 
 from claims.curation_urls import urlpatterns as curation_urlpatterns  # noqa: E402

@@ -112,7 +112,7 @@ def test_the_browser_downloads_with_its_session(reader_client):
     )
     as_bibtex = reader_client.get(f"/api/claims/?{query}&format=bibtex")
     cited = Citation.objects.filter(claims__public_id__in=expected).distinct()
-    assert sorted(bibtex_keys(as_bibtex)) == sorted(cited.values_list("key", flat=True))
+    assert sorted(bibtex_keys(as_bibtex)) == sorted([*cited.values_list("key", flat=True), REVIEW_KEY])
 
 
 def test_accept_text_csv_also_gets_csv(client):
@@ -125,6 +125,9 @@ def test_a_download_with_a_bad_filter_says_why_in_json(client):
     response = client.get("/api/claims/", {"format": "csv", "drug": "unobtainium"})
     assert response.status_code == 400 and response["Content-Type"] == "application/json"
     assert response.json() == {"drug": ["No drug is named 'unobtainium'."]}
+
+
+REVIEW_KEY = "review-liu2023"
 
 
 def test_an_unknown_format_is_a_406(client):
@@ -149,7 +152,9 @@ def test_bibtex_of_filtered_citations(client):
 def test_bibtex_of_claims_is_the_works_they_cite(client):
     keys = bibtex_keys(client.get("/api/claims/", {"format": "bibtex", "therapy_class": "endocrine"}))
     cited = Citation.objects.filter(claims__therapy_class="endocrine").distinct()
-    assert len(keys) == len(set(keys)) and set(keys) == set(cited.values_list("key", flat=True))
+    # The review's own entry comes first: every claim quotes it.
+    assert keys[0] == REVIEW_KEY
+    assert len(keys) == len(set(keys)) and set(keys[1:]) == set(cited.values_list("key", flat=True))
 
 
 def test_bibtex_of_one_claim_and_of_one_citation(client):

@@ -51,8 +51,8 @@ def add_claims(count):
 
 def test_the_root_lists_every_endpoint(client):
     body = client.get("/api/").json()
-    assert set(body) == {"claims", "facets", "citations", "drugs", "cargo", "cell_lines", "mechanisms",
-                         "sections", "schema", "docs"}  # fmt: skip
+    assert set(body) == {"claims", "facets", "citations", "drugs", "cargo", "targets", "cell_lines",
+                         "mechanisms", "sections", "schema", "docs"}  # fmt: skip
     for url in body.values():
         assert client.get(url).status_code == 200, url
 
@@ -73,9 +73,17 @@ def test_a_claim_has_every_field_of_the_contract(client):
     assert claim.source.text[data["quote_start"] : data["quote_end"]] == data["quote"]
     assert data["section"] == claim.section.number
     assert data["citations"] == [
-        {"key": c.key, "label": c.label, "doi": c.doi, "url": f"http://testserver/api/citations/{c.key}/"}
+        {"key": c.key, "label": c.label, "doi": c.doi, "pmid": c.pmid, "pmcid": c.pmcid, "title": c.title,
+         "authors": [{"family": n["family"], "given": n.get("given", "")} for n in c.author_names],
+         "journal": c.journal, "journal_abbrev": c.journal_abbrev, "year": c.year, "resolution": c.resolution,
+         "url": f"http://testserver/api/citations/{c.key}/"}
         for c in claim.citations.all()
-    ]
+    ]  # fmt: skip
+    assert data["citation_checks"] == [
+        {"citation": check.citation.key, "support": check.support, "record": check.record, "level": check.level,
+         "note": check.note}
+        for check in claim.citation_checks.order_by("citation__first_author", "citation__year", "citation__year_suffix")
+    ]  # fmt: skip
     assert data["drugs"] == [
         {"slug": d.slug, "name": d.name, "url": f"http://testserver/api/drugs/{d.slug}/"}
         for d in claim.drugs.all()
@@ -242,7 +250,7 @@ def test_an_unavailable_format_is_a_406_listing_the_available_ones(client):
     response = client.get("/api/claims/", {"format": "jsonld"})
     assert response.status_code == 406
     assert response.json() == {
-        "detail": "format 'jsonld' is not available here; choose one of: json, csv, bibtex."
+        "detail": "format 'jsonld' is not available here; choose one of: json, csv, bibtex, csl-json, ris."
     }
 
 
@@ -302,8 +310,10 @@ def test_other_lists_run_a_fixed_number_of_queries(
 def test_facets_run_a_fixed_number_of_queries(client, django_assert_num_queries, with_extra_claims):
     if with_extra_claims:
         add_claims(60)
-    # resolving drug=, one aggregate per facet (12), and the total count
-    with django_assert_num_queries(14):
+    # resolving drug=, one aggregate per facet (15: drug, cargo, cargo_intervention, cargo_type,
+    # target, cell_line, mechanism (the tree with its counts), therapy_class, direction, model,
+    # status, citation_support, section, citation, cited), and the total count
+    with django_assert_num_queries(17):
         assert client.get("/api/facets/", {"drug": "doxorubicin"}).status_code == 200
 
 
@@ -428,8 +438,9 @@ def test_facets_count_the_filtered_set(client):
     body = response.json()
     promoting = Claim.objects.filter(direction="promotes_resistance")
     assert body["count"] == promoting.count()
-    assert set(body["facets"]) == {"drug", "cargo", "cargo_type", "cell_line", "mechanism", "therapy_class",
-                                   "direction", "model", "status", "citation_support", "section", "citation"}  # fmt: skip
+    assert set(body["facets"]) == {"drug", "cargo", "cargo_intervention", "cargo_type", "target", "cell_line",
+                                   "mechanism", "therapy_class", "direction", "model", "status",
+                                   "citation_support", "section", "citation", "cited"}  # fmt: skip
     for row in body["facets"]["drug"]:
         assert row["count"] == promoting.filter(drugs__slug=row["value"]).count()
     assert {r["value"]: r["count"] for r in body["facets"]["therapy_class"]} == {
@@ -437,7 +448,12 @@ def test_facets_count_the_filtered_set(client):
         for tc in v.TherapyClass.values if promoting.filter(therapy_class=tc).exists()
     }  # fmt: skip
     assert body["facets"]["direction"] == [
-        {"value": "promotes_resistance", "label": "Promotes resistance", "count": promoting.count()}
+        {
+            "value": "promotes_resistance",
+            "label": "Promotes resistance",
+            "count": promoting.count(),
+            "depth": 0,
+        }
     ]
 
 

@@ -74,7 +74,7 @@ def test_the_schema_documents_filters_enums_and_formats(client):
                                "direction", "model", "status", "section", "citation", "q", "ordering", "page",
                                "page_size", "format"}  # fmt: skip
     assert parameters["drug"]["schema"]["type"] == "array" and parameters["drug"]["explode"] is True
-    assert parameters["format"]["schema"]["enum"] == ["bibtex", "csv", "json"]
+    assert parameters["format"]["schema"]["enum"] == ["bibtex", "csl-json", "csv", "json", "ris"]
     assert set(claims["responses"]["200"]["content"]) == {
         "application/json",
         "text/csv",

@@ -6,6 +6,7 @@ import subprocess
 from io import StringIO
 from pathlib import Path
 
+import bibtexparser
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
@@ -42,8 +43,8 @@ ODD_DOI = "10.5555/(SICI)0000-0000(19990101)85:1<1::AID-TEST1>3.0.CO;2-#"
 
 def blank_stubs():
     Citation.objects.filter(key__in=ENRICHES.values()).update(
-        title="", authors="", journal="", volume="", pages="", doi="", pmid="", entry_type="",
-        bibtex_fields={}, raw_bibtex="",
+        title="", authors="", author_names=[], journal="", journal_abbrev="", volume="", issue="", pages="",
+        doi="", pmid="", pmcid="", entry_type="", bibtex_fields={}, raw_bibtex="",
     )  # fmt: skip
 
 
@@ -556,3 +557,59 @@ def test_new_keys_follow_the_reviews_key_rule():
     for label in Citation.objects.values_list("label", flat=True):
         surname, year, suffix = parse_label(label)
         assert f"{key_stem(surname)}{year}{suffix}" == citation_key(label)
+
+
+# The reconciler's second-author rule (issue 12)
+
+
+def mao_and_jin():
+    """The review's "Mao and Jin, 2019" as a stub (created when the transcription lacks it)."""
+    citation, _ = Citation.objects.get_or_create(
+        label="Mao and Jin, 2019", defaults={"key": "mao2019", "first_author": "Mao", "year": 2019}
+    )
+    Citation.objects.filter(pk=citation.pk).update(
+        title="", authors="", author_names=[], doi="", bibtex_fields={}
+    )
+    return citation
+
+
+def test_first_author_and_year_do_not_match_when_the_labels_second_author_disagrees(db):
+    """Regression: "Mao and Jin, 2019" took an entry by "Mao, L. and Li, J." on first author and
+    year alone, giving the review's citation another paper's record."""
+    citation = mao_and_jin()
+    before = table_state()
+    bib = "@article{mao2019x,\n  author = {Mao, L. and Li, J.},\n  title = {Another paper},\n  year = {2019}\n}\n"
+    report = bibtex_import(data=bib.encode(), dry_run=False)
+    (result,) = report.results
+    assert result.outcome == "conflicting" and "second author differs" in result.reason
+    assert "Li" in result.reason and "Jin" in result.reason
+    assert table_state()[0] == before[0]
+    assert Citation.objects.get(pk=citation.pk).title == ""
+
+
+def test_the_same_first_author_and_year_with_the_labels_second_author_still_match(db):
+    citation = mao_and_jin()
+    bib = "@article{anykey,\n  author = {Mao, Lin and Jin, Kai},\n  title = {The cited paper},\n  year = {2019}\n}\n"
+    (result,) = bibtex_import(data=bib.encode()).results
+    assert result.outcome == "enriched" and result.citation.pk == citation.pk
+    assert Citation.objects.get(pk=citation.pk).title == "The cited paper"
+
+
+def test_a_structured_author_list_names_the_second_author_too(db):
+    citation = Citation.objects.create(key="quux2018", label="Quux et al., 2018", first_author="Quux", year=2018,
+                                       author_names=[{"family": "Quux", "given": "A"}, {"family": "Zed", "given": "B"}])  # fmt: skip
+    bib = "@article{q,\n  author = {Quux, A. and Other, C. and Third, D.},\n  title = {Not it},\n  year = {2018}\n}\n"
+    (result,) = bibtex_import(data=bib.encode(), dry_run=True).results
+    assert result.outcome == "conflicting" and citation.key in result.reason
+
+
+def test_exported_entries_carry_issue_pmcid_and_journal_abbreviation(db):
+    citation = Citation.objects.create(
+        key="full2020", label="Full et al., 2020", first_author="Full", year=2020, entry_type="article",
+        author_names=[{"family": "Full", "given": "Ann"}, {"family": "Second", "given": "Bo"}], title="A record",
+        journal="Journal of Records", journal_abbrev="J Rec", volume="3", issue="2", pages="5-9",
+        doi="10.5555/full.2020", pmid="30000001", pmcid="PMC7000001",
+    )  # fmt: skip
+    (entry,) = bibtexparser.parse_string(citation_to_bibtex(citation)).entries
+    assert entry["author"] == "Full, Ann and Second, Bo" and entry["number"] == "2"
+    assert entry["pmcid"] == "PMC7000001" and entry["shortjournal"] == "J Rec" and entry["pmid"] == "30000001"

@@ -238,9 +238,9 @@ def test_suggestions_match_names_and_aliases_from_their_start(curator_client, cl
 
 def test_the_form_costs_the_same_queries_however_many_entities(curator_client, django_assert_num_queries):
     # Session, user, the user's and the groups' permissions (2), sections, mechanisms, and the
-    # datalists of citations, drugs, cargo and cell lines (4, each capped at DATALIST_LIMIT).
+    # datalists of citations, drugs, cargo, targets and cell lines (5, each capped at DATALIST_LIMIT).
     curator_client.get(NEW)
-    with django_assert_num_queries(10) as captured:
+    with django_assert_num_queries(11) as captured:
         curator_client.get(NEW)
     Drug.objects.bulk_create(Drug(name=f"Test drug {n}", slug=f"test-drug-{n}") for n in range(40))
     with django_assert_num_queries(len(captured)):

@@ -3,7 +3,7 @@
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
-from claims.models import Citation, Section, Source
+from claims.models import Citation, CitationCheck, Section, Source
 
 
 class SectionInline(admin.TabularInline):
@@ -18,13 +18,37 @@ class SourceAdmin(admin.ModelAdmin):
     inlines = [SectionInline]
 
 
+class CitationCheckInline(admin.TabularInline):
+    """One verdict per claim resting on the work; the row's header names the claim and verdict."""
+
+    model = CitationCheck
+    extra = 0
+    fields = ["claim", "support", "level", "record", "checked", "note"]
+    autocomplete_fields = ["claim"]
+    verbose_name, verbose_name_plural = (
+        "check of a claim against this work",
+        "checks of claims against this work",
+    )
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("claim", "citation")
+
+
 @admin.register(Citation)
 class CitationAdmin(SimpleHistoryAdmin):
-    list_display = ["key", "label", "year", "doi", "title", "claim_count"]
-    search_fields = ["key", "label", "title", "doi", "authors"]
-    list_filter = ["year", "entry_type"]
+    list_display = ["key", "label", "year", "doi", "pmid", "resolution", "title", "claim_count"]
+    search_fields = ["key", "label", "title", "doi", "pmid", "pmcid", "authors"]
+    list_filter = ["resolution", "year", "entry_type"]
     list_per_page = 100
     readonly_fields = ["raw_bibtex"]
+    inlines = [CitationCheckInline]
+    fieldsets = [
+        (None, {"fields": ["key", "label", "first_author", "year", "year_suffix", "entry_type"]}),
+        ("Bibliographic record", {"fields": ["author_names", "authors", "title", "journal", "journal_abbrev",
+                                             "volume", "issue", "pages", "doi", "pmid", "pmcid"]}),
+        ("Resolution", {"fields": ["resolution", "resolution_note", "candidates", "evidence", "checked"]}),
+        ("BibTeX and notes", {"fields": ["notes", "bibtex_fields", "raw_bibtex"], "classes": ["collapse"]}),
+    ]  # fmt: skip
 
     def get_queryset(self, request):
         return super().get_queryset(request).with_claim_counts()

@@ -16,7 +16,7 @@ from simple_history.admin import SimpleHistoryAdmin
 from claims.admin.actions import CLAIM_ACTIONS, report
 from claims.admin.filters import FACET_FILTERS
 from claims.admin.forms import ClaimAdminForm, list_edit_form, mechanism_choices
-from claims.models import Cargo, Claim, ClaimCellLine, Drug, Flag
+from claims.models import Cargo, CitationCheck, Claim, ClaimCellLine, Drug, Flag
 from claims.services.bulk import BulkOutcome, refusal_text
 from claims.services.claim_writes import StaleClaim, claim_create, claim_update
 from claims.services.history import claim_restore
@@ -37,6 +37,27 @@ class CitationInline(admin.TabularInline):
     extra = 0
     autocomplete_fields = ["citation"]
     verbose_name, verbose_name_plural = "citation", "citations"
+
+
+class CitationCheckInline(admin.TabularInline):
+    """The verdicts on the claim's cited works, shown here and edited on each citation's page
+    (the claim form saves through claim_update, which does not write checks)."""
+
+    model = CitationCheck
+    extra = 0
+    fields = ["citation", "support", "level", "record", "checked", "note"]
+    readonly_fields = fields
+    can_delete = False
+    verbose_name, verbose_name_plural = "check of a cited work", "checks of the cited works"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("claim", "citation")
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
 
 
 class CellLineLinkInline(admin.TabularInline):
@@ -74,8 +95,8 @@ class ClaimAdmin(SimpleHistoryAdmin):
     show_facets = admin.ShowFacets.NEVER  # the facet filters already show counts, one query each
     search_fields = ["public_id", "statement", "quote", "citations__label"]
     search_help_text = "Searches the public id, statement, quote and citation labels."
-    autocomplete_fields = ["drugs", "cargo", "mechanism"]
-    inlines = [CitationInline, CellLineLinkInline, FlagInline]
+    autocomplete_fields = ["drugs", "cargo", "targets", "mechanism"]
+    inlines = [CitationInline, CitationCheckInline, CellLineLinkInline, FlagInline]
     actions = CLAIM_ACTIONS
     readonly_fields = ["public_id", "status", "rejection_reason", "version", "quote_start", "quote_end",
                        "created", "created_by", "updated", "updated_by", "site_links"]  # fmt: skip
@@ -83,7 +104,8 @@ class ClaimAdmin(SimpleHistoryAdmin):
         (None, {"fields": ["public_id", "status", "rejection_reason", "version", "site_links"]}),
         ("Where the review says it", {"fields": ["section", "quote", "occurrence", "quote_start", "quote_end"]}),
         ("What it claims", {"fields": ["statement", "direction", "therapy_class", "model"]}),
-        ("What it is about", {"fields": ["drugs", "cargo", "exosome_source", "mechanism"]}),
+        ("What it is about", {"fields": ["drugs", "cargo", "cargo_intervention", "targets", "exosome_source",
+                                         "mechanism"]}),
         ("Curation", {"fields": ["citation_support", "notes", "expected_version",
                                  "created", "created_by", "updated", "updated_by"]}),
     ]  # fmt: skip
@@ -174,6 +196,7 @@ class ClaimAdmin(SimpleHistoryAdmin):
         data = form.cleaned_data
         fields = {name: data[name] for name in ClaimAdminForm.Meta.fields}
         fields["drugs"], fields["cargo"] = list(data["drugs"]), list(data["cargo"])
+        fields["targets"] = list(data["targets"])
         if data.get("occurrence"):
             fields["occurrence"] = data["occurrence"]
         for formset in formsets:

@@ -1,4 +1,4 @@
-"""Admin for drugs, cargo, cell lines and mechanisms, with merging of duplicates."""
+"""Admin for drugs, cargo, targets, cell lines and mechanisms, with merging of duplicates."""
 
 from django import forms
 from django.contrib import admin, messages
@@ -7,12 +7,12 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.template.response import TemplateResponse
 from simple_history.admin import SimpleHistoryAdmin
 
-from claims.models import Cargo, CellLine, Drug, Mechanism
+from claims.models import Cargo, CellLine, Drug, Mechanism, Target
 from claims.services.bulk import refusal_text, search_documents_refresh
 from claims.services.merge import entities_merge
 
 # Changing one of these changes what full-text search must find for the entity's claims.
-SEARCHED_FIELDS = {"name", "slug", "aliases"}
+SEARCHED_FIELDS = {"name", "slug", "aliases", "misprints"}
 
 
 @admin.action(description="Merge the selected duplicates into one…", permissions=["merge"])
@@ -56,7 +56,7 @@ def merge_entities(model_admin, request, queryset):
 
 
 class EntityAdmin(SimpleHistoryAdmin):
-    list_display = ["name", "slug", "alias_list", "claim_count"]
+    list_display = ["name", "slug", "alias_list", "misprint_list", "claim_count"]
     search_fields = ["name", "slug", "lookup_terms"]
     prepopulated_fields = {"slug": ["name"]}
     actions = [merge_entities]
@@ -75,6 +75,10 @@ class EntityAdmin(SimpleHistoryAdmin):
     @admin.display(description="aliases")
     def alias_list(self, entity):
         return ", ".join(entity.aliases or [])
+
+    @admin.display(description="misprinted in the review as")
+    def misprint_list(self, entity):
+        return ", ".join(entity.misprints or [])
 
     @admin.display(description="claims", ordering="claim_count")
     def claim_count(self, entity):
@@ -95,6 +99,21 @@ class DrugAdmin(EntityAdmin):
 class CargoAdmin(EntityAdmin):
     list_display = ["name", "slug", "alias_list", "cargo_type", "hgnc", "mirbase", "claim_count"]
     list_filter = ["cargo_type"]
+
+
+@admin.register(Target)
+class TargetAdmin(EntityAdmin):
+    list_display = [
+        "name",
+        "slug",
+        "alias_list",
+        "misprint_list",
+        "target_type",
+        "hgnc",
+        "uniprot",
+        "claim_count",
+    ]
+    list_filter = ["target_type"]
 
 
 @admin.register(CellLine)

@@ -24,7 +24,9 @@ def _facets(request):
 
 class FacetFilter(admin.SimpleListFilter):
     def lookups(self, request, model_admin):
-        return [(f.value, f"{f.label} ({f.count})") for f in _facets(request)[self.parameter_name]]
+        # Narrower mechanisms indented under the broader one whose count includes theirs.
+        facet = _facets(request)[self.parameter_name]
+        return [(f.value, f"{'— ' * f.depth}{f.label} ({f.count})") for f in facet]
 
     def queryset(self, request, queryset):
         value = self.value()

@@ -24,8 +24,8 @@ class ClaimAdminForm(forms.ModelForm):
     class Meta:
         model = Claim
         fields = [
-            "section", "quote", "statement", "drugs", "cargo", "exosome_source", "mechanism",
-            "therapy_class", "direction", "model", "citation_support", "notes",
+            "section", "quote", "statement", "drugs", "cargo", "cargo_intervention", "targets",
+            "exosome_source", "mechanism", "therapy_class", "direction", "model", "citation_support", "notes",
         ]  # fmt: skip
 
     def __init__(self, *args, **kwargs):

@@ -8,8 +8,11 @@ Terms without a standard vocabulary live under this site's ``/terms#`` namespace
 """
 
 from claims.models import StatusChange
+from claims.models.claim_relations import related
 
 DOI_RESOLVER = "https://doi.org/"
+PUBMED_IRI = "https://identifiers.org/pubmed:"
+PMC_IRI = "https://identifiers.org/pmc:"
 
 
 def _context(site):
@@ -20,6 +23,7 @@ def _context(site):
         "dct": "http://purl.org/dc/terms/",
         "cito": "http://purl.org/spar/cito/",
         "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
+        "owl": "http://www.w3.org/2002/07/owl#",
         "xsd": "http://www.w3.org/2001/XMLSchema#",
         "exo": f"{site}/terms#",
         "label": "rdfs:label",
@@ -36,6 +40,38 @@ def _entity(node_url, entity):
     same_as = [{"@id": url} for _registry, _accession, url in entity.identifiers]
     if same_as:
         node["rdfs:seeAlso"] = same_as
+    return node
+
+
+def paper_iris(citation):
+    """The cited paper's identifiers as IRIs: DOI first (the node's @id), then PubMed and PMC."""
+    iris = []
+    if citation.doi:
+        iris.append(DOI_RESOLVER + citation.doi)
+    if citation.pmid:
+        iris.append(PUBMED_IRI + citation.pmid)
+    if citation.pmcid:
+        iris.append(PMC_IRI + citation.pmcid)
+    return iris
+
+
+def _cited_work(citation, check, links):
+    """A cited paper by its DOI (else PubMed) IRI; a work not yet resolved by its API address."""
+    iris = paper_iris(citation)
+    node = {
+        "@id": iris[0] if iris else links.url("api:citation-detail", citation.key),
+        "label": citation.label,
+    }
+    if citation.title:
+        node["dct:title"] = citation.title
+    if len(iris) > 1:
+        node["owl:sameAs"] = [{"@id": iri} for iri in iris[1:]]
+    node["rdfs:seeAlso"] = {"@id": links.url("api:citation-detail", citation.key)}
+    if check is not None:
+        node["exo:support"] = str(check.support)
+        node["exo:checkLevel"] = str(check.level)
+        if check.record:
+            node["exo:recordChecked"] = check.record
     return node
 
 
@@ -115,10 +151,8 @@ def claim_nanopublication(claim, *, links):
         ],  # fmt: skip
         "exo:section": claim.section.number,
     }
-    evidence = [
-        {"@id": DOI_RESOLVER + c.doi if c.doi else links.url("api:citation-detail", c.key), "label": c.label}
-        for c in claim.citations.all()
-    ]
+    checks = {check.citation_id: check for check in related(claim, "citation_checks")}
+    evidence = [_cited_work(c, checks.get(c.pk), links) for c in related(claim, "citations")]
     return {
         "@context": _context(links.site),
         "@graph": [

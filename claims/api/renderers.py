@@ -1,4 +1,4 @@
-"""Download formats: ?format=csv, ?format=bibtex, ?format=jsonld, besides the default JSON.
+"""Download formats: ?format=csv, bibtex, csl-json, ris and jsonld, besides the default JSON.
 
 Whole filtered sets are streamed by the views (claims.api.downloads); these renderers serve the
 single-resource cases and let DRF's content negotiation accept the format names.
@@ -12,6 +12,7 @@ from rest_framework.negotiation import DefaultContentNegotiation
 
 from claims.exports import CSV_COLUMNS
 from claims.services.bibtex import citations_to_bibtex
+from claims.services.citation_formats import citations_to_csl_json_stream, citations_to_ris_stream
 
 # Spreadsheets run a cell that starts with one of these as a formula (CSV injection); a leading
 # apostrophe keeps the text as text. Claims carry free text typed by curators, so every text cell
@@ -60,6 +61,28 @@ class BibTeXRenderer(renderers.BaseRenderer):
 
     def render(self, data, accepted_media_type=None, renderer_context=None):
         return citations_to_bibtex(data).encode(self.charset)
+
+
+class CSLJSONRenderer(renderers.BaseRenderer):
+    """A list of Citation objects as a CSL-JSON array (claims.services.citation_formats)."""
+
+    media_type = "application/vnd.citationstyles.csl+json"
+    format = "csl-json"
+    charset = "utf-8"
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        return "".join(citations_to_csl_json_stream(data)).encode(self.charset)
+
+
+class RISRenderer(renderers.BaseRenderer):
+    """A list of Citation objects as RIS records."""
+
+    media_type = "application/x-research-info-systems"
+    format = "ris"
+    charset = "utf-8"
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        return "".join(citations_to_ris_stream(data)).encode(self.charset)
 
 
 class JSONLDRenderer(renderers.JSONRenderer):

@@ -24,6 +24,14 @@ PUBLIC_ID_PREFIX = "CLM-"
 SECTION_UNREAD = ["spans"]
 MECHANISM_UNREAD = ["aliases", "lookup_terms", "notes", "description"]
 _WORD = re.compile(r"[\w\-]+", re.UNICODE)
+# What a search word may name, by the claim relation that links it.
+SEARCHED_ENTITIES = {
+    "drugs": Drug,
+    "cargo": Cargo,
+    "targets": Target,
+    "cell_lines": CellLine,
+    "mechanism": Mechanism,
+}
 
 
 def search_terms(query):
@@ -74,26 +82,33 @@ class ClaimQuerySet(models.QuerySet):
             attach_relations(chunk, self.db)
             yield from chunk
 
-    def search(self, query):
-        """Full-text search over statement, quote and entity names.
+    def search(self, query, *, named=None):
+        """Full-text search over statement, quote and entity names; every word must match.
 
-        PostgreSQL: the stored, GIN-indexed tsvector (see migration 0002); elsewhere every word
-        must occur (case-insensitively) in the stored search document.
+        A word also matches the claims linked to an entity it names by any spelling the name
+        resolver accepts (claims.names: aliases, misprints, miRNA forms such as ``miR155``).
+        ``named`` is that resolution ({word: {kind: [pk]}}, ``search_names``) when the caller
+        already has it. PostgreSQL matches the words against the stored, GIN-indexed tsvector
+        (see migration 0002); elsewhere each word must occur in the stored search document.
         """
         terms = search_terms(query)
         if not terms:
             return self
+        if named is None:
+            named = search_names(terms)
         if connections[self.db].vendor == "postgresql":
-            # A self-contained subquery: this queryset may itself become a subquery (facet
-            # counts), where Django renames claims_claim, so the raw SQL must not refer to it.
-            return self.filter(
-                pk__in=RawSQL(
-                    "SELECT id FROM claims_claim WHERE search_vector @@ plainto_tsquery('english', %s)",
-                    [" ".join(terms)],
-                )
-            )
+            plain = [term for term in terms if not named.get(term)]
+            if plain:
+                self = self.filter(pk__in=_text_match(plain))
+            for term in terms:
+                if named.get(term):
+                    self = self.filter(Q(pk__in=_text_match([term])) | _linked_to(named[term]))
+            return self
         for term in terms:
-            self = self.filter(search_document__contains=term)
+            condition = Q(search_document__contains=term)
+            if named.get(term):
+                condition |= _linked_to(named[term])
+            self = self.filter(condition)
         return self
 
     def ranked(self, query):
@@ -120,13 +135,76 @@ class ClaimQuerySet(models.QuerySet):
         ).exclude(pk=claim.pk)
 
     def contradicting(self, claim):
-        """Claims on the same drug and cargo whose direction is the opposite."""
-        opposite = v.OPPOSITE_DIRECTIONS.get(claim.direction)
+        """Findings on a shared drug and cargo whose outcome, read through what was done to the
+        cargo, is the opposite of this claim's (see ``polarity``)."""
+        return self._compared_with(claim, agree=False)
+
+    def corroborating(self, claim):
+        """Findings on a shared drug and cargo that say the same as this claim, however they got
+        there: raising miR-567 reverses resistance agrees with lowering it promotes resistance."""
+        return self._compared_with(claim, agree=True)
+
+    def _compared_with(self, claim, *, agree):
+        sign = polarity(claim)
         drugs = [d.pk for d in claim.drugs.all()]
         cargo = [c.pk for c in claim.cargo.all()]
-        if not opposite or not drugs or not cargo:
+        if sign is None or not drugs or not cargo:
             return self.none()
-        return self.filter(_claims_with_all(drugs, cargo), direction=opposite).exclude(pk=claim.pk)
+        return self.filter(_claims_with_all(drugs, cargo), with_polarity(sign if agree else -sign)).exclude(
+            pk=claim.pk
+        )
+
+
+def polarity(claim):
+    """+1 when more of the cargo goes with more resistance, -1 when with less, None when the
+    finding says neither (no cargo intervention, or an outcome other than on resistance).
+
+    The idea is INDRA's: two statements about the same agents contradict when their effects have
+    opposite signs once every inversion on the way is counted. Here the only inversion is the
+    intervention: lowering a cargo that then promotes resistance says what raising it and seeing
+    resistance reversed says.
+    """
+    intervention = v.INTERVENTION_SIGN.get(claim.cargo_intervention)
+    outcome = v.DIRECTION_SIGN.get(claim.direction)
+    return None if intervention is None or outcome is None else intervention * outcome
+
+
+def with_polarity(sign):
+    """The claims whose intervention × outcome is ``sign`` (a Q)."""
+    condition = Q(pk__in=[])
+    for intervention, i in v.INTERVENTION_SIGN.items():
+        for direction, d in v.DIRECTION_SIGN.items():
+            if i * d == sign:
+                condition |= Q(cargo_intervention=intervention, direction=direction)
+    return condition
+
+
+def search_names(terms):
+    """{word: {relation: [pk]}}: the entities each search word names (one query)."""
+    from claims.names import resolve_across
+
+    return resolve_across(SEARCHED_ENTITIES, terms)
+
+
+def _text_match(terms):
+    # A self-contained subquery: this queryset may itself become a subquery (facet counts),
+    # where Django renames claims_claim, so the raw SQL must not refer to it.
+    return RawSQL(
+        "SELECT id FROM claims_claim WHERE search_vector @@ plainto_tsquery('english', %s)", [" ".join(terms)]
+    )
+
+
+def _linked_to(named):
+    """The claims linked to any of the entities in ``named`` ({relation: [pk]}), as a Q."""
+    condition = Q(pk__in=[])
+    for relation, pks in named.items():
+        if relation == "mechanism":
+            condition |= Q(mechanism_id__in=pks)
+        elif relation == "cell_lines":
+            condition |= Q(pk__in=ClaimCellLine.objects.filter(cell_line_id__in=pks).values("claim_id"))
+        else:
+            condition |= Q(pk__in=_claims_with(relation, pks))
+    return condition
 
 
 def _claims_with_all(drugs, cargo):

@@ -20,8 +20,10 @@ from claims.models import Claim, ClaimCellLine, Section, Source, StatusChange
 from claims.models.claim import PUBLIC_ID_PREFIX
 from claims.review_text import Anchor, QuoteError, SectionSpan, anchor_quote
 
-CONTENT_FIELDS = ["statement", "exosome_source", "mechanism", "therapy_class", "direction", "model", "notes"]
-RELATION_FIELDS = ["citations", "drugs", "cargo", "cell_lines"]
+CONTENT_FIELDS = [
+    "statement", "exosome_source", "mechanism", "therapy_class", "direction", "model", "notes", "cargo_intervention",
+]  # fmt: skip
+RELATION_FIELDS = ["citations", "drugs", "cargo", "targets", "cell_lines"]
 MAX_TEXT = 20_000
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
@@ -89,6 +91,7 @@ def _validate(values, relations):
         ("direction", v.Direction),
         ("model", v.ModelSystem),
         ("citation_support", v.CitationSupport),
+        ("cargo_intervention", v.CargoIntervention),
     ]:
         if values.get(name) not in choices.values:
             errors[name] = [f"'{values.get(name)}' is not one of: {', '.join(choices.values)}."]
@@ -156,6 +159,7 @@ def _set_relations(claim, relations, user):
         claim.citations.set(relations["citations"])
         claim.drugs.set(relations["drugs"])
         claim.cargo.set(relations["cargo"])
+        claim.targets.set(relations["targets"])
     finally:
         del claim.skip_history_when_saving
     wanted = {(line.pk, role) for line, role in relations["cell_lines"]}
@@ -176,6 +180,7 @@ def _relations_of(claim):
         "citations": list(claim.citations.all()),
         "drugs": list(claim.drugs.all()),
         "cargo": list(claim.cargo.all()),
+        "targets": list(claim.targets.all()),
         "cell_lines": [
             (link.cell_line, link.role) for link in claim.cell_line_links.select_related("cell_line")
         ],
@@ -198,23 +203,25 @@ def quote_occurrence(*, section, quote, start):
 def _create_state(
     *, section, quote, statement, therapy_class, direction, model=v.ModelSystem.NOT_STATED, occurrence=None,
     citations=(), drugs=(), cargo=(), cell_lines=(), exosome_source="", mechanism=None, notes="",
-    citation_support=v.CitationSupport.NOT_CHECKED,
+    citation_support=v.CitationSupport.NOT_CHECKED, targets=(),
+    cargo_intervention=v.CargoIntervention.NOT_APPLICABLE,
 ):  # fmt: skip
     values = {
         "section": section, "quote": quote, "occurrence": occurrence, "statement": statement,
         "therapy_class": therapy_class, "direction": direction, "model": model,
         "exosome_source": exosome_source or "", "mechanism": mechanism, "notes": notes or "",
-        "citation_support": citation_support,
+        "citation_support": citation_support, "cargo_intervention": cargo_intervention,
     }  # fmt: skip
     relations = {"citations": list(citations), "drugs": list(drugs), "cargo": list(cargo),
-                 "cell_lines": list(cell_lines)}  # fmt: skip
+                 "targets": list(targets), "cell_lines": list(cell_lines)}  # fmt: skip
     return values, relations
 
 
 def claim_create(
     *, user, section, quote, statement, therapy_class, direction, model=v.ModelSystem.NOT_STATED,
     occurrence=None, citations=(), drugs=(), cargo=(), cell_lines=(), exosome_source="", mechanism=None,
-    notes="", citation_support=v.CitationSupport.NOT_CHECKED,
+    notes="", citation_support=v.CitationSupport.NOT_CHECKED, targets=(),
+    cargo_intervention=v.CargoIntervention.NOT_APPLICABLE,
 ):  # fmt: skip
     """Create a draft claim; raises ValidationError naming every bad field.
 
@@ -224,7 +231,8 @@ def claim_create(
         "section": section, "quote": quote, "statement": statement, "therapy_class": therapy_class,
         "direction": direction, "model": model, "occurrence": occurrence, "citations": citations,
         "drugs": drugs, "cargo": cargo, "cell_lines": cell_lines, "exosome_source": exosome_source,
-        "mechanism": mechanism, "notes": notes, "citation_support": citation_support,
+        "mechanism": mechanism, "notes": notes, "citation_support": citation_support, "targets": targets,
+        "cargo_intervention": cargo_intervention,
     }  # fmt: skip
     values, relations = _create_state(**fields)
     errors = _validate(values, relations)
@@ -296,7 +304,7 @@ def _changed_fields(claim, values, relations, current):
     anchor = values["anchor"]
     if (anchor.exact, anchor.start) != (claim.quote, claim.quote_start):
         changed.add("quote")
-    for name in ("citations", "drugs", "cargo"):
+    for name in ("citations", "drugs", "cargo", "targets"):
         if {item.pk for item in relations[name]} != {item.pk for item in current[name]}:
             changed.add(name)
     if {(line.pk, role) for line, role in relations["cell_lines"]} != {

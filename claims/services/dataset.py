@@ -34,6 +34,7 @@ from claims.models import (
     Section,
     Source,
     StatusChange,
+    Target,
 )
 
 FORMAT = "exoclaims-dataset"
@@ -66,9 +67,10 @@ PARTS = [
     Part("mechanisms", Mechanism, ("slug",)),
     Part("drugs", Drug, ("slug",)),
     Part("cargo", Cargo, ("slug",)),
+    Part("targets", Target, ("slug",)),
     Part("cell_lines", CellLine, ("slug",)),
     Part("citations", Citation, ("key",)),
-    Part("claims", Claim, ("public_id",), m2m=("citations", "drugs", "cargo")),
+    Part("claims", Claim, ("public_id",), m2m=("citations", "drugs", "cargo", "targets")),
     Part("claim_cell_lines", ClaimCellLine, ("claim", "cell_line", "role"), owned_by_claim=True),
     Part("status_changes", StatusChange, (), order=("claim", "changed_at"), owned_by_claim=True),
     Part("flags", Flag, (), order=("claim", "raised_at"), owned_by_claim=True),

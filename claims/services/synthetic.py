@@ -472,6 +472,7 @@ def synthetic_remove(*, progress=None):
         steps = [
             ("claim drugs", Claim.drugs.through.objects.filter(claim_id__in=claims)),
             ("claim cargo", Claim.cargo.through.objects.filter(claim_id__in=claims)),
+            ("claim targets", Claim.targets.through.objects.filter(claim_id__in=claims)),
             ("claim citations", Claim.citations.through.objects.filter(claim_id__in=claims)),
             ("claim cell lines", ClaimCellLine.objects.filter(claim_id__in=claims)),
             ("flags", Flag.objects.filter(claim_id__in=claims)),

@@ -14,13 +14,21 @@ from urllib.parse import urlencode
 
 from claims import vocabulary as v
 from claims.facets import CachedCountPaginator, facet_counts
-from claims.filters import FACET_PARAMETERS, filtered_claims
+from claims.filters import CITED_CHOICES, FACET_PARAMETERS, filtered_claims
 
 PAGE_SIZE = 25
 # Facet values listed before the rest fold away under "more".
 FACET_SHOWN = 8
 API_CLAIMS = "/api/claims/"
-DOWNLOAD_FORMATS = [("csv", "CSV"), ("json", "JSON"), ("bibtex", "BibTeX of the cited works")]
+DOWNLOAD_FORMATS = [
+    ("csv", "CSV"),
+    ("json", "JSON"),
+    ("bibtex", "BibTeX of the cited works"),
+    ("csl-json", "CSL-JSON of the cited works"),
+    ("ris", "RIS of the cited works"),
+]
+# Filters shown as chips though they are no facet (too many values to count).
+CHIP_ONLY = ["pmid", "doi"]
 # What the sort menu offers (OrderingFilter values in claims/filters.py).
 SORT_CHOICES = [
     ("", "Identifier"),
@@ -32,6 +40,8 @@ SORT_CHOICES = [
 # Parameters whose values are vocabulary codes, with the labels chips show for them.
 CHOICE_LABELS = {
     "cargo_type": dict(v.CargoType.choices),
+    "cargo_intervention": dict(v.CargoIntervention.choices),
+    "cited": dict(CITED_CHOICES),
     "therapy_class": dict(v.TherapyClass.choices),
     "direction": dict(v.Direction.choices),
     "model": dict(v.ModelSystem.choices),
@@ -49,6 +59,7 @@ class FacetOption:
     count: int
     url: str
     selected: bool
+    depth: int = 0
 
 
 @dataclass
@@ -171,6 +182,7 @@ def _facets(request, filterset, params, fixed):
                 count=item.count,
                 url=toggle(str(item.value)),
                 selected=any(_same(c, str(item.value)) or _same(c, item.label or "") for c in chosen),
+                depth=item.depth,
             )
             for item in values
         ]
@@ -178,7 +190,8 @@ def _facets(request, filterset, params, fixed):
         for value in chosen:
             if not any(o.selected and (_same(o.value, value) or _same(o.label, value)) for o in options):
                 options.append(FacetOption(value, value, 0, toggle(value), True))
-        options.sort(key=lambda o: not o.selected)
+        if not any(o.depth for o in options):  # a tree keeps its order, chosen values in place
+            options.sort(key=lambda o: not o.selected)
         label = filterset.filters[name].label
         facets.append(Facet(name, label, options, sum(o.selected for o in options)))
     return facets
@@ -187,7 +200,7 @@ def _facets(request, filterset, params, fixed):
 def _chips(request, filterset, params, facets):
     labels = {f.parameter: {o.value.casefold(): o.label for o in f.options} for f in facets}
     chips = []
-    for name in FACET_PARAMETERS:
+    for name in [*FACET_PARAMETERS, *CHIP_ONLY]:
         for value in params.getlist(name):
             shown = CHOICE_LABELS.get(name, {}).get(value) or labels.get(name, {}).get(
                 value.casefold(), value

@@ -1,5 +1,7 @@
 """The works the review cites: a list, and a page per work with the claims resting on it."""
 
+import re
+from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from django.core.paginator import Paginator
@@ -7,20 +9,35 @@ from django.db.models import Count
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_safe
 
+from claims import vocabulary as v
 from claims.filters import CitationFilter
 from claims.models import Citation, Claim, Section
-from claims.review_text import citation_mentions
+from claims.models.claim_relations import related
+from claims.review_text import citation_mentions, paragraph_bounds
 from claims.services.bibtex.export import citation_to_bibtex
 from claims.views.review_reader import the_review
 
 CITATIONS_PER_PAGE = 100
+LIST_FIELDS = [
+    "key", "label", "first_author", "author_names", "year", "year_suffix", "title", "journal",
+    "journal_abbrev", "volume", "issue", "pages", "doi", "pmid", "pmcid", "resolution",
+]  # fmt: skip
+# A sentence ends at . ! or ? followed by a space and a capital (or an opening bracket): labels
+# ("Wang et al., 2019") never end a sentence, as "al." is always followed by a comma.
+_SENTENCE_END = re.compile(r"[.!?](?=\s+[A-Z(\[“\"])")
+DOWNLOADS = [("bibtex", "BibTeX"), ("csl-json", "CSL-JSON"), ("ris", "RIS")]
+
+
+def _download_urls(params, base):
+    return [
+        (label, f"{base}?{urlencode([*params.lists(), ('format', fmt)], doseq=True)}")
+        for fmt, label in DOWNLOADS
+    ]
 
 
 @require_safe
 def citation_list(request):
-    listed = Citation.objects.only(
-        "key", "label", "first_author", "year", "year_suffix", "title", "journal", "doi", "pmid"
-    ).order_by("first_author", "year", "year_suffix", "key")
+    listed = Citation.objects.only(*LIST_FIELDS).order_by("first_author", "year", "year_suffix", "key")
     filterset = CitationFilter(request.GET, queryset=listed)
     params = request.GET.copy()
     params.pop("page", None)
@@ -31,9 +48,11 @@ def citation_list(request):
             for error in errors
         ],  # fmt: skip
         "form": filterset.form,
+        "resolutions": v.CitationResolution.choices,
+        "selected_resolutions": request.GET.getlist("resolution"),
         "filtered": any(params.getlist(name) for name in filterset.filters),
         "api_url": f"/api/citations/?{params.urlencode()}" if params else "/api/citations/",
-        "bibtex_url": f"/api/citations/?{urlencode([*params.lists(), ('format', 'bibtex')], doseq=True)}",
+        "downloads": _download_urls(params, "/api/citations/"),
     }
     if context["errors"]:
         return render(request, "claims/citation_list.html", context, status=400)
@@ -48,33 +67,63 @@ def citation_list(request):
     )
     for citation in page:
         citation.claim_count = counts.get(citation.pk, 0)
+    by_resolution = dict(works.order_by().values_list("resolution").annotate(n=Count("pk")))
     context |= {
         "page": page,
-        "stub_count": works.stubs().count(),
+        "resolution_counts": [
+            (value, label, by_resolution[value])
+            for value, label in v.CitationResolution.choices
+            if by_resolution.get(value)
+        ],
         "unclaimed_count": works.filter(claims__isnull=True).count(),
     }
     return render(request, "claims/citation_list.html", context)
 
 
+@dataclass(frozen=True)
+class Place:
+    """One mention of the work in the review: its section, the sentence, and the reader's anchor."""
+
+    section: object
+    sentence: str
+    anchor: str
+
+
+def sentence_around(text, start, end):
+    """The sentence of the review holding ``text[start:end]`` (within its paragraph)."""
+    first, last = paragraph_bounds(text, start)
+    begin = first
+    for match in _SENTENCE_END.finditer(text, first, start):
+        begin = match.end()
+    stop = _SENTENCE_END.search(text, end, last)
+    return text[begin : stop.end() if stop else last].strip()
+
+
 def _places_in_review(citation):
-    """Where the review cites the work: [(section, anchor id)], in reading order."""
+    """Where the review cites the work, in reading order, each with its sentence."""
     review = the_review()
     if review is None:
         return []
     sections = list(Section.objects.filter(source=review).only("number", "title", "spans"))
     places = []
-    for begin, _, label in citation_mentions(review.text):
+    for begin, end, label in citation_mentions(review.text):
         if label != citation.label:
             continue
         section = next((s for s in sections if any(a <= begin < b for a, b in s.spans)), None)
-        places.append((section, f"cite-{citation.key}-{len(places) + 1}"))
+        anchor = f"cite-{citation.key}-{len(places) + 1}"
+        places.append(Place(section, sentence_around(review.text, begin, end), anchor))
     return places
 
 
 @require_safe
 def citation_detail(request, key):
     citation = get_object_or_404(Citation, key=key)
-    claims = Claim.objects.with_relations().filter(citations=citation)
+    claims = list(Claim.objects.with_relations().filter(citations=citation))
+    for claim in claims:
+        # The relation query already loaded every check of the claim: pick this work's.
+        claim.check_here = next(
+            (c for c in related(claim, "citation_checks") if c.citation_id == citation.pk), None
+        )
     context = {
         "citation": citation,
         "claims": claims,

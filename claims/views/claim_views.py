@@ -6,6 +6,7 @@ from django.views.decorators.http import require_safe
 
 from claims import vocabulary as v
 from claims.models import Citation, Claim, Flag
+from claims.models.claim import polarity
 from claims.review_text import citation_mentions, paragraph_bounds
 from claims.views.browse import claim_browser
 from claims.views.citing import claim_bibtex, claim_citation_text
@@ -46,7 +47,9 @@ def claim_detail(request, public_id):
     related = list(
         Claim.objects.related_to(claim).only("public_id", "statement", "direction")[: RELATED_SHOWN + 1]
     )
-    contradicting = list(Claim.objects.contradicting(claim).only("public_id", "statement", "direction"))
+    # Each with its citations (with_relations: the claims, then one query for their relations).
+    contradicting = list(Claim.objects.contradicting(claim).with_relations())
+    corroborating = list(Claim.objects.corroborating(claim).with_relations())
     url = request.build_absolute_uri(claim.get_absolute_url())
     context = {
         "claim": claim,
@@ -56,6 +59,8 @@ def claim_detail(request, public_id):
         "related": related[:RELATED_SHOWN],
         "more_related": len(related) > RELATED_SHOWN,
         "contradicting": contradicting,
+        "corroborating": corroborating,
+        "compared": polarity(claim) is not None,
         "cite_text": claim_citation_text(claim, url),
         "cite_bibtex": claim_bibtex(claim, url),
         # Status changes, editing, history and flagging, for signed-in users (curation views).

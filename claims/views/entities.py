@@ -1,4 +1,4 @@
-"""Pages for drugs, cargo, cell lines and mechanisms: what each is, and the claims about it."""
+"""Pages for drugs, cargo, targets, cell lines and mechanisms: what each is, and the claims about it."""
 
 from dataclasses import dataclass
 
@@ -7,7 +7,7 @@ from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.views.decorators.http import require_safe
 
-from claims.models import Cargo, CellLine, Drug, Mechanism
+from claims.models import Cargo, CellLine, Drug, Mechanism, Target
 from claims.views.browse import claim_browser
 
 ENTITIES_PER_PAGE = 100
@@ -25,6 +25,7 @@ class EntityKind:
 KINDS = {
     "drug": EntityKind(Drug, "drug", "Drug", "Drugs", "claims:drug-list"),
     "cargo": EntityKind(Cargo, "cargo", "Cargo", "Cargo", "claims:cargo-list"),
+    "target": EntityKind(Target, "target", "Target", "Targets", "claims:target-list"),
     "cell-line": EntityKind(CellLine, "cell_line", "Cell line", "Cell lines", "claims:cell-line-list"),
     "mechanism": EntityKind(Mechanism, "mechanism", "Mechanism", "Mechanisms", "claims:mechanism-list"),
 }

@@ -93,9 +93,31 @@ def mechanism_by_therapy():
     return matrix
 
 
-def _top(model, limit):
+def _top(model, limit, *fields):
     rows = model.objects.with_claim_counts().filter(claim_count__gt=0).order_by("-claim_count", "name")
-    return list(rows.only("slug", "name")[:limit])
+    return list(rows.only("slug", "name", *fields)[:limit])
+
+
+def search_examples(drugs, cargo):
+    """Searches the home page suggests, built from the data so that each finds claims: the
+    busiest drug × cargo pair, a drug by one of its aliases, a miRNA as miRBase spells it."""
+    examples = []
+    pair = (
+        Claim.objects.filter(drugs__isnull=False, cargo__isnull=False)
+        .values_list("drugs__name", "cargo__name")
+        .annotate(n=Count("pk", distinct=True))
+        .order_by("-n", "drugs__name", "cargo__name")
+        .first()
+    )
+    if pair:
+        examples.append(f"{pair[0]} {pair[1]}")
+    alias = next((alias for drug in drugs for alias in drug.aliases if " " not in alias), None)
+    if alias:
+        examples.append(alias)
+    mirna = next((item.name for item in cargo if item.cargo_type == v.CargoType.MIRNA), None)
+    if mirna and mirna.casefold().startswith("mir-"):
+        examples.append(f"hsa-{mirna}")
+    return [(text, _claims_url(q=text)) for text in examples] or [("exosomes", _claims_url(q="exosomes"))]
 
 
 def evidence_gaps(drugs, cargo):
@@ -132,7 +154,8 @@ def _bars(entities):
 
 def _charts():
     status_counts = dict(Claim.objects.values_list("status").annotate(n=Count("pk")).order_by())
-    drugs, cargo = _top(Drug, max(TOP_ENTITIES, GAP_DRUGS)), _top(Cargo, max(TOP_ENTITIES, GAP_CARGO))
+    drugs = _top(Drug, max(TOP_ENTITIES, GAP_DRUGS), "aliases")
+    cargo = _top(Cargo, max(TOP_ENTITIES, GAP_CARGO), "cargo_type")
     return {
         "counts": {
             "claims": sum(status_counts.values()),
@@ -156,6 +179,7 @@ def _charts():
         "top_cargo": _bars(cargo),
         "top_cell_lines": _bars(_top(CellLine, TOP_ENTITIES)),
         "gaps": evidence_gaps(drugs[:GAP_DRUGS], cargo[:GAP_CARGO]),
+        "search_examples": search_examples(drugs, cargo),
     }
 
 

@@ -11,6 +11,7 @@ from claims.api.serializers.entities import (
     DrugSerializer,
     MechanismSerializer,
     SectionSerializer,
+    TargetSerializer,
 )
 from claims.api.serializers.facets import FacetsSerializer
 
@@ -18,5 +19,5 @@ __all__ = [
     "CargoSerializer", "CellLineSerializer", "CitationDetailSerializer", "CitationRefSerializer",
     "CitationSerializer", "ClaimSerializer", "ClaimWriteSerializer", "DrugSerializer", "FacetsSerializer",
     "FlagResolveSerializer", "FlagSerializer", "MechanismSerializer", "SectionSerializer",
-    "TransitionSerializer",
+    "TargetSerializer", "TransitionSerializer",
 ]  # fmt: skip

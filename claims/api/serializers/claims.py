@@ -10,15 +10,21 @@ from rest_framework import serializers
 
 from claims import vocabulary as v
 from claims.api.links import Links
-from claims.api.serializers.citations import CitationRefSerializer
+from claims.api.serializers.citations import (
+    CitationCheckRefSerializer,
+    CitationRefSerializer,
+    citation_check_ref,
+    citation_ref,
+)
 from claims.api.serializers.entities import (
     CargoRefSerializer,
     CellLineRefSerializer,
     DrugRefSerializer,
     MechanismRefSerializer,
+    TargetRefSerializer,
 )
 from claims.api.serializers.fields import PageLinkField
-from claims.models import Cargo, CellLine, Citation, Claim, Drug, Mechanism, Section
+from claims.models import Cargo, CellLine, Citation, Claim, Drug, Mechanism, Section, Target
 from claims.models.claim_relations import related
 from claims.services.claim_writes import MAX_TEXT, source_default
 
@@ -32,8 +38,13 @@ class ClaimSerializer(serializers.ModelSerializer):
     section = serializers.CharField(source="section.number", help_text="Section number as in the review")
     section_title = serializers.CharField(source="section.title")
     citations = CitationRefSerializer(many=True)
+    citation_checks = CitationCheckRefSerializer(
+        many=True, help_text="Per cited work: does it support the claim, and how deep was it checked"
+    )
     drugs = DrugRefSerializer(many=True)
     cargo = CargoRefSerializer(many=True)
+    targets = TargetRefSerializer(many=True, help_text="What the cargo acts on, or what mediates it")
+    cited = serializers.SerializerMethodField(help_text="False when the review cites nothing for it")
     cell_lines = CellLineRefSerializer(source="cell_line_links", many=True)
     mechanism = MechanismRefSerializer(allow_null=True)
     flags_url = serializers.HyperlinkedIdentityField(view_name="api:claim-flags", lookup_field="public_id")
@@ -42,8 +53,8 @@ class ClaimSerializer(serializers.ModelSerializer):
         model = Claim
         fields = [
             "id", "url", "html_url", "statement", "quote", "quote_start", "quote_end", "quote_prefix",
-            "quote_suffix", "section", "section_title", "citations", "drugs", "cargo", "cell_lines",
-            "mechanism", "therapy_class", "direction", "model", "exosome_source", "status",
+            "quote_suffix", "section", "section_title", "citations", "citation_checks", "drugs", "cargo", "cargo_intervention",
+            "targets", "cited", "cell_lines", "mechanism", "therapy_class", "direction", "model", "exosome_source", "status",
             "rejection_reason", "citation_support", "notes", "version", "created", "updated", "flags_url",
         ]  # fmt: skip
         read_only_fields = fields
@@ -53,6 +64,9 @@ class ClaimSerializer(serializers.ModelSerializer):
             "quote_suffix": {"help_text": "Text just after the quote (W3C TextQuoteSelector suffix)"},
             "version": {"help_text": "Bumped on every change; the ETag is built from it"},
         }
+
+    def get_cited(self, claim) -> bool:
+        return bool(related(claim, "citations"))
 
     def to_representation(self, claim):
         """The fields above, built directly: the same output as DRF's field-by-field walk
@@ -72,10 +86,8 @@ class ClaimSerializer(serializers.ModelSerializer):
             "quote_suffix": claim.quote_suffix,
             "section": section.number,
             "section_title": section.title,
-            "citations": [
-                {"key": c.key, "label": c.label, "doi": c.doi, "url": links.url("api:citation-detail", c.key)}
-                for c in related(claim, "citations")
-            ],
+            "citations": [citation_ref(c, links) for c in related(claim, "citations")],
+            "citation_checks": [citation_check_ref(check) for check in related(claim, "citation_checks")],
             "drugs": [
                 {"slug": d.slug, "name": d.name, "url": links.url("api:drug-detail", d.slug)}
                 for d in related(claim, "drugs")
@@ -89,6 +101,17 @@ class ClaimSerializer(serializers.ModelSerializer):
                 }
                 for c in related(claim, "cargo")
             ],
+            "cargo_intervention": _choice(claim.cargo_intervention),
+            "targets": [
+                {
+                    "slug": t.slug,
+                    "name": t.name,
+                    "type": _choice(t.target_type),
+                    "url": links.url("api:target-detail", t.slug),
+                }
+                for t in related(claim, "targets")
+            ],
+            "cited": bool(related(claim, "citations")),
             "cell_lines": [
                 {
                     "slug": link.cell_line.slug,
@@ -192,6 +215,12 @@ class ClaimWriteSerializer(serializers.Serializer):
     )
     drugs = _slug_list('Drug slugs, e.g. ["doxorubicin"]')
     cargo = _slug_list('Cargo slugs, e.g. ["abcb1"]')
+    cargo_intervention = serializers.ChoiceField(
+        choices=v.CargoIntervention.choices,
+        required=False,
+        help_text="What was done to the cargo: raised, lowered, measured or not_applicable",
+    )
+    targets = _slug_list('Target slugs: what the cargo acts on, e.g. ["pten"]')
     cell_lines = CellLineRoleSerializer(many=True, required=False, max_length=MAX_RELATED)
     allow_duplicate = serializers.BooleanField(
         required=False,
@@ -220,6 +249,9 @@ class ClaimWriteSerializer(serializers.Serializer):
 
     def validate_cargo(self, slugs):
         return _resolve(Cargo, "slug", slugs, "cargo")
+
+    def validate_targets(self, slugs):
+        return _resolve(Target, "slug", slugs, "target")
 
     def validate_cell_lines(self, links):
         lines = _resolve(CellLine, "slug", [link["slug"] for link in links], "cell line")

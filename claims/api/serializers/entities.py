@@ -11,7 +11,7 @@ from rest_framework import serializers
 
 from claims import vocabulary as v
 from claims.api.serializers.fields import ClaimsLinkField, PageLinkField
-from claims.models import Cargo, CellLine, ClaimCellLine, Drug, Mechanism, Section
+from claims.models import Cargo, CellLine, ClaimCellLine, Drug, Mechanism, Section, Target
 from claims.models.entities import LOOKUP_SEPARATOR
 from claims.services.review_fixtures import SLUG
 
@@ -52,6 +52,17 @@ class CargoRefSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Cargo
+        fields = ["slug", "name", "type", "url"]
+
+
+class TargetRefSerializer(serializers.ModelSerializer):
+    type = serializers.CharField(
+        source="target_type", help_text="Target type: " + ", ".join(v.TargetType.values)
+    )
+    url = _detail_link("api:target-detail")
+
+    class Meta:
+        model = Target
         fields = ["slug", "name", "type", "url"]
 
 
@@ -104,7 +115,14 @@ class EntitySerializer(serializers.ModelSerializer):
     claim_count = serializers.IntegerField(read_only=True)
     html_url = PageLinkField()
 
-    common_fields = ["url", "html_url", "slug", "name", "aliases", "identifiers", "notes", "claim_count", "claims_url"]  # fmt: skip
+    misprints = serializers.ListField(
+        child=serializers.CharField(max_length=200),
+        required=False,
+        max_length=MAX_ALIASES,
+        help_text="Spellings that are the review's typos: matched by filters and search, shown as misprints.",
+    )
+
+    common_fields = ["url", "html_url", "slug", "name", "aliases", "misprints", "identifiers", "notes", "claim_count", "claims_url"]  # fmt: skip
 
     @extend_schema_field(IdentifierSerializer(many=True))
     def get_identifiers(self, entity):
@@ -132,6 +150,9 @@ class EntitySerializer(serializers.ModelSerializer):
                 cleaned.append(alias)
         return cleaned
 
+    def validate_misprints(self, misprints):
+        return self.validate_aliases(misprints)
+
     def validate(self, attrs):
         errors = {}
         for name, (pattern, example) in IDENTIFIER_FORMATS.items():
@@ -150,6 +171,7 @@ class EntitySerializer(serializers.ModelSerializer):
             "slug": [attrs.get("slug", getattr(instance, "slug", ""))],
             "name": [attrs.get("name", getattr(instance, "name", ""))],
             "aliases": attrs.get("aliases", getattr(instance, "aliases", None) or []),
+            "misprints": attrs.get("misprints", getattr(instance, "misprints", None) or []),
         }
         others = self.Meta.model.objects.matching([t for ts in terms.values() for t in ts])
         if instance is not None:
@@ -188,6 +210,18 @@ class CargoSerializer(EntitySerializer):
         model = Cargo
         fields = EntitySerializer.common_fields + ["type", "hgnc", "mirbase", "uniprot"]
         extra_kwargs = _identifier_help("hgnc", "mirbase", "uniprot")
+
+
+class TargetSerializer(EntitySerializer):
+    noun = "target"
+    url = _detail_link("api:target-detail")
+    claims_url = ClaimsLinkField(parameter="target")
+    type = serializers.ChoiceField(source="target_type", choices=v.TargetType.choices)
+
+    class Meta:
+        model = Target
+        fields = EntitySerializer.common_fields + ["type", "hgnc", "uniprot"]
+        extra_kwargs = _identifier_help("hgnc", "uniprot")
 
 
 class _ParentMixin:

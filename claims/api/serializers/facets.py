@@ -9,6 +9,10 @@ class FacetValueSerializer(serializers.Serializer):
     value = serializers.CharField(help_text="The value to pass as the claims filter parameter")
     label = serializers.CharField()
     count = serializers.IntegerField(help_text="Claims in the filtered set with this value")
+    depth = serializers.IntegerField(
+        help_text="0, or how many levels below a broader value this one is (mechanisms); a broader "
+        "value's count includes its narrower values' claims, as its filter does"
+    )
 
 
 FacetCountsSerializer = type(

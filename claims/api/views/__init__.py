@@ -6,11 +6,13 @@ from claims.api.views.entities import (
     DrugViewSet,
     MechanismViewSet,
     SectionViewSet,
+    TargetViewSet,
 )
 from claims.api.views.facets import FacetsView
 from claims.api.views.root import ApiRootView, DocsView, not_found
 
 __all__ = [
     "ApiRootView", "CargoViewSet", "CellLineViewSet", "CitationViewSet", "ClaimViewSet", "DocsView",
-    "DrugViewSet", "FacetsView", "MechanismViewSet", "SectionViewSet", "not_found",
+    "DrugViewSet", "FacetsView", "MechanismViewSet", "SectionViewSet", "TargetViewSet",
+    "not_found",
 ]  # fmt: skip

@@ -13,12 +13,12 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
 from claims.api import schema
-from claims.api.downloads import citations_bibtex
+from claims.api.downloads import CITATION_DOWNLOADS, citations_download
 from claims.api.errors import Conflict
 from claims.api.filtering import FilterBackend
 from claims.api.parsers import BibTeXParser
 from claims.api.permissions import CanImportCitations
-from claims.api.renderers import BibTeXRenderer
+from claims.api.renderers import BibTeXRenderer, CSLJSONRenderer, RISRenderer
 from claims.api.serializers import CitationDetailSerializer, CitationSerializer
 from claims.api.serializers.bibtex_import import (
     BibTeXImportOptionsSerializer,
@@ -32,25 +32,32 @@ from claims.models import Citation, Claim
 from claims.services.bibtex import BibtexRefused, PlanChanged, bibtex_import
 
 WRITTEN = schema.errors(*schema.WRITE_ERRORS)
+CITATION_FORMATS = ("bibtex", "csl-json", "ris")
+DOWNLOAD_RESPONSES = {
+    (200, "application/x-bibtex"): OpenApiTypes.STR,
+    (200, "application/vnd.citationstyles.csl+json"): OpenApiTypes.OBJECT,
+    (200, "application/x-research-info-systems"): OpenApiTypes.STR,
+}
 
 
 @extend_schema_view(
     list=extend_schema(
         summary="Citations, filtered",
-        description="`format=bibtex` returns the whole filtered set as BibTeX, streamed, instead of a page.",
-        parameters=[schema.format_parameter("bibtex")],
+        description="`format=bibtex`, `format=csl-json` or `format=ris` returns the whole filtered set in "
+        "that format, streamed, instead of a page.",
+        parameters=[schema.format_parameter(*CITATION_FORMATS)],
         responses={
             (200, "application/json"): CitationSerializer(many=True),
-            (200, "application/x-bibtex"): OpenApiTypes.STR,
+            **DOWNLOAD_RESPONSES,
             **schema.errors(*schema.READ_ERRORS),
         },
     ),
     retrieve=extend_schema(
         summary="One citation, with the claims resting on it",
-        parameters=[schema.format_parameter("bibtex")],
+        parameters=[schema.format_parameter(*CITATION_FORMATS)],
         responses={
             (200, "application/json"): CitationDetailSerializer,
-            (200, "application/x-bibtex"): OpenApiTypes.STR,
+            **DOWNLOAD_RESPONSES,
             **schema.errors(404, 406, 429),
         },
     ),
@@ -91,7 +98,7 @@ class CitationViewSet(JSONErrorsMixin, NamedLookupMixin, viewsets.ModelViewSet):
 
     def get_renderers(self):
         if self.action in ("list", "retrieve"):
-            return [JSONRenderer(), BibTeXRenderer()]
+            return [JSONRenderer(), BibTeXRenderer(), CSLJSONRenderer(), RISRenderer()]
         return [JSONRenderer()]
 
     def _response(self, citation, status_code=status.HTTP_200_OK):
@@ -111,14 +118,17 @@ class CitationViewSet(JSONErrorsMixin, NamedLookupMixin, viewsets.ModelViewSet):
             ) from None
 
     def list(self, request, *args, **kwargs):
-        if request.accepted_renderer.format == "bibtex":
-            return citations_bibtex(self.filter_queryset(self.get_queryset()))
+        if request.accepted_renderer.format in CITATION_DOWNLOADS:
+            return citations_download(
+                self.filter_queryset(self.get_queryset()), request.accepted_renderer.format
+            )
         return super().list(request, *args, **kwargs)
 
     def retrieve(self, request, *args, **kwargs):
         citation = self.get_object()
-        if request.accepted_renderer.format == "bibtex":
-            headers = {"Content-Disposition": f'attachment; filename="{citation.key}.bib"'}
+        if request.accepted_renderer.format in CITATION_DOWNLOADS:
+            extension = CITATION_DOWNLOADS[request.accepted_renderer.format][2]
+            headers = {"Content-Disposition": f'attachment; filename="{citation.key}.{extension}"'}
             return Response([citation], headers=headers)
         return Response(self.get_serializer(citation).data)
 

@@ -22,13 +22,13 @@ from rest_framework.response import Response
 from claims.api import schema
 from claims.api.conditional import expected_version, not_modified
 from claims.api.cursor import PageOrCursorPagination
-from claims.api.downloads import citations_bibtex, claims_csv
+from claims.api.downloads import citations_download, claims_csv
 from claims.api.errors import Conflict
 from claims.api.filtering import FilterBackend
 from claims.api.links import Links
 from claims.api.nanopub import claim_nanopublication
 from claims.api.permissions import ReadAnyoneWriteSignedIn
-from claims.api.renderers import BibTeXRenderer, CSVRenderer, JSONLDRenderer
+from claims.api.renderers import BibTeXRenderer, CSLJSONRenderer, CSVRenderer, JSONLDRenderer, RISRenderer
 from claims.api.serializers import (
     ClaimSerializer,
     ClaimWriteSerializer,
@@ -45,7 +45,7 @@ from claims.services.claim_writes import StaleClaim, claim_create, claim_update,
 from claims.services.workflow import claim_transition, flag_raise, flag_resolve
 
 RENDERERS = {
-    "list": [JSONRenderer, CSVRenderer, BibTeXRenderer],
+    "list": [JSONRenderer, CSVRenderer, BibTeXRenderer, CSLJSONRenderer, RISRenderer],
     "retrieve": [JSONRenderer, JSONLDRenderer, CSVRenderer, BibTeXRenderer],
 }
 READ_ACTIONS = {"list", "retrieve", "flags", None}
@@ -78,14 +78,16 @@ class LikelyDuplicate(Conflict):
         description=(
             "Filters combine with AND; repeating a parameter means OR. Entity parameters take a slug, a "
             "name or an alias, case-insensitively. `format=csv` (one row a claim, lists joined with "
-            "'; ') and `format=bibtex` (the cited works) return the whole filtered set, streamed, "
-            "instead of a page."
+            "'; ') and `format=bibtex`, `format=csl-json` or `format=ris` (the cited works) return the "
+            "whole filtered set, streamed, instead of a page."
         ),
-        parameters=[schema.format_parameter("csv", "bibtex")],
+        parameters=[schema.format_parameter("csv", "bibtex", "csl-json", "ris")],
         responses={
             (200, "application/json"): ClaimSerializer(many=True),
             (200, "text/csv"): OpenApiTypes.STR,
             (200, "application/x-bibtex"): OpenApiTypes.STR,
+            (200, "application/vnd.citationstyles.csl+json"): OpenApiTypes.OBJECT,
+            (200, "application/x-research-info-systems"): OpenApiTypes.STR,
             **schema.errors(*schema.READ_ERRORS),
         },
     ),
@@ -175,11 +177,13 @@ class ClaimViewSet(JSONErrorsMixin, NamedLookupMixin, viewsets.ModelViewSet):
 
     def list(self, request, *args, **kwargs):
         download = request.accepted_renderer.format
-        if download in ("csv", "bibtex"):
+        if download in ("csv", "bibtex", "csl-json", "ris"):
             claims = self.filter_queryset(self.get_queryset())
             if download == "csv":
                 return claims_csv(request, claims)
-            return citations_bibtex(citations_of_claims(claims), filename="exoclaims-claims-citations.bib")
+            return citations_download(
+                citations_of_claims(claims), download, stem="exoclaims-claims-citations", with_review=True
+            )
         return super().list(request, *args, **kwargs)
 
     def retrieve(self, request, *args, **kwargs):

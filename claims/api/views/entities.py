@@ -1,4 +1,4 @@
-"""/api/drugs/, /api/cargo/, /api/cell-lines/, /api/mechanisms/ (curators write) and /api/sections/."""
+"""/api/drugs/, /api/cargo/, /api/targets/, /api/cell-lines/, /api/mechanisms/ (curators write) and /api/sections/."""
 
 from django.db import transaction
 from django.db.models import Count
@@ -14,14 +14,16 @@ from claims.api.serializers import (
     DrugSerializer,
     MechanismSerializer,
     SectionSerializer,
+    TargetSerializer,
 )
 from claims.api.views.base import JSONErrorsMixin, NamedLookupMixin
-from claims.models import Cargo, CellLine, Claim, Drug, Mechanism, Section
+from claims.models import Cargo, CellLine, Claim, Drug, Mechanism, Section, Target
 
 # What a claim's search document takes from each kind (Claim.build_search_document).
 SEARCHED_FIELDS = {
-    Drug: ("name", "aliases"),
-    Cargo: ("name", "aliases"),
+    Drug: ("name", "aliases", "misprints"),
+    Cargo: ("name", "aliases", "misprints"),
+    Target: ("name", "aliases", "misprints"),
     CellLine: ("name",),
     Mechanism: ("name",),
 }
@@ -30,7 +32,9 @@ SEARCHED_FIELDS = {
 def refresh_search_documents(claims):
     """Rebuild the search documents of ``claims`` after an entity they mention was renamed."""
     stale = []
-    rows = claims.select_related("mechanism").prefetch_related("drugs", "cargo", "cell_line_links__cell_line")
+    rows = claims.select_related("mechanism").prefetch_related(
+        "drugs", "cargo", "targets", "cell_line_links__cell_line"
+    )
     for claim in rows.iterator(chunk_size=500):
         document = claim.build_search_document()
         if document != claim.search_document:
@@ -123,6 +127,13 @@ class CargoViewSet(EntityViewSet):
     model, lookup_noun = Cargo, "cargo"
     serializer_class = CargoSerializer
     queryset = Cargo.objects.all()
+
+
+@_entity_schema("target", "targets", TargetSerializer)
+class TargetViewSet(EntityViewSet):
+    model, lookup_noun = Target, "target"
+    serializer_class = TargetSerializer
+    queryset = Target.objects.all()
 
 
 @_entity_schema("cell line", "cell lines", CellLineSerializer)

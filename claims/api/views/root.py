@@ -20,6 +20,7 @@ ENDPOINTS = {
     "citations": "api:citation-list",
     "drugs": "api:drug-list",
     "cargo": "api:cargo-list",
+    "targets": "api:target-list",
     "cell_lines": "api:cell-line-list",
     "mechanisms": "api:mechanism-list",
     "sections": "api:section-list",

@@ -15,11 +15,17 @@ from claims.models import Citation, Claim
 from claims.services.bibtex.latex import VERBATIM_FIELDS, text_to_latex
 from claims.services.bibtex.middlewares import NAME_FIELDS
 from claims.services.bibtex.parse import Person, join_persons
-from claims.services.bibtex.values import ENTRY_TYPE_FIELD, ENTRY_TYPES, STANDARD_TYPES, STUB_NOTE_PREFIX
+from claims.services.bibtex.values import (
+    ENTRY_TYPE_FIELD,
+    ENTRY_TYPES,
+    STANDARD_TYPES,
+    STUB_NOTE_PREFIX,
+    fold,
+)
 
 CHUNK_SIZE = 500
 FIRST_FIELDS = ["author", "editor", "title", "journal", "booktitle", "year", "month", "volume", "number",
-                "pages", "publisher", "doi", "pmid"]  # fmt: skip
+                "pages", "publisher", "doi", "pmid", "pmcid"]  # fmt: skip
 MONTHS = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
 _FIELD_NAME = re.compile(r"^[a-z][a-z0-9_\-:.+/]*$")
 _KEY_UNSAFE = re.compile(r"[^A-Za-z0-9_\-:.+/]")
@@ -81,6 +87,11 @@ def entry_fields(citation):
             fields[name] = value
         else:
             fields.pop(name, None)
+    # Columns the BibTeX import does not fill: a blank one keeps what the imported entry had.
+    resolved = {"number": citation.issue, "pmcid": citation.pmcid}
+    if entry_type == "article":
+        resolved["shortjournal"] = citation.journal_abbrev
+    fields.update({name: value for name, value in resolved.items() if value})
     return entry_type, fields
 
 
@@ -139,6 +150,43 @@ def citations_to_bibtex_stream(citations):
 def citations_to_bibtex(citations):
     """BibTeX for ``citations`` as one string."""
     return "".join(citations_to_bibtex_stream(citations))
+
+
+def _vancouver_to_bibtex(authors):
+    """'Liu L, Jiang D' (as Source.authors holds them) -> 'Liu, L. and Jiang, D.'."""
+    names = []
+    for name in (part.strip() for part in authors.split(",")):
+        family, _, initials = name.rpartition(" ")
+        if family and initials.isupper() and initials.isalpha():
+            names.append(f"{family}, {'. '.join(initials)}.")
+        elif name:
+            names.append(f"{{{name}}}")
+    return " and ".join(names)
+
+
+def source_to_bibtex(source):
+    """The review itself (a claims.models.Source) as a BibTeX entry, keyed review-<surname><year>."""
+    first = source.authors.split(",")[0].strip().rpartition(" ")[0] or "review"
+    key = f"review-{fold(first)}{source.year}"
+    fields = {
+        "author": _vancouver_to_bibtex(source.authors),
+        "title": source.title,
+        "journal": source.journal,
+        "year": str(source.year),
+        "volume": source.volume,
+        "pages": source.article_number,
+        "doi": source.doi,
+        "note": "The review ExoClaims transcribes; every claim quotes it",
+    }
+    lines = [f"  {name} = {_value_to_latex(name, value)}" for name, value in fields.items() if value]
+    return f"@article{{{_KEY_UNSAFE.sub('-', key)},\n" + ",\n".join(lines) + "\n}\n"
+
+
+def citations_with_review_bibtex_stream(citations, source):
+    """The review's entry (when there is one), then ``citations``' entries."""
+    if source is not None:
+        yield source_to_bibtex(source) + "\n"
+    yield from citations_to_bibtex_stream(citations)
 
 
 def citations_of_claims(claims):

@@ -15,6 +15,10 @@ Matching, in this order:
      file gets "a", as in the review's alphabetical reference list) only when the file holds
      exactly as many such entries as there are citations left and none states a suffix;
    - anything else is ambiguous, and reported.
+   First author and year are never enough on their own when the second author is known on both
+   sides and differs: a two-author label ("Mao and Jin, 2019") or the citation's structured
+   author list names it, and the entry's second author must be that person. "Mao, L. and Li, J."
+   does not match "Mao and Jin, 2019"; the entry is reported as conflicting (issue 12).
    A key suffix made up by a reference manager (Better BibTeX's "wang2019a") is its own
    disambiguation, not necessarily the review's: entries with DOIs never depend on it, and the
    preview shows every pairing before anything is written.
@@ -26,6 +30,7 @@ corrected it). Otherwise it is *new*, *enriched* (blank columns filled, BibTeX f
 updated) or *unchanged*.
 """
 
+import re
 import string
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -69,6 +74,30 @@ def _index(citations):
         for key in _citation_keys(citation):
             by_name_year[(key, citation.year)].append(citation)
     return by_doi, by_name_year
+
+
+_TWO_AUTHOR_LABEL = re.compile(r"^(?P<first>.+?) (?:and|&) (?P<second>.+?),\s*\d{4}[a-z]?$")
+
+
+def second_author_of(citation):
+    """The citation's second author's surname when it is known ("" when not): from its structured
+    author list, else from a two-author label."""
+    names = citation.author_names or []
+    if len(names) > 1 and names[1].get("family"):
+        return names[1]["family"]
+    match = _TWO_AUTHOR_LABEL.match(citation.label)
+    return match.group("second").strip() if match and " et al." not in match.group("first") else ""
+
+
+def _second_author_of_entry(item):
+    persons = item.entry.persons.get("author") or item.entry.persons.get("editor") or ()
+    return persons[1].surname if len(persons) > 1 and not persons[1].is_others else ""
+
+
+def second_author_disagrees(citation, item):
+    """True when both the citation and the entry name a second author, and they differ."""
+    ours, theirs = second_author_of(citation), _second_author_of_entry(item)
+    return bool(ours and theirs and not surname_keys(ours) & surname_keys(theirs))
 
 
 def _candidates(item, by_name_year, taken):
@@ -205,6 +234,15 @@ def _assign_new_identities(results, citations):
         taken_labels.add(result.label)
 
 
+def _mismatch_reason(item, citations):
+    theirs = _second_author_of_entry(item)
+    return (
+        f"same first author and year as {_labels(citations)}, but the second author differs "
+        f"(file {theirs}, review {', '.join(second_author_of(c) for c in citations)}); "
+        "give the entry the review's DOI if it is the same work"
+    )
+
+
 def reconcile(values, citations):
     """One EntryResult per entry (in file order), given every existing citation."""
     by_doi, by_name_year = _index(citations)
@@ -217,10 +255,26 @@ def reconcile(values, citations):
     for index, item in enumerate(values):
         if index not in matches and item.surname_keys:
             groups[(fold(item.surname), item.year)].append(index)
+    mismatched = {}
     for indexes in groups.values():
         candidates = _candidates(values[indexes[0]], by_name_year, taken)
-        if candidates:
-            matches.update(_match_group(indexes, values, candidates))
+        agreeing = []
+        for index in indexes:
+            allowed = [c for c in candidates if not second_author_disagrees(c, values[index])]
+            if candidates and not allowed:
+                mismatched[index] = candidates
+            else:
+                agreeing.append(index)
+        candidates = [
+            c for c in candidates if any(not second_author_disagrees(c, values[i]) for i in agreeing)
+        ]
+        if candidates and agreeing:
+            matches.update(_match_group(agreeing, values, candidates))
+        for index in agreeing:
+            citation, _ = matches.get(index, (None, ""))
+            if citation is not None and second_author_disagrees(citation, values[index]):
+                del matches[index]
+                mismatched[index] = [citation]
 
     claimed = defaultdict(list)
     for index, (citation, _) in matches.items():
@@ -230,6 +284,9 @@ def reconcile(values, citations):
     results = []
     for index, item in enumerate(values):
         citation, how = matches.get(index, (None, ""))
+        if index in mismatched:
+            results.append(EntryResult(CONFLICTING, item, reason=_mismatch_reason(item, mismatched[index])))
+            continue
         if index in matches and citation is None:
             results.append(EntryResult(CONFLICTING, item, reason=f"ambiguous: {how}"))
             continue

@@ -32,8 +32,10 @@ STANDARD_TYPES = frozenset({
 # Where the entry's own type is kept in Citation.bibtex_fields (upper case: no BibTeX field
 # name clashes with it, as field names are lower-cased on import).
 ENTRY_TYPE_FIELD = "ENTRYTYPE"
-COLUMNS = ["entry_type", "authors", "title", "journal", "volume", "pages", "doi", "pmid"]
-MAX_LENGTHS = {"first_author": 200, "journal": 300, "volume": 40, "pages": 40, "doi": 200, "pmid": 12}
+COLUMNS = ["entry_type", "authors", "title", "journal", "journal_abbrev", "volume", "issue", "pages", "doi", "pmid",
+           "pmcid"]  # fmt: skip
+MAX_LENGTHS = {"first_author": 200, "journal": 300, "journal_abbrev": 200, "volume": 40, "issue": 40, "pages": 40,
+               "doi": 200, "pmid": 12, "pmcid": 20}  # fmt: skip
 _FOLD = str.maketrans({"Ł": "L", "ł": "l", "Ø": "O", "ø": "o", "Đ": "D", "đ": "d", "ı": "i", "ß": "ss",
                        "Æ": "AE", "æ": "ae", "Œ": "OE", "œ": "oe", "Þ": "Th", "þ": "th"})  # fmt: skip
 _YEAR = re.compile(r"^(\d{4})([a-z]?)$")
@@ -169,8 +171,11 @@ def _columns(entry, problems):
         "authors": fields.get("author", ""),
         "title": fields.get("title", ""),
         "journal": fields.get(journal_field, ""),
+        "journal_abbrev": str(fields.get("shortjournal", "")),
         "volume": str(fields.get("volume", "")),
+        "issue": str(fields.get("number", "")),
         "pages": str(fields.get("pages", "")),
+        "pmcid": str(fields.get("pmcid", "")).strip(),
         "doi": normalize_doi(fields.get("doi", "")),
         "pmid": str(fields.get("pmid", "")).strip(),
     }
@@ -187,9 +192,22 @@ def _columns(entry, problems):
             problems.append(
                 Problem(entry.line, entry.key, f"{name} is {len(columns[name])} characters; at most {limit}")
             )
-    used = {"author", "title", "volume", "pages", "doi", "pmid", "year"} | (
-        {journal_field} if columns["journal"] else set()
-    )
+    if columns["pmcid"] and not re.fullmatch(r"PMC\d+", columns["pmcid"]):
+        problems.append(
+            Problem(entry.line, entry.key, f"pmcid '{columns['pmcid']}' is not a PMC id (PMC and digits)")
+        )
+    used = {
+        "author",
+        "title",
+        "shortjournal",
+        "volume",
+        "number",
+        "pages",
+        "doi",
+        "pmid",
+        "pmcid",
+        "year",
+    } | ({journal_field} if columns["journal"] else set())
     return columns, frozenset(used)
 
 

@@ -1,0 +1,67 @@
+"""Where the literature disagrees: every pair of claims that contradict each other, once.
+
+Two claims contradict when they share a drug and a cargo and their polarities
+(``claims.models.claim.polarity``: what was done to the cargo × the outcome on resistance) have
+opposite signs; it is the rule ``Claim.objects.contradicting`` applies to one claim, here applied
+to all of them at once, in four queries whatever the number of claims.
+"""
+
+from collections import defaultdict
+from dataclasses import dataclass
+
+from claims.models import Claim
+from claims.models.claim import polarity, with_polarity
+
+
+@dataclass(frozen=True)
+class Disagreement:
+    first: Claim  # the one with the lower public id
+    second: Claim
+    drugs: tuple  # names of the drugs both are about
+    cargo: tuple  # names of the cargo both are about
+
+    @property
+    def first_and_second(self):
+        return [self.first, self.second]
+
+
+def _links(relation, ids):
+    field = Claim._meta.get_field(relation)
+    target = field.m2m_reverse_field_name()
+    rows = field.remote_field.through.objects.filter(claim_id__in=ids)
+    return rows.values_list("claim_id", f"{target}__name")
+
+
+def disagreements():
+    """Every contradicting pair, ordered by the first claim's public id, then the second's."""
+    polar = Claim.objects.filter(with_polarity(1) | with_polarity(-1))
+    ids = polar.values("pk")
+    drugs, cargo = defaultdict(set), defaultdict(set)
+    for claim_id, name in _links("drugs", ids):
+        drugs[claim_id].add(name)
+    for claim_id, name in _links("cargo", ids):
+        cargo[claim_id].add(name)
+    # Claims by (drug, cargo) pair, split by sign.
+    groups = defaultdict(lambda: {1: set(), -1: set()})
+    signs = {}
+    for pk, intervention, direction in polar.values_list("pk", "cargo_intervention", "direction"):
+        signs[pk] = polarity(Claim(cargo_intervention=intervention, direction=direction))
+    for pk, sign in signs.items():
+        for drug in drugs.get(pk, ()):
+            for item in cargo.get(pk, ()):
+                groups[drug, item][sign].add(pk)
+    pairs = set()
+    for group in groups.values():
+        pairs.update((a, b) if a < b else (b, a) for a in group[1] for b in group[-1])
+    if not pairs:
+        return []
+    claims = Claim.objects.with_relations().in_bulk({pk for pair in pairs for pk in pair})
+    found = []
+    for a, b in pairs:
+        first, second = sorted([claims[a], claims[b]], key=lambda c: c.public_id)
+        found.append(
+            Disagreement(
+                first, second, tuple(sorted(drugs[a] & drugs[b])), tuple(sorted(cargo[a] & cargo[b]))
+            )
+        )
+    return sorted(found, key=lambda d: (d.first.public_id, d.second.public_id))
