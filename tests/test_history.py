@@ -1,5 +1,7 @@
 """History: one record per write, field-by-field revisions, and restoring an earlier revision."""
 
+import json
+
 import pytest
 from django.core.exceptions import ValidationError
 
@@ -212,7 +214,8 @@ def test_entity_and_citation_changes_are_kept_with_who_made_them(admin_client, a
     drug = Drug.objects.get(slug="paclitaxel")
     response = admin_client.post(
         f"/admin/claims/drug/{drug.pk}/change/",
-        {"name": drug.name, "slug": drug.slug, "aliases": '["PTX", "Taxol"]', "notes": "", "drug_class": drug.drug_class,
+        {"name": drug.name, "slug": drug.slug, "aliases": '["PTX", "Taxol"]', "notes": drug.notes,
+         "misprints": json.dumps(drug.misprints), "drug_class": drug.drug_class,
          "chebi": drug.chebi, "drugbank": drug.drugbank, "ncit": drug.ncit},
     )  # fmt: skip
     assert response.status_code == 302

@@ -183,7 +183,9 @@ PATHS = [
     # Admin
     WritePath("admin", "add a citation",
               lambda c, w: c.post("/admin/claims/citation/add/", {"key": "adm2023", "label": "Adm et al., 2023",
-                                  "year": 2023, "bibtex_fields": "{}", "entry_type": ""}),
+                                  "year": 2023, "bibtex_fields": "{}", "entry_type": "",
+                                  "author_names": "[]", "candidates": "[]", "evidence": "[]",
+                                  "resolution": "unchecked"}),
               lambda w: Citation.objects.count(), (LOGIN, LOGIN, 302, 302, 302)),
     WritePath("admin", "change a drug",
               lambda c, w: c.post(f"/admin/claims/drug/{w.drug.pk}/change/",

@@ -42,6 +42,11 @@ class CitationAdmin(SimpleHistoryAdmin):
     list_per_page = 100
     readonly_fields = ["raw_bibtex"]
     inlines = [CitationCheckInline]
+
+    def get_inline_instances(self, request, obj=None):
+        # A new citation is cited by no claim yet, so it has nothing to check.
+        return super().get_inline_instances(request, obj) if obj is not None else []
+
     fieldsets = [
         (None, {"fields": ["key", "label", "first_author", "year", "year_suffix", "entry_type"]}),
         ("Bibliographic record", {"fields": ["author_names", "authors", "title", "journal", "journal_abbrev",

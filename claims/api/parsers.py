@@ -1,7 +1,7 @@
 import io
 
 from django.conf import settings
-from rest_framework.exceptions import ParseError
+from rest_framework.exceptions import ParseError, ValidationError
 from rest_framework.parsers import BaseParser, JSONParser
 
 from claims.request_hygiene import has_forbidden_character
@@ -42,7 +42,15 @@ class BoundedJSONParser(JSONParser):
         data = super().parse(io.BytesIO(raw), media_type, parser_context)
         where = _forbidden_string(data)
         if where is not None:
-            raise ParseError(f"JSON parse error - {where} holds a NUL or an invalid Unicode character.")
+            field, path, text = where
+            what = (
+                "Null characters are not allowed"
+                if "\x00" in text
+                else "Lone surrogates are not valid Unicode"
+            )
+            message = f"{what} ({path})."
+            # Named as a field error, like every other refused value of that field.
+            raise ValidationError({field: [message]} if field else {"detail": message})
         return data
 
 
@@ -71,20 +79,20 @@ def _nesting_depth(text, limit):
     return deepest
 
 
-def _forbidden_string(value, path="the body"):
-    """Where in ``value`` a key or string holds NUL or a lone surrogate, or None."""
+def _forbidden_string(value, path="the body", field=None):
+    """(top-level field, where) of a key or string in ``value`` holding NUL or a lone surrogate."""
     if isinstance(value, str):
-        return path if has_forbidden_character(value) else None
+        return (field, path, value) if has_forbidden_character(value) else None
     if isinstance(value, dict):
         for key, item in value.items():
             if has_forbidden_character(key):
-                return f"a key of {path}"
-            found = _forbidden_string(item, f"field '{key}'")
+                return (field, f"a key of {path}", key)
+            found = _forbidden_string(item, f"field '{key}'", field or key)
             if found:
                 return found
     if isinstance(value, list):
         for index, item in enumerate(value):
-            found = _forbidden_string(item, f"{path}[{index}]")
+            found = _forbidden_string(item, f"{path}[{index}]", field)
             if found:
                 return found
     return None

@@ -141,11 +141,27 @@ class Citation(models.Model):
         return f"https://pubmed.ncbi.nlm.nih.gov/{self.pmid}/" if self.pmid else ""
 
 
+def _bibtex_name(name):
+    family, given = name.get("family", ""), name.get("given", "")
+    if given:
+        return f"{family}, {given}"
+    # A group ("Herceptin Adjuvant (HERA) Trial Study Team") is one family name: braced, so that
+    # BibTeX does not split it into given names and a surname.
+    if " " in family.strip() and not (family.startswith("{") and family.endswith("}")):
+        return "{" + family + "}"
+    return family
+
+
 def authors_as_bibtex(names):
-    """[{family, given}] -> 'Family, Given and Family, Given'."""
-    return " and ".join(
-        f"{n.get('family', '')}, {n['given']}" if n.get("given") else n.get("family", "") for n in names
-    )
+    """[{family, given}] -> 'Family, Given and Family, Given and {Group Name}'."""
+    return " and ".join(_bibtex_name(n) for n in names)
+
+
+def _unbrace(text):
+    text = text.strip()
+    if len(text) > 1 and text.startswith("{") and text.endswith("}"):
+        return text[1:-1].strip()
+    return text
 
 
 def parse_bibtex_authors(text):
@@ -154,10 +170,12 @@ def parse_bibtex_authors(text):
     for part in (p.strip() for p in text.replace("\n", " ").split(" and ")):
         if not part:
             continue
-        if "," in part:
-            family, given = (s.strip() for s in part.split(",", 1))
-        elif part.startswith("{") or " " not in part:
-            family, given = part.strip("{}"), ""
+        if part.startswith("{") and part.endswith("}") and "}" not in part[1:-1]:
+            family, given = _unbrace(part), ""
+        elif "," in part:
+            family, given = (_unbrace(s) for s in part.split(",", 1))
+        elif " " not in part:
+            family, given = _unbrace(part), ""
         else:
             given, family = part.rsplit(" ", 1)
         names.append({"family": family, "given": given})

@@ -17,7 +17,7 @@ import json
 from collections import defaultdict
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date
 
 from django.contrib.auth import get_user_model
 from django.db import connection, models, transaction
@@ -26,6 +26,7 @@ from claims.models import (
     Cargo,
     CellLine,
     Citation,
+    CitationCheck,
     Claim,
     ClaimCellLine,
     Drug,
@@ -72,6 +73,7 @@ PARTS = [
     Part("citations", Citation, ("key",)),
     Part("claims", Claim, ("public_id",), m2m=("citations", "drugs", "cargo", "targets")),
     Part("claim_cell_lines", ClaimCellLine, ("claim", "cell_line", "role"), owned_by_claim=True),
+    Part("citation_checks", CitationCheck, ("claim", "citation"), owned_by_claim=True),
     Part("status_changes", StatusChange, (), order=("claim", "changed_at"), owned_by_claim=True),
     Part("flags", Flag, (), order=("claim", "raised_at"), owned_by_claim=True),
 ]
@@ -144,7 +146,7 @@ class _Keys:
             value = row[f.attname]
             if f.is_relation:
                 value = self.encode(f, value)
-            elif isinstance(value, datetime):
+            elif isinstance(value, date):  # datetimes too
                 value = value.isoformat()
             elif isinstance(f, models.JSONField):
                 value = _normalise_json(value)

@@ -7,7 +7,7 @@ history rows are restored instead, with their dates, users and reasons.
 """
 
 from collections import defaultdict
-from datetime import datetime
+from datetime import date, datetime
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
@@ -179,6 +179,14 @@ class Restore:
                 self.fail(where, f"{field.name}: {value!r} is neither in the file nor in the database")
                 return _INVALID
             return pk
+        if value is None and field.null:
+            return None
+        if isinstance(field, models.DateField) and not isinstance(field, models.DateTimeField):
+            try:
+                return date.fromisoformat(value)
+            except (TypeError, ValueError):
+                self.fail(where, f"{field.name}: {value!r} is not a date (YYYY-MM-DD)")
+                return _INVALID
         if isinstance(field, models.DateTimeField):
             try:
                 parsed = datetime.fromisoformat(value) if isinstance(value, str) else None
@@ -309,11 +317,12 @@ class Restore:
         """Entities (and their history rows) store their names for lookup; recomputed, not trusted."""
         if not hasattr(instance, "aliases"):
             return
-        aliases = instance.aliases
-        if not isinstance(aliases, list) or not all(isinstance(a, str) for a in aliases):
-            self.fail(where, "aliases must be a list of text")
-            return
-        instance.lookup_terms = lookup_terms_for(instance.name, instance.slug, aliases)
+        aliases, misprints = instance.aliases, instance.misprints
+        for name, values in (("aliases", aliases), ("misprints", misprints)):
+            if not isinstance(values, list) or not all(isinstance(a, str) for a in values):
+                self.fail(where, f"{name} must be a list of text")
+                return
+        instance.lookup_terms = lookup_terms_for(instance.name, instance.slug, aliases, misprints)
 
     def _check_quote(self, claim, where):
         if claim.source_id not in self.source_texts:

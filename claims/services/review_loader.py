@@ -148,6 +148,9 @@ def _citation_values(row):
         values["author_names"] = [{"family": a["family"], "given": a.get("given") or ""} for a in authors]
     elif authors:
         values["authors"] = authors
+    if values.get("candidates"):
+        # Keys sorted as a backup writes them, so a restored database reads back identical.
+        values["candidates"] = [dict(sorted(c.items())) for c in values["candidates"]]
     values.setdefault("year_suffix", "")
     values.setdefault("resolution", v.CitationResolution.UNCHECKED)
     return values

@@ -18,6 +18,7 @@ from claims.services.bibtex.parse import Person, join_persons
 from claims.services.bibtex.values import (
     ENTRY_TYPE_FIELD,
     ENTRY_TYPES,
+    LABEL_AUTHORS_NOTE_PREFIX,
     STANDARD_TYPES,
     STUB_NOTE_PREFIX,
     fold,
@@ -92,6 +93,10 @@ def entry_fields(citation):
     if entry_type == "article":
         resolved["shortjournal"] = citation.journal_abbrev
     fields.update({name: value for name, value in resolved.items() if value})
+    if not citation.authors and (persons := _label_persons(citation)):
+        # No author list: the label's authors identify the entry when it is imported back.
+        fields["author"] = join_persons(persons)
+        fields["note"] = f"{LABEL_AUTHORS_NOTE_PREFIX} {citation.label}"
     return entry_type, fields
 
 

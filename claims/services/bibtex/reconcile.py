@@ -64,7 +64,13 @@ class EntryResult:
 
 
 def _citation_keys(citation):
-    return surname_keys(citation.first_author) if citation.first_author else frozenset()
+    """The citation's first author as its label prints it and, when known, as its author list does
+    (a label may misprint the name: "F et al., 2018" for Bray F)."""
+    keys = surname_keys(citation.first_author) if citation.first_author else frozenset()
+    names = citation.author_names or []
+    if names and names[0].get("family"):
+        keys |= surname_keys(names[0]["family"])
+    return keys
 
 
 def _index(citations):
@@ -156,13 +162,23 @@ def _differences(citation, item):
         elif stored != incoming and not (name == "doi" and stored.lower() == incoming.lower()):
             conflicts.append((name, stored, incoming))
     stored_fields = citation.bibtex_fields or {}
+    field_changes = []
     for name, incoming in item.fields.items():
         if name in item.column_fields:
             continue
         if stored_fields.get(name) != incoming:
             label = "bibtex.@type" if name == ENTRY_TYPE_FIELD else f"bibtex.{name}"
-            changes.append((label, stored_fields.get(name, ""), incoming))
-    return changes, conflicts
+            field_changes.append((label, stored_fields.get(name, ""), incoming))
+    # A citation that never had BibTeX fields is exported with the type its entry_type column
+    # gives; reading that type back alone tells nothing new.
+    if (
+        len(field_changes) == 1
+        and field_changes[0][0] == "bibtex.@type"
+        and ENTRY_TYPE_FIELD not in stored_fields
+        and item.columns["entry_type"] == citation.entry_type
+    ):
+        field_changes = []
+    return changes + field_changes, conflicts
 
 
 def _identity_conflict(citation, item, how):

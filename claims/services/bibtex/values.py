@@ -16,6 +16,9 @@ from claims.services.bibtex.parse import Problem
 # Entries we export for citations known only by their label carry this note; importing one back
 # tells us nothing new about the citation.
 STUB_NOTE_PREFIX = "ExoClaims citation stub, known only by its in-text label:"
+# Entries we export for citations with bibliographic data but no author list carry the label's
+# authors ("Chen and others", for matching) and this note; importing one back gives no authors.
+LABEL_AUTHORS_NOTE_PREFIX = "ExoClaims citation without an author list; authors from its in-text label:"
 ENTRY_TYPES = {
     "article": v.EntryType.ARTICLE,
     "book": v.EntryType.BOOK,
@@ -227,6 +230,11 @@ def entry_values(entry, problems):
             )
         )
     fields = {name: value for name, value in entry.fields.items() if name != "crossref"}
+    if str(entry.fields.get("note", "")).startswith(LABEL_AUTHORS_NOTE_PREFIX):
+        # Our own export of a citation without authors: the author field only names the label's.
+        columns["authors"] = ""
+        fields.pop("author", None)
+        fields.pop("note", None)
     if columns["doi"]:
         fields["doi"] = columns["doi"]
     fields[ENTRY_TYPE_FIELD] = entry.entry_type
