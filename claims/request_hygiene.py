@@ -25,6 +25,9 @@ class RequestHygieneMiddleware:
     def __call__(self, request):
         if has_forbidden_character(request.path):
             raise Http404("No such page.")
+        # Only reads: a write is refused for its own reasons first (sign-in, permission, payload).
+        if request.method not in ("GET", "HEAD"):
+            return self.get_response(request)
         for name, values in request.GET.lists():
             if has_forbidden_character(name) or any(has_forbidden_character(value) for value in values):
                 return _refusal(request, name)
@@ -36,8 +39,7 @@ def _refusal(request, name):
     message = f"The query parameter '{ascii(name)[1:-1]}' holds a NUL or an invalid Unicode character."
     logger.warning(message)
     if request.path.startswith("/api/"):
-        return JsonResponse({"detail": message, name.encode("ascii", "backslashreplace").decode(): [message]},
-                            status=400)  # fmt: skip
+        return JsonResponse({"detail": message, ascii(name)[1:-1]: [message]}, status=400)
     html = (
         "<!doctype html><html lang=en><meta charset=utf-8><title>Bad request</title>"
         f"<h1>Bad request</h1><p>{escape(message)}</p></html>"

@@ -236,6 +236,10 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": API_DESCRIPTION.replace("{rate}", REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["anon"]),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "claims.api.schema.document_malformed_requests",
+    ],
     "COMPONENT_SPLIT_REQUEST": True,
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",

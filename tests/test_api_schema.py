@@ -79,6 +79,8 @@ def test_the_schema_documents_filters_enums_and_formats(client):
         "application/json",
         "text/csv",
         "application/x-bibtex",
+        "application/vnd.citationstyles.csl+json",
+        "application/x-research-info-systems",
     }
     enums = schema["components"]["schemas"]
     assert enums["DirectionEnum"]["enum"] == [

@@ -76,3 +76,17 @@ class RepeatedTermsFilterExtension(DjangoFilterExtension):
                 style="form",
             )
         ]
+
+
+def document_malformed_requests(result, generator, request, public):
+    """Every operation may answer 400: a parameter holding NUL or invalid Unicode is refused before
+    any view runs (claims.request_hygiene), whatever the operation documents of its own."""
+    for path in result.get("paths", {}).values():
+        for operation in path.values():
+            responses = operation.get("responses") if isinstance(operation, dict) else None
+            if responses is not None and "400" not in responses:
+                responses["400"] = {
+                    "description": "A parameter holds a NUL or an invalid Unicode character",
+                    "content": {"application/json": {"schema": {"type": "object"}}},
+                }
+    return result
