@@ -9,8 +9,8 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from claims import vocabulary as v
+from claims.dataops.review_fixtures import FIXTURES_DIR
 from claims.models import Citation, CitationCheck, Claim, Flag
-from claims.services.review_fixtures import FIXTURES_DIR
 
 pytestmark = pytest.mark.django_db
 README = FIXTURES_DIR.parent / "README.md"

@@ -11,6 +11,7 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 
 from claims import vocabulary as v
+from claims.dataops.backup import dataset_export
 from claims.models import (
     Cargo,
     CellLine,
@@ -26,7 +27,6 @@ from claims.models import (
     Target,
 )
 from claims.services.claim_writes import claim_create, claim_update
-from claims.services.dataset import dataset_export
 from claims.services.workflow import claim_transition, flag_raise, flag_resolve
 
 # How each model is named without primary keys, for the ORM's own view of the data.

@@ -6,8 +6,8 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 
+from claims.dataops.review_fixtures import FIXTURES_DIR
 from claims.models import Citation, Claim, Drug, Flag, Section
-from claims.services.review_fixtures import FIXTURES_DIR
 
 pytestmark = pytest.mark.django_db
 

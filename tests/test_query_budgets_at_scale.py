@@ -17,8 +17,8 @@ from django.db import connection
 from django.db.models import Count
 from django.test.utils import CaptureQueriesContext
 
+from claims.dataops.synthetic import PREFIX, PUBLIC_ID_STEM
 from claims.models import Cargo, CellLine, Citation, Claim, Drug, Mechanism
-from claims.services.synthetic import PREFIX, PUBLIC_ID_STEM
 from tests.test_views import QUERY_BUDGETS, _url
 
 pytestmark = pytest.mark.django_db

@@ -11,10 +11,10 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 
 from claims import vocabulary as v
+from claims.dataops.release import release_make
 from claims.exports import CSV_COLUMNS
 from claims.models import Citation, Claim, Source
 from claims.services.claim_writes import claim_create, claim_update
-from claims.services.release import release_make
 from claims.services.workflow import claim_transition
 
 

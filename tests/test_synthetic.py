@@ -18,11 +18,11 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from claims import vocabulary as v
+from claims.dataops.synthetic import MECHANISMS_TOTAL, PREFIX, SYNTHETIC_DOI, WORLD, world_size
 from claims.facets import FACETS, CachedCountPaginator, claim_count, facet_counts
 from claims.filters import filtered_claims
 from claims.models import Cargo, CellLine, Citation, Claim, Drug, Mechanism, Source
 from claims.models.entities import lookup_terms_for
-from claims.services.synthetic import MECHANISMS_TOTAL, PREFIX, SYNTHETIC_DOI, WORLD, world_size
 
 pytestmark = pytest.mark.django_db
 

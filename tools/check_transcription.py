@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from claims.services.review_fixtures import FIXTURES_DIR, FixtureErrors, read_fixtures  # noqa: E402
+from claims.dataops.review_fixtures import FIXTURES_DIR, FixtureErrors, read_fixtures  # noqa: E402
 
 
 def main():

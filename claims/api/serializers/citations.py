@@ -6,8 +6,8 @@ from rest_framework import serializers
 
 from claims import vocabulary as v
 from claims.api.serializers.fields import ClaimsLinkField, OptionalURLField, PageLinkField
+from claims.identifiers import CITATION_KEY, DOI
 from claims.models import Citation, Claim
-from claims.services.review_fixtures import CITATION_KEY, DOI
 
 
 class PersonSerializer(serializers.Serializer):

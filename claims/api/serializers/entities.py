@@ -11,9 +11,9 @@ from rest_framework import serializers
 
 from claims import vocabulary as v
 from claims.api.serializers.fields import ClaimsLinkField, PageLinkField
+from claims.identifiers import SLUG
 from claims.models import Cargo, CellLine, ClaimCellLine, Drug, Mechanism, Section, Target
 from claims.models.entities import LOOKUP_SEPARATOR
-from claims.services.review_fixtures import SLUG
 
 MAX_ALIASES = 50
 

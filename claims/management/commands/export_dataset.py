@@ -6,7 +6,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from claims.services.dataset import dataset_dumps, dataset_export
+from claims.dataops.backup import dataset_dumps, dataset_export
 
 
 class Command(BaseCommand):

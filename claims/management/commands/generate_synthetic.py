@@ -2,7 +2,7 @@ import time
 
 from django.core.management.base import BaseCommand, CommandError
 
-from claims.services.synthetic import SyntheticError, synthetic_generate, synthetic_remove
+from claims.dataops.synthetic import SyntheticError, synthetic_generate, synthetic_remove
 
 BAR_WIDTH = 30
 

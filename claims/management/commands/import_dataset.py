@@ -4,7 +4,8 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from claims.services.dataset import DatasetError, dataset_import, dataset_loads
+from claims.dataops.backup import DatasetError, dataset_loads
+from claims.dataops.restore import dataset_import
 
 
 class Command(BaseCommand):

@@ -2,8 +2,8 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from claims.services.review_fixtures import FIXTURES_DIR, FixtureErrors
-from claims.services.review_loader import review_load
+from claims.dataops.review_fixtures import FIXTURES_DIR, FixtureErrors
+from claims.dataops.review_loader import review_load
 
 
 class Command(BaseCommand):

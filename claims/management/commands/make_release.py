@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
-from claims.services.release import ReleaseError, release_make
+from claims.dataops.release import ReleaseError, release_make
 
 
 class Command(BaseCommand):

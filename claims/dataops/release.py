@@ -25,10 +25,10 @@ from django.utils import timezone
 
 from claims import vocabulary as v
 from claims.api.renderers import csv_lines
+from claims.dataops.backup import consistent_read
 from claims.exports import CSV_COLUMNS, LIST_SEPARATOR, claim_csv_row
 from claims.models import Claim, Source
 from claims.services.bibtex import citations_of_claims, citations_to_bibtex
-from claims.services.dataset import consistent_read
 
 VERSION_FORMAT = re.compile(r"^\d+(\.\d+){0,3}$")
 LIST_COLUMNS = {"citations", "citation_dois", "drugs", "cargo", "cargo_types", "cell_lines"}

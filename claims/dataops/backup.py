@@ -191,7 +191,7 @@ def _history_snapshot(part, keys):
     return grouped
 
 
-def _collect():
+def collect_dataset():
     """The data set as a document, and the key maps the importer needs to merge into it."""
     keys, document, live = _Keys(), {"format": FORMAT, "format_version": FORMAT_VERSION}, {}
     document["users"] = []
@@ -258,7 +258,7 @@ def consistent_read():
 def dataset_export():
     """The whole curated data set as a JSON-ready dict (see the module docstring)."""
     with consistent_read():
-        return _collect().document
+        return collect_dataset().document
 
 
 def dataset_dumps(document):
@@ -317,17 +317,3 @@ class ImportReport:
         yield f"history rows added: {self.history_rows}"
         if self.users_created:
             yield f"inactive accounts created for users named in the history: {', '.join(self.users_created)}"
-
-
-def dataset_import(*, document, merge=False):
-    """Restore ``document`` (from dataset_loads); raises DatasetError and writes nothing on any problem."""
-    from claims.services.dataset_restore import Restore  # builds on this module, hence imported here
-
-    with transaction.atomic():
-        current = _collect()
-        if not merge and not current.is_empty():
-            counts = ", ".join(f"{len(current.document[p.name])} {p.name}" for p in PARTS[:8]
-                               if current.document[p.name])  # fmt: skip
-            raise DatasetError([f"the database already holds data ({counts or 'history rows'}); restore "
-                                "into an empty database, or merge by natural key with --merge"])  # fmt: skip
-        return Restore(document, current).run()

@@ -1,4 +1,4 @@
-"""Writing a data-set document (see claims.services.dataset) into the database.
+"""Writing a data-set document (see claims.dataops.backup) into the database.
 
 Runs inside the caller's transaction. Every problem is collected with where it is
 ("claims[12] (CLM-0013): quote_end: …") and raised as one DatasetError before anything is
@@ -13,20 +13,21 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, models, transaction
 
-from claims.models import Claim, Source
-from claims.models.entities import Entity, lookup_terms_for
-from claims.services.dataset import (
+from claims.dataops.backup import (
     HISTORY_PARTS,
     MAX_ERRORS,
     PARTS,
     DatasetError,
     ImportReport,
+    collect_dataset,
     history_fields,
     m2m_history_model,
     natural_key,
     record_fields,
     sort_token,
 )
+from claims.models import Claim, Source
+from claims.models.entities import Entity, lookup_terms_for
 
 _INVALID = object()
 
@@ -449,3 +450,15 @@ class Restore:
                       "history_id": i.history_id}) for i, t in pairs],
             batch_size=500,
         )  # fmt: skip
+
+
+def dataset_import(*, document, merge=False):
+    """Restore ``document`` (from dataset_loads); raises DatasetError and writes nothing on any problem."""
+    with transaction.atomic():
+        current = collect_dataset()
+        if not merge and not current.is_empty():
+            counts = ", ".join(f"{len(current.document[p.name])} {p.name}" for p in PARTS[:8]
+                               if current.document[p.name])  # fmt: skip
+            raise DatasetError([f"the database already holds data ({counts or 'history rows'}); restore "
+                                "into an empty database, or merge by natural key with --merge"])  # fmt: skip
+        return Restore(document, current).run()

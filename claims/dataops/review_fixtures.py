@@ -12,6 +12,7 @@ from pathlib import Path
 import yaml
 
 from claims import vocabulary as v
+from claims.identifiers import CITATION_KEY, DOI, PMCID, PMID, RECORD, SLUG, URL
 from claims.review_text import QuoteError, anchor_quote, split_sections
 
 # EXOCLAIMS_FIXTURES_DIR loads another transcription (e.g. a snapshot under review).
@@ -19,13 +20,6 @@ FIXTURES_DIR = Path(
     os.environ.get("EXOCLAIMS_FIXTURES_DIR") or Path(__file__).resolve().parent.parent.parent / "fixtures"
 )
 PUBLIC_ID = re.compile(r"^CLM-\d{4,}$")
-SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
-CITATION_KEY = re.compile(r"^[a-z]+\d{4}[a-z]?$")
-DOI = re.compile(r"^10\.\d{4,9}/\S+$")
-PMID = re.compile(r"^[1-9]\d{0,8}$")
-PMCID = re.compile(r"^PMC\d+$")
-RECORD = re.compile(r"^(PMID:[1-9]\d{0,8}|DOI:10\.\d{4,9}/\S+|https?://\S+)$")
-URL = re.compile(r"^https?://\S+$")
 
 # libyaml's loader when PyYAML was built with it: the same safe subset, about ten times faster.
 _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -411,7 +405,11 @@ def _read_checks(reader, claims, citations):
         record = entry.get("record")
         if entry.get("support") != v.CitationSupport.NOT_CHECKED:
             if not record or not RECORD.match(str(record)):
-                reader.error(where, name, f"record '{record}' must be PMID:<digits>, DOI:10.…/… or the record's address")
+                reader.error(
+                    where,
+                    name,
+                    f"record '{record}' must be PMID:<digits>, DOI:10.…/… or the record's address",
+                )
             if not str(entry.get("note") or "").strip():
                 reader.error(where, name, "a verdict needs a note saying what the paper shows")
         checks.append(entry)

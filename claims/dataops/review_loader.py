@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from django.db import transaction
 
 from claims import vocabulary as v
+from claims.dataops.review_fixtures import FIXTURES_DIR, read_fixtures
 from claims.models import (
     Cargo,
     CellLine,
@@ -29,7 +30,6 @@ from claims.models import (
 )
 from claims.models.citation_check import summarise_support
 from claims.models.claim import search_document_for
-from claims.services.review_fixtures import FIXTURES_DIR, read_fixtures
 
 ENTITY_MODELS = {
     "mechanisms": Mechanism, "drugs": Drug, "cargo": Cargo, "cell_lines": CellLine, "targets": Target,
