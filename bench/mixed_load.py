@@ -141,6 +141,7 @@ class Bench:
             connection.execute(f'CREATE DATABASE "{self.name}"')
         log(f"database {self.name}: migrate, load the review, {curators} curators")
         self.manage("migrate", "--verbosity", "0")
+        self.manage("createcachetable")  # the shared cache (throttles) when REDIS_URL is unset
         self.manage("load_review", "--verbosity", "0")
         output = self.manage("shell", "--verbosity", "0", "-c", SETUP.replace("CURATORS", str(curators)))
         return json.loads(output.strip().splitlines()[-1])
