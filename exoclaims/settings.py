@@ -172,7 +172,23 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 BIBTEX_MAX_BYTES = envint("EXOCLAIMS_BIBTEX_MAX_BYTES", 5 * 1024 * 1024)
 BIBTEX_MAX_ENTRIES = envint("EXOCLAIMS_BIBTEX_MAX_ENTRIES", 20000)
 
-CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "exoclaims"}}
+
+def cache_from_url(url):
+    """The cache every process shares: throttles, sign-in failures and the facet/count cache.
+
+    A per-process cache (LocMemCache) would let each gunicorn worker count requests and password
+    guesses on its own, so the default is Django's database cache (a table created by
+    ``createcachetable``; ``make serve`` and compose's ``migrate`` service run it), and
+    REDIS_URL=redis://… uses Redis instead.
+    """
+    if not url:
+        return {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "exoclaims_cache"}
+    if urlsplit(url).scheme not in {"redis", "rediss", "unix"}:
+        raise ImproperlyConfigured(f"REDIS_URL must be redis://…, rediss://… or unix://… (got {url!r})")
+    return {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url}
+
+
+CACHES = {"default": cache_from_url(os.environ.get("REDIS_URL", "").strip())}
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

@@ -32,6 +32,13 @@ from django.conf import settings  # noqa: E402
 
 # Password hashing is deliberately slow; tests sign many personas in and out.
 settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+# The suite runs in one process, so any cache is shared here; production's database cache would add
+# its own queries (the anonymous throttle's read and write: 6 per API request) to every pinned query
+# budget, which measure the views. tests/test_shared_state.py serves the real cache settings with
+# gunicorn to show that throttles are shared between processes.
+settings.CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "tests"}
+}
 
 
 @pytest.fixture(scope="session")

@@ -16,13 +16,38 @@ def test_compose_runs_postgres_16_with_a_volume_and_a_healthcheck():
     assert "pgdata" in compose["volumes"]
 
 
-def test_compose_web_waits_for_a_healthy_db_migrates_loads_and_serves_with_gunicorn():
-    web = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]["web"]
-    assert web["depends_on"]["db"]["condition"] == "service_healthy"
+def test_compose_web_waits_for_a_healthy_db_and_redis_and_the_finished_migrate_then_serves_with_gunicorn():
+    services = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]
+    web = services["web"]
+    assert web["depends_on"] == {
+        "db": {"condition": "service_healthy"},
+        "redis": {"condition": "service_healthy"},
+        "migrate": {"condition": "service_completed_successfully"},
+    }
     assert web["environment"]["DATABASE_URL"].startswith("postgres://")
-    command = web["command"]
-    assert command.index("migrate") < command.index("load_review") < command.index("gunicorn")
+    assert web["command"].startswith("gunicorn exoclaims.wsgi") and "--workers" in web["command"]
+    # Replicas only serve: a replica that migrated would race the others on the same database.
+    assert not {"migrate", "createcachetable", "load_review"} & set(web["command"].split())
     assert "/healthz" in " ".join(web["healthcheck"]["test"])
+
+
+def test_compose_migrates_creates_the_cache_table_and_loads_the_review_once_in_a_one_shot_service():
+    services = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]
+    migrate = services["migrate"]
+    assert migrate["depends_on"]["db"]["condition"] == "service_healthy"
+    assert migrate["environment"] == services["web"]["environment"], "the same database and settings"
+    assert migrate.get("restart", "no") == "no" and "ports" not in migrate
+    command = migrate["command"]
+    assert command.index("migrate") < command.index("createcachetable") < command.index("load_review")
+    assert "gunicorn" not in command
+
+
+def test_compose_runs_redis_with_a_healthcheck_and_web_uses_it_as_the_shared_cache():
+    services = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]
+    redis = services["redis"]
+    assert redis["image"].startswith("redis:")
+    assert "ping" in " ".join(redis["healthcheck"]["test"])
+    assert services["web"]["environment"]["REDIS_URL"].startswith("redis://redis:6379")
 
 
 def test_compose_commits_no_secret_key():

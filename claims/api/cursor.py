@@ -19,7 +19,7 @@ from rest_framework.pagination import BasePagination
 from rest_framework.response import Response
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 
-from claims.api.pagination import PageNumberPagination
+from claims.api.pagination import PageNumberPagination, page_size_from
 from claims.facets import CachedCountPaginator
 from claims.request_hygiene import has_forbidden_character
 
@@ -76,12 +76,9 @@ class KeysetPagination(BasePagination):
     max_page_size = PageNumberPagination.max_page_size
 
     def get_page_size(self, request):
-        raw = request.query_params.get(self.page_size_query_param)
-        if raw in (None, ""):
-            return self.page_size
-        if not raw.isdigit() or int(raw) < 1:
-            raise ValidationError({self.page_size_query_param: ["Must be a whole number of 1 or more."]})
-        return min(int(raw), self.max_page_size)
+        return page_size_from(
+            request, parameter=self.page_size_query_param, default=self.page_size, maximum=self.max_page_size
+        )
 
     def _decode(self, raw, keys, queryset):
         """(values, backwards) from a cursor, or a 400 saying why it cannot be used."""
@@ -180,6 +177,9 @@ class PageOrCursorPagination(PageNumberPagination):
     """
 
     django_paginator_class = CachedCountPaginator
+
+    def query_parameters(self):
+        return [*super().query_parameters(), KeysetPagination.cursor_query_param]
 
     def paginate_queryset(self, queryset, request, view=None):
         self.keyset = (

@@ -1,17 +1,65 @@
-"""The API's filter backend: django-filter, with the shared FilterSets of claims.filters."""
+"""The API's filter backend (django-filter with the shared FilterSets of claims.filters), and the
+rule that a list endpoint refuses query parameters it does not take.
+
+An ignored parameter looks like an answer: ``?drugs=cisplatin`` or ``?year=2019`` on
+/api/claims/ used to return every claim. A list endpoint takes its FilterSet's parameters, its
+paginator's, ``format`` and any a view names in ``query_parameters``; anything else is a 400
+naming the parameter and listing the accepted ones.
+"""
+
+import difflib
 
 from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework.exceptions import ValidationError
+from rest_framework.settings import api_settings
+
+_CHECKED = "_exoclaims_parameters_checked"
+
+
+def accepted_parameters(view):
+    """The query parameter names ``view`` reads, sorted."""
+    names = set(getattr(view, "query_parameters", ()))
+    if api_settings.URL_FORMAT_OVERRIDE:
+        names.add(api_settings.URL_FORMAT_OVERRIDE)
+    filterset_class = getattr(view, "filterset_class", None)
+    if filterset_class is not None:
+        names.update(filterset_class.base_filters)
+    paginator = getattr(view, "paginator", None)
+    if paginator is not None:
+        names.update(paginator.query_parameters() if hasattr(paginator, "query_parameters") else [])
+    return sorted(names)
+
+
+def refuse_unknown_parameters(request, view):
+    """A 400 for each query parameter ``view`` does not take (checked once per request)."""
+    if getattr(request, _CHECKED, False):
+        return
+    setattr(request, _CHECKED, True)
+    accepted = accepted_parameters(view)
+    unknown = sorted(set(request.query_params) - set(accepted))
+    if not unknown:
+        return
+    listing = ", ".join(accepted)
+    errors = {}
+    for name in unknown:
+        close = difflib.get_close_matches(name, accepted, n=1)
+        hint = f" Did you mean '{close[0]}'?" if close else ""
+        errors[name[:100]] = [
+            f"'{name[:40]}' is not a parameter of this endpoint.{hint} It takes: {listing}."
+        ]
+    raise ValidationError(errors)
 
 
 class FilterBackend(DjangoFilterBackend):
-    """django-filter's backend, with a 400 built from the form's own (already formatted) messages.
+    """django-filter's backend, refusing unknown parameters, with a 400 built from the form's own
+    (already formatted) messages.
 
     django-filter's translation re-applies ``message % params`` and breaks on a message that
     quotes a value containing '%' (drug=100%).
     """
 
     def filter_queryset(self, request, queryset, view):
+        refuse_unknown_parameters(request, view)
         filterset = self.get_filterset(request, queryset, view)
         if filterset is None:
             return queryset

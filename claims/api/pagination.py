@@ -1,4 +1,38 @@
+"""Page-number paging whose parameters are checked: a malformed one is a 400 naming it.
+
+DRF's own class quietly turns ``page_size=0`` or ``page_size=abc`` into the default size and
+answers ``page=abc`` with 404, so a client's typo looked like data. The page's order is the
+queryset's, which always ends in a unique key (claims.filters.TIE_BREAKER, the models'
+orderings), so pages neither skip nor repeat rows.
+"""
+
 from rest_framework import pagination
+from rest_framework.exceptions import ValidationError
+
+from claims.api.filtering import refuse_unknown_parameters
+
+# Longer digit strings are no page anyone has; int() of thousands of digits is itself refused.
+_MAX_DIGITS = 9
+
+
+def positive_int(raw):
+    """``raw`` as a whole number of 1 or more, or None (ASCII digits only: int() takes '²' and '١')."""
+    if not raw.isascii() or not raw.isdigit() or len(raw) > _MAX_DIGITS or int(raw) < 1:
+        return None
+    return int(raw)
+
+
+def page_size_from(request, *, parameter, default, maximum):
+    """The page size asked for: absent or empty gives ``default``, above ``maximum`` gives ``maximum``."""
+    raw = request.query_params.get(parameter)
+    if raw in (None, ""):
+        return default
+    size = positive_int(raw)
+    if size is None:
+        raise ValidationError(
+            {parameter: [f"'{raw[:40]}' is not a page size: give a whole number from 1 to {maximum}."]}
+        )
+    return min(size, maximum)
 
 
 class PageNumberPagination(pagination.PageNumberPagination):
@@ -10,3 +44,23 @@ class PageNumberPagination(pagination.PageNumberPagination):
     page_size_query_description = (
         f"Results per page (default {page_size}; asks above {max_page_size} get {max_page_size})."
     )
+    page_query_description = "A page number from 1 (or 'last'); past the last page is a 404."
+
+    def query_parameters(self):
+        """The parameters this paginator reads (claims.api.filtering accepts them)."""
+        return [self.page_query_param, self.page_size_query_param]
+
+    def get_page_size(self, request):
+        return page_size_from(
+            request, parameter=self.page_size_query_param, default=self.page_size, maximum=self.max_page_size
+        )
+
+    def paginate_queryset(self, queryset, request, view=None):
+        if view is not None:
+            refuse_unknown_parameters(request, view)
+        raw = request.query_params.get(self.page_query_param, "")
+        if raw and raw not in self.last_page_strings and positive_int(raw) is None:
+            raise ValidationError(
+                {self.page_query_param: [f"'{raw[:40]}' is not a page number: give a whole number from 1."]}
+            )
+        return super().paginate_queryset(queryset, request, view)

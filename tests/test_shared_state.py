@@ -1,0 +1,159 @@
+"""Throttles hold across processes (issue 15, part 6): gunicorn with 2 workers on a free loopback
+port, serving the test database with the real cache settings (the database cache; Redis when
+REDIS_URL names one, tried here when 127.0.0.1:6379 answers).
+
+With a per-process cache each worker counted on its own, so twice the allowed password guesses
+got through. Each run sends its attempts from an address of its own (the trusted-proxy header),
+so runs never share a counter; the attempts go on until both workers have refused at least once.
+"""
+
+import re
+import secrets
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.db import connection
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+LIMIT = 5
+ATTEMPTS = 40  # enough for both workers to answer, whatever order the kernel hands them connections
+
+
+def _redis_reachable():
+    try:
+        with socket.create_connection(("127.0.0.1", 6379), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+def _database_url(tmp_path):
+    """The test database, as a URL for the server: PostgreSQL's by name, SQLite's (in memory) copied."""
+    db = settings.DATABASES["default"]
+    if connection.vendor == "postgresql":
+        password = f":{db['PASSWORD']}" if db["PASSWORD"] else ""
+        return (
+            f"postgres://{db['USER']}{password}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+        )
+    copy = tmp_path / "served.sqlite3"
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM INTO %s", [str(copy)])
+    return f"sqlite:///{copy}"
+
+
+@pytest.fixture(scope="module", params=["database", "redis"])
+def server(request, django_db_setup, django_db_blocker, tmp_path_factory):
+    """gunicorn (2 sync workers) and its access log, which names the worker that answered each request."""
+    if request.param == "redis" and not _redis_reachable():
+        pytest.skip("no Redis on 127.0.0.1:6379")
+    tmp = tmp_path_factory.mktemp("shared-state")
+    with django_db_blocker.unblock():
+        database_url = _database_url(tmp)
+    env = {
+        "PATH": "/usr/bin:/bin", "DATABASE_URL": database_url, "DJANGO_DEBUG": "0",
+        "DJANGO_SECRET_KEY": secrets.token_urlsafe(50), "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
+        "DJANGO_SECURE_SSL_REDIRECT": "0", "EXOCLAIMS_PLAIN_STATIC": "1",
+        "EXOCLAIMS_CLIENT_IP_HEADER": "HTTP_X_REAL_IP", "EXOCLAIMS_LOGIN_FAILURE_LIMIT": str(LIMIT),
+        "EXOCLAIMS_LOGIN_LOCKOUT_SECONDS": "300", "EXOCLAIMS_ANON_RATE": f"{LIMIT}/hour",
+        **({"REDIS_URL": "redis://127.0.0.1:6379/0"} if request.param == "redis" else {}),
+    }  # fmt: skip
+    # What `make serve` and compose's migrate service run; a second run changes nothing.
+    subprocess.run([sys.executable, "manage.py", "createcachetable"], cwd=ROOT, env=env, check=True)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    access_log = tmp / "access.log"
+    process = subprocess.Popen(
+        [str(BIN / "gunicorn"), "exoclaims.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", "2",
+         "--timeout", "30", "--access-logfile", str(access_log), "--access-logformat", "%(p)s %(m)s %(U)s %(s)s"],
+        cwd=ROOT, env=env, stderr=(tmp / "error.log").open("w"),
+    )  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(300):
+            if _send(f"{base}/healthz")[0] == 200:
+                break
+            time.sleep(0.1)
+        else:
+            pytest.fail(f"gunicorn did not answer: {(tmp / 'error.log').read_text()[-2000:]}")
+        yield base, access_log
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def _send(url, data=None, headers=None):
+    request = urllib.request.Request(url, data=data, headers=headers or {})
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, response.read().decode(), response.headers
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode(), error.headers
+    except OSError as error:
+        return 0, str(error), {}
+
+
+def _workers(access_log, method, path, count):
+    """The worker pid of each of the last ``count`` requests to ``path`` (the log lags the answer)."""
+    for _ in range(100):
+        lines = re.findall(rf"<(\d+)> {method} {re.escape(path)} (\d+)", access_log.read_text())
+        if len(lines) >= count:
+            return [pid for pid, _ in lines[-count:]]
+        time.sleep(0.05)
+    raise AssertionError(f"the access log has fewer than {count} {method} {path} lines")
+
+
+def _refused_by_both_workers(access_log, method, path, statuses):
+    """Attempts after the LIMIT-th: every one refused (429), and both workers among those answering."""
+    pids = _workers(access_log, method, path, len(statuses))
+    after = list(zip(statuses, pids, strict=True))[LIMIT:]
+    return [status for status, _ in after], {pid for _, pid in after}
+
+
+def test_the_sixth_failed_sign_in_for_a_username_is_refused_whichever_worker_answers(server):
+    base, access_log = server
+    status, page, headers = _send(f"{base}/accounts/login/")
+    assert status == 200
+    cookie = re.search(r"csrftoken=([^;]+)", headers["Set-Cookie"]).group(1)
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
+    username, address = f"guess-{secrets.token_hex(4)}", f"shared-state-{secrets.token_hex(6)}"
+    statuses = []
+    for _ in range(ATTEMPTS):
+        form = {"username": username, "password": "wrong", "csrfmiddlewaretoken": token}
+        status, _, _ = _send(
+            f"{base}/accounts/login/",
+            data=urllib.parse.urlencode(form).encode(),
+            headers={"Cookie": f"csrftoken={cookie}", "X-Real-IP": address},
+        )
+        statuses.append(status)
+        if len(statuses) > LIMIT + 1:
+            refused, workers = _refused_by_both_workers(access_log, "POST", "/accounts/login/", statuses)
+            if len(workers) == 2:
+                break
+    assert statuses[:LIMIT] == [200] * LIMIT, "wrong passwords are shown the form again"
+    refused, workers = _refused_by_both_workers(access_log, "POST", "/accounts/login/", statuses)
+    assert set(refused) == {429}, f"after {LIMIT} failures, answers were {refused}"
+    assert len(workers) == 2, "one worker answered every attempt: nothing was shown"
+
+
+def test_the_anonymous_api_rate_is_counted_once_for_all_workers(server):
+    base, access_log = server
+    address, statuses = f"203.0.113.{secrets.randbelow(250) + 1}-{secrets.token_hex(4)}", []
+    for _ in range(ATTEMPTS):
+        statuses.append(_send(f"{base}/api/sections/", headers={"X-Forwarded-For": address})[0])
+        if len(statuses) > LIMIT + 1:
+            refused, workers = _refused_by_both_workers(access_log, "GET", "/api/sections/", statuses)
+            if len(workers) == 2:
+                break
+    assert statuses[:LIMIT] == [200] * LIMIT
+    refused, workers = _refused_by_both_workers(access_log, "GET", "/api/sections/", statuses)
+    assert set(refused) == {429} and len(workers) == 2
