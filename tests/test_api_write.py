@@ -366,11 +366,11 @@ def test_transitions_follow_the_workflow(curator_client, editor_client, draft, e
 
 def test_an_editor_cannot_approve_their_own_edit(editor_client, draft, author):
     claim_transition(claim=draft, user=author, to_status="in_review")
-    send(editor_client, "patch", f"/api/claims/{draft.public_id}/", {"notes": "Editor edited it."})
+    send(editor_client, "patch", f"/api/claims/{draft.public_id}/", {"exosome_source": "Editor edited it."})
     response = send(
         editor_client, "post", f"/api/claims/{draft.public_id}/transition/", {"status": "approved"}
     )
-    assert response.status_code == 403 and "edited this claim last" in response.json()["detail"]
+    assert response.status_code == 403 and "edited this claim" in response.json()["detail"]
 
 
 def test_flags_are_raised_listed_and_resolved(reader_client, editor_client, draft, reader, editor):

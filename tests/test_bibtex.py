@@ -16,6 +16,7 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
+from claims.management.commands.import_bibtex import Command as ImportBibtex
 from claims.models import Citation, Claim
 from claims.review_text import citation_key, parse_label
 from claims.services.bibtex import (
@@ -434,10 +435,8 @@ def test_upload_previews_then_confirm_writes(stubs, curator_client, curator):
     preview = upload(curator_client, REVIEW_FILE)
     assert preview.status_code == 200 and table_state() == before
     html = preview.content.decode()
-    assert (
-        "14 entries: 3 new, 11 enriched, 0 unchanged, 0 conflicting" in html and "Import 14 citations" in html
-    )
-    assert "wang2019b" in html and "first author, year and order in the file" in html
+    assert "14 references in the file: 3 new, 11 gaining details." in html and "Import 14 citations" in html
+    assert "wang2019b" in html and "same first author and year, in the order the review lists them" in html
     digest = re.search(r'name="digest" value="([0-9a-f]{64})"', html).group(1)
     done = curator_client.post(reverse("claims:bibtex-upload"), {"confirm": "1", "digest": digest})
     assert done.status_code == 200 and "Imported review_references.bib" in done.content.decode()
@@ -458,7 +457,7 @@ def test_a_confirmation_after_the_citations_changed_shows_the_new_plan_and_write
     before = table_state()
     response = curator_client.post(reverse("claims:bibtex-upload"), {"confirm": "1", "digest": digest})
     assert response.status_code == 409 and "changed since your preview" in response.content.decode()
-    assert "1 conflicting" in response.content.decode() and table_state() == before
+    assert "1 needing your decision" in response.content.decode() and table_state() == before
 
 
 def test_an_invalid_upload_shows_every_problem_and_writes_nothing(curator_client, settings):
@@ -616,3 +615,76 @@ def test_exported_entries_carry_issue_pmcid_and_journal_abbreviation(db):
     (entry,) = bibtexparser.parse_string(citation_to_bibtex(citation)).entries
     assert entry["author"] == "Full, Ann and Second, Bo" and entry["number"] == "2"
     assert entry["pmcid"] == "PMC7000001" and entry["shortjournal"] == "J Rec" and entry["pmid"] == "30000001"
+
+
+# Issue 18, items 11 and 12: BibTeX that BibTeX accepts, and re-imports without a Latin surname
+
+NON_LATIN = (
+    "@article{zhang2099,\n  author = {张伟 and 李娜},\n  title = {外泌体与耐药},\n  year = {2099}\n}\n"
+    "@article{ivanov2099,\n  author = {{Иванов}, Пётр},\n  title = {Экзосомы и химиорезистентность},\n"
+    "  year = {2099}\n}\n"
+)
+
+
+def test_reimporting_entries_whose_first_author_has_no_latin_surname_changes_nothing(tmp_path):
+    """Regression (issue 18.11): entries without a DOI and without a Latin surname were added again on
+    every import (anon2099, then anon2099a, anon2099b…); they are matched by their key and title."""
+    path = write_bib(tmp_path, NON_LATIN)
+    import_file(path)
+    assert Citation.objects.filter(year=2099).count() == 2
+    before = table_state()
+    output = import_file(path)
+    assert "2 entries: 0 new, 0 enriched, 2 unchanged, 0 conflicting" in output
+    assert table_state() == before
+
+
+def test_an_export_of_citations_without_a_latin_surname_imports_back_unchanged(tmp_path):
+    """The export writes the citation's own key (anon2099…), which matches it as well."""
+    import_file(write_bib(tmp_path, NON_LATIN))
+    exported = citations_to_bibtex(Citation.objects.filter(year=2099).order_by("key"))
+    before = table_state()
+    assert "0 new" in import_file(write_bib(tmp_path, exported, name="exported.bib"))
+    assert table_state() == before
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Reading list {draft} -- see x = y; 50% {done}.\n" + entry("free2001", "Free", 2001),
+        entry("free2001", "Free", 2001) + "\n} stray closing brace and a = sign\n",
+        "@ article{free2001,\n  author = {Free, Test},\n  title = {Fabricated record},\n  year = {2001}\n}\n",
+        "@\tARTICLE {free2001,\n  author = {Free, Test},\n  title = {Fabricated record},\n  year = {2001}\n}\n",
+    ],
+    ids=["braces-and-equals-before", "brace-and-equals-after", "space-after-at", "tab-after-at"],
+)
+def test_files_bibtex_itself_accepts_are_imported(tmp_path, text):
+    """Regression (issue 18.12): free text with braces or '=' between entries, and blanks after
+    the at-sign, were refused though BibTeX reads them."""
+    output = import_file(write_bib(tmp_path, text))
+    assert "1 entries: 1 new" in output
+    assert Citation.objects.get(key="free2001").entry_type == "article"
+
+
+def test_an_unknown_entry_type_is_refused_naming_its_line(tmp_path):
+    """Regression (issue 18.12): @artcle was imported silently as misc."""
+    before = table_state()
+    text = entry("fine2001", "Fine", 2001) + entry("typo2001", "Typo", 2001).replace("@article", "@artcle")
+    with pytest.raises(CommandError, match=re.escape("line 6, entry typo2001: @artcle is not a BibTeX entry "
+                                                     "type; did you mean @article?")):  # fmt: skip
+        import_file(write_bib(tmp_path, text))
+    assert table_state() == before
+
+
+@pytest.mark.parametrize(
+    "text", ["", "\n\n", "% only a comment\nand some prose\n"], ids=["empty", "blank", "prose"]
+)
+def test_a_file_without_entries_is_refused_with_a_non_zero_exit(tmp_path, capsys, text):
+    """Regression (issue 18.12): an empty file 'imported' 0 entries and exited 0 from import_bibtex."""
+    path = write_bib(tmp_path, text)
+    with pytest.raises(CommandError, match="no entries found"):
+        import_file(path)
+    # As from a shell: manage.py import_bibtex FILE exits non-zero with the message on stderr.
+    with pytest.raises(SystemExit) as exit_:
+        ImportBibtex().run_from_argv(["manage.py", "import_bibtex", str(path), "--dry-run"])
+    assert exit_.value.code != 0
+    assert "no entries found" in capsys.readouterr().err

@@ -83,8 +83,8 @@ def test_curators_submit_editors_decide_and_nobody_approves_their_own_edit(draft
     claim_transition(claim=draft, user=curator, to_status="in_review")
     with pytest.raises(PermissionDenied, match="Only editors"):
         claim_transition(claim=draft, user=curator, to_status="approved")
-    claim_update(claim=draft, user=editor, notes="Editor touched it.")
-    with pytest.raises(PermissionDenied, match="edited this claim last"):
+    claim_update(claim=draft, user=editor, exosome_source="Editor touched it.")
+    with pytest.raises(PermissionDenied, match="edited this claim"):
         claim_transition(claim=draft, user=editor, to_status="approved")
 
 

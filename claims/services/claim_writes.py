@@ -16,7 +16,7 @@ from django.db.models import F
 from django.db.models.functions import Length
 
 from claims import vocabulary as v
-from claims.models import Claim, ClaimCellLine, Section, Source, StatusChange
+from claims.models import Claim, ClaimCellLine, Counter, IdempotencyKey, Section, Source, StatusChange
 from claims.models.claim import PUBLIC_ID_PREFIX
 from claims.review_text import Anchor, QuoteError, SectionSpan, anchor_quote
 
@@ -24,7 +24,19 @@ CONTENT_FIELDS = [
     "statement", "exosome_source", "mechanism", "therapy_class", "direction", "model", "notes", "cargo_intervention",
 ]  # fmt: skip
 RELATION_FIELDS = ["citations", "drugs", "cargo", "targets", "cell_lines"]
+# The review rule's one definition. Reviewed fields are what an editor approves: what the claim
+# says, where the review says it, what it links to, and the verdict on whether the cited paper
+# supports it (published, exported and filtered on, so a change to it needs a second look too).
+# Changing any of them on an approved or rejected claim sends it back to review, and whoever
+# changed them may not approve it. Annotations are the curators' working notes: never published
+# as part of the finding, free to change without a new review.
+REVIEWED_FIELDS = frozenset({
+    "statement", "quote", "section", "exosome_source", "mechanism", "therapy_class", "direction", "model",
+    "cargo_intervention", "citation_support", *RELATION_FIELDS,
+})  # fmt: skip
+ANNOTATION_FIELDS = frozenset({"notes"})
 MAX_TEXT = 20_000
+PUBLIC_ID_COUNTER = "claim-public-id"
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 
@@ -139,11 +151,20 @@ def _highest_number(model):
     return int(public_id[len(PUBLIC_ID_PREFIX) :]) if public_id else 0
 
 
-def _next_public_id():
+def _allocate_public_id():
     """One past the highest curated number ever given, deleted claims included (their history
-    keeps it): a public id, once cited somewhere, never names another claim."""
-    number = max(_highest_number(Claim), _highest_number(Claim.history.model))
-    return f"{PUBLIC_ID_PREFIX}{number + 1:04d}"
+    keeps it): a public id, once cited somewhere, never names another claim.
+
+    Call inside the transaction that saves the claim. Moving the counter row first takes its lock
+    until that transaction ends, so concurrent creations read the highest number one at a time
+    and each sees the claims saved before it. The claims themselves stay the source of the
+    number (the review's loader and restores write ids too); the counter only records the last.
+    """
+    counter, _ = Counter.objects.get_or_create(name=PUBLIC_ID_COUNTER)
+    Counter.objects.filter(pk=counter.pk).update(value=F("value") + 1)
+    number = max(_highest_number(Claim), _highest_number(Claim.history.model)) + 1
+    Counter.objects.filter(pk=counter.pk).update(value=number)
+    return f"{PUBLIC_ID_PREFIX}{number:04d}"
 
 
 def _apply_anchor(claim, anchor):
@@ -239,33 +260,58 @@ def claim_create(
     if errors:
         raise ValidationError(errors)
     section = values["section"]
-    for attempt in range(5):
+    with transaction.atomic():
+        claim = Claim(
+            public_id=_allocate_public_id(),
+            source=section.source,
+            section=section,
+            status=v.CurationStatus.DRAFT,
+            created_by=user,
+            updated_by=user,
+            **{name: values[name] for name in CONTENT_FIELDS + ["citation_support"]},
+        )
+        _apply_anchor(claim, values["anchor"])
+        claim.save_without_historical_record()
+        _set_relations(claim, relations, user)
+        claim.search_document = claim.build_search_document()
+        claim._history_user = user
+        claim.save(update_fields=["search_document"])
+        # The record above was written by an UPDATE, so simple-history typed it "changed";
+        # it is the claim's first record, i.e. its creation.
+        Claim.history.filter(id=claim.pk).update(history_type="+")
+    return claim
+
+
+FORM_TOKEN_PREFIX = "form:"
+
+
+def claim_created_with(*, user, token):
+    """The claim a form with this one-time token already created (None if none did, or if it has
+    been deleted since)."""
+    record = IdempotencyKey.objects.filter(user=user, key=FORM_TOKEN_PREFIX + token).first()
+    public_id = (record.body or {}).get("public_id") if record else None
+    return Claim.objects.filter(public_id=public_id).first() if public_id else None
+
+
+def claim_create_once(*, user, token, **fields):
+    """``claim_create`` for a form carrying a one-time token: (claim, created).
+
+    The token is recorded in the transaction that creates the claim, so a second submit of the
+    same form (a double click, a resent POST), even one racing the first, gets the first claim
+    back instead of a copy.
+    """
+    with transaction.atomic():
         try:
             with transaction.atomic():
-                claim = Claim(
-                    public_id=_next_public_id(),
-                    source=section.source,
-                    section=section,
-                    status=v.CurationStatus.DRAFT,
-                    created_by=user,
-                    updated_by=user,
-                    **{name: values[name] for name in CONTENT_FIELDS + ["citation_support"]},
+                record = IdempotencyKey.objects.create(
+                    user=user, key=FORM_TOKEN_PREFIX + token, fingerprint="claim-create-form"
                 )
-                _apply_anchor(claim, values["anchor"])
-                claim.save_without_historical_record()
-                _set_relations(claim, relations, user)
-                claim.search_document = claim.build_search_document()
-                claim._history_user = user
-                claim.save(update_fields=["search_document"])
-                # The record above was written by an UPDATE, so simple-history typed it "changed";
-                # it is the claim's first record, i.e. its creation.
-                Claim.history.filter(id=claim.pk).update(history_type="+")
-                return claim
         except IntegrityError:
-            # Two curators took the same next public id at once; take the next one.
-            if attempt == 4:
-                raise
-    raise AssertionError("unreachable")
+            return claim_created_with(user=user, token=token), False
+        claim = claim_create(user=user, **fields)
+        record.status_code, record.body = 201, {"public_id": claim.public_id}
+        record.save(update_fields=["status_code", "body"])
+    return claim, True
 
 
 UPDATABLE = set(CONTENT_FIELDS + RELATION_FIELDS + ["quote", "section", "occurrence", "citation_support"])
@@ -332,13 +378,20 @@ def claim_check(*, claim=None, **fields):
     return ClaimCheck(values["anchor"], _changed_fields(claim, values, relations, current))
 
 
+def back_to_review_reason(fields):
+    """The recorded reason an edit sent a claim back to review, naming the reviewed fields it changed."""
+    names = ", ".join(name.replace("_", " ") for name in sorted(fields))
+    return f"Content edited ({names}); back to review."
+
+
 def claim_update(*, claim, user, expected_version=None, change_reason="", **changes):
     """Apply ``changes`` (field name -> new value) to ``claim``.
 
     ``expected_version`` is the version the caller edited; if the claim moved on since,
     StaleClaim is raised and nothing changes. Only fields whose value really differs count as
-    changed; if none does, nothing is written. Editing the content of an approved or rejected
-    claim sends it back to review, so every published claim has been checked as it stands.
+    changed; if none does, nothing is written. Editing a reviewed field (REVIEWED_FIELDS) of an
+    approved or rejected claim sends it back to review, so every published claim has been
+    checked as it stands; annotations (ANNOTATION_FIELDS) do not.
     ``change_reason`` (at most 100 characters) is kept with the history record.
     """
     values, relations, current = _update_state(claim, changes)
@@ -362,12 +415,11 @@ def claim_update(*, claim, user, expected_version=None, change_reason="", **chan
         for name in CONTENT_FIELDS + ["section", "citation_support"]:
             setattr(claim, name, values[name])
         _apply_anchor(claim, values["anchor"])
-        if changed - {"citation_support", "notes"} and claim.status in (
-            v.CurationStatus.APPROVED, v.CurationStatus.REJECTED,
-        ):  # fmt: skip
+        reviewed = changed & REVIEWED_FIELDS
+        if reviewed and claim.status in (v.CurationStatus.APPROVED, v.CurationStatus.REJECTED):
             StatusChange.objects.create(
                 claim=claim, from_status=claim.status, to_status=v.CurationStatus.IN_REVIEW,
-                reason="Content edited; back to review.", changed_by=user,
+                reason=back_to_review_reason(reviewed), changed_by=user,
             )  # fmt: skip
             claim.status, claim.rejection_reason = v.CurationStatus.IN_REVIEW, ""
         claim.updated_by = user

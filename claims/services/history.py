@@ -18,7 +18,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 
 from claims import vocabulary as v
 from claims.models import Cargo, CellLine, Citation, Claim, ClaimCellLine, Drug, Mechanism, Section
-from claims.services.claim_writes import claim_update, quote_occurrence
+from claims.services.claim_writes import REVIEWED_FIELDS, claim_update, quote_occurrence
 from claims.services.merge import MERGE_REASON_PREFIX
 
 TEXT_FIELDS = ["statement", "quote", "exosome_source", "notes", "rejection_reason"]
@@ -327,3 +327,45 @@ def claim_restore(*, claim, history_id, user, expected_version=None):
         cell_lines=sorted({(lines[pk], role) for pk, role in state["cell_lines"]}, key=lambda x: (x[0].pk, x[1])),
         **{name: list(dict.fromkeys(related[name][pk] for pk in state[name])) for name in RELATIONS},
     )  # fmt: skip
+
+
+# A record's reviewed content (claim_writes.REVIEWED_FIELDS) as stored on the history row; the
+# quote counts with its position, and relations are compared as sets.
+_REVIEWED_COLUMNS = [
+    {"section": "section_id", "mechanism": "mechanism_id"}.get(name, name)
+    for name in sorted(REVIEWED_FIELDS - {"citations", "drugs", "cargo", "targets", "cell_lines"})
+] + ["quote_start"]
+_DECISIONS = {v.CurationStatus.APPROVED, v.CurationStatus.REJECTED}
+
+
+def content_editors_since_review(claim):
+    """Ids of the users who changed the claim's reviewed fields since it was last approved or
+    rejected (since its creation if never): the editors who may not approve or reject it.
+
+    Read from the history, not ``updated_by``: a later notes-only edit by someone else must not
+    clear the author of a content change. A claim without history falls back to ``updated_by``.
+    """
+    records = _records(claim)
+    if not records:
+        return {claim.updated_by_id} - {None}
+    m2m, cell_lines = _m2m_rows(records), _cell_lines_by_record(claim, records)
+    through = Claim.history.model.targets.model  # simple-history's m2m history table
+    targets = {record.history_id: set() for record in records}
+    for history_id, target in through.objects.filter(history_id__in=targets).values_list(
+        "history_id", "target_id"
+    ):
+        targets[history_id].add(target)
+    editors, previous = set(), None
+    for record in records:
+        content = (
+            [getattr(record, column) for column in _REVIEWED_COLUMNS],
+            [m2m[name][record.history_id] for name in RELATIONS],
+            targets[record.history_id],
+            cell_lines[record.history_id],
+        )
+        if previous is not None and record.status in _DECISIONS and record.status != previous[0]:
+            editors = set()
+        elif previous is None or content != previous[1]:
+            editors.add(record.history_user_id)
+        previous = (record.status, content)
+    return editors - {None}

@@ -5,7 +5,9 @@ from django.contrib.auth.models import Group, Permission
 CURATORS = "curators"
 EDITORS = "editors"
 
-_EDITABLE = ["claim", "claimcellline", "citation", "drug", "cargo", "cellline", "mechanism", "flag"]
+_EDITABLE = [
+    "claim", "claimcellline", "citation", "citationcheck", "drug", "cargo", "target", "cellline", "mechanism", "flag",
+]
 _CURATOR_CODENAMES = [f"{action}_{model}" for model in _EDITABLE for action in ("add", "change", "view")] + [
     "view_source", "view_section", "view_statuschange",
 ]  # fmt: skip

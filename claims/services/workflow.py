@@ -2,7 +2,8 @@
 
 draft → in review → approved / rejected; approved and rejected claims can be sent back to review,
 and a claim in review back to draft. Curators (claims.change_claim) submit; editors
-(claims.review_claim) approve and reject, never a claim they last edited themselves. Rejection
+(claims.review_claim) approve and reject, never a claim whose reviewed content they changed
+since its last review (read from the history: see history.content_editors_since_review). Rejection
 needs a reason. Every transition is recorded (StatusChange) with who and when.
 """
 
@@ -25,8 +26,18 @@ TRANSITIONS = {
 REVIEW_DECISIONS = {S.APPROVED, S.REJECTED}
 
 
-def _refusal(claim, user, to_status):
-    """Why ``user`` may not move ``claim`` to ``to_status`` (None when they may)."""
+def content_editors_since_review(claim):
+    # Imported here: history imports merge, which imports bulk, which imports this module.
+    from claims.services.history import content_editors_since_review
+
+    return content_editors_since_review(claim)
+
+
+def _refusal(claim, user, to_status, editors=None):
+    """Why ``user`` may not move ``claim`` to ``to_status`` (None when they may).
+
+    ``editors`` is a callable giving content_editors_since_review(claim), when the caller has it.
+    """
     if to_status not in S.values:
         return f"'{to_status}' is not a status ({', '.join(S.values)})."
     if to_status not in TRANSITIONS[claim.status]:
@@ -36,15 +47,25 @@ def _refusal(claim, user, to_status):
     if to_status in REVIEW_DECISIONS:
         if not user.has_perm("claims.review_claim"):
             return "Only editors can approve or reject claims."
-        if claim.updated_by_id == user.pk and not user.is_superuser:
-            return "You edited this claim last; another editor must review it."
+        if not user.is_superuser and user.pk in (editors or content_editors_since_review)(claim):
+            return (
+                "You edited this claim's content since it was last reviewed; another editor must review it."
+            )
     elif not user.has_perm("claims.change_claim"):
         return "Only curators can submit or withdraw claims."
     return None
 
 
 def allowed_transitions(claim, user):
-    return [status for status in TRANSITIONS[claim.status] if _refusal(claim, user, status) is None]
+    found = []
+
+    def editors(claim):
+        # Approve and reject both ask; the history is read once.
+        if not found:
+            found.append(content_editors_since_review(claim))
+        return found[0]
+
+    return [status for status in TRANSITIONS[claim.status] if _refusal(claim, user, status, editors) is None]
 
 
 def claim_transition(*, claim, user, to_status, reason="", expected_version=None):

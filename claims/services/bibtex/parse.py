@@ -5,6 +5,7 @@ refused, never half-read: a syntax error, a duplicate key, an undefined macro or
 byte is reported with its line and entry key, all problems at once.
 """
 
+import difflib
 import logging
 import re
 from dataclasses import dataclass
@@ -29,6 +30,23 @@ MAX_PROBLEMS = 50
 _ENTRY_KEY = re.compile(r"^[^\s,{}()\"#%'~\\]+$")
 _ENTRY_START = re.compile(r"@\s*(\w+)\s*[{(]\s*([^,\s{}()]*)")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# BibTeX allows blanks between the at-sign and the entry type ("@ article{"); the splitter does not.
+# Only at a line's start, so an "@ " inside a field value is left alone; the line count is kept.
+_SPACED_AT = re.compile(r"^([ \t]*)@[ \t]+(?=[A-Za-z])", re.MULTILINE)
+# Text outside entries is a comment to BibTeX, whatever it holds; only a field assignment there
+# ("year = {2019}") means an entry lost its @ or was closed by an extra brace.
+_STRAY_FIELD = re.compile(r"\b[A-Za-z][\w-]*\s*=\s*[{\"]")
+# Types BibTeX's standard styles and biblatex define; anything else is most likely a typo
+# (@artcle), which BibTeX would only warn about and treat as misc.
+KNOWN_TYPES = frozenset({
+    "article", "book", "booklet", "inbook", "incollection", "inproceedings", "conference", "manual",
+    "mastersthesis", "misc", "phdthesis", "proceedings", "techreport", "unpublished",
+    "online", "electronic", "www", "report", "thesis", "dataset", "software", "patent", "periodical",
+    "collection", "mvbook", "mvcollection", "mvproceedings", "bookinbook", "suppbook", "suppcollection",
+    "suppperiodical", "reference", "mvreference", "inreference", "set", "xdata", "standard", "artwork",
+    "audio", "image", "movie", "music", "video", "letter", "review", "commentary", "jurisdiction",
+    "legislation", "legal", "performance",
+})  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -146,9 +164,10 @@ def _failed_block_problem(block):
 
 
 def _stray_text_problem(comment):
-    """Text outside entries is a comment to BibTeX, but braces or '=' there mean a broken entry."""
+    """Free text between entries is fine (BibTeX skips it), braces and '=' included; a field
+    assignment there is not: it is what a missing @ or an extra closing brace leaves behind."""
     text = "\n".join(line for line in comment.comment.splitlines() if not line.lstrip().startswith("%"))
-    if re.search(r"[{}=]", text):
+    if _STRAY_FIELD.search(text):
         line = (comment.start_line or 0) + 1
         return Problem(
             line, "", "text outside any entry looks like part of one (a missing @ or an extra brace?)"
@@ -192,10 +211,23 @@ def _parsed_entry(entry):
     )
 
 
+def _entry_type_problem(entry):
+    """An entry type no style defines is refused with its line: imported silently as misc, a
+    typo would lose the entry's meaning without anyone being told."""
+    kind = entry.entry_type.lower()
+    if kind in KNOWN_TYPES:
+        return None
+    close = difflib.get_close_matches(kind, sorted(KNOWN_TYPES), n=1)
+    hint = f"; did you mean @{close[0]}?" if close else "; use @misc for other works"
+    return Problem((entry.start_line or 0) + 1, entry.key, f"@{kind} is not a BibTeX entry type{hint}")
+
+
 def _entry_key_problems(entries):
     problems, seen = [], {}
     for entry in entries:
         line = (entry.start_line or 0) + 1
+        if type_problem := _entry_type_problem(entry):
+            problems.append(type_problem)
         if not entry.key:
             problems.append(Problem(line, "", "the entry has no key"))
         elif not _ENTRY_KEY.match(entry.key):
@@ -219,7 +251,7 @@ def parse_bibtex(data, *, max_bytes, max_entries):
     problems = _control_problems(text)
     if problems:
         raise BibtexRefused(problems)
-    library = bibtexparser.parse_string(text, parse_stack=[])
+    library = bibtexparser.parse_string(_SPACED_AT.sub(r"\1@", text), parse_stack=[])
     count = len(library.entries) + sum(isinstance(b, ParsingFailedBlock) for b in library.blocks)
     if count > max_entries:
         raise BibtexRefused(
@@ -233,6 +265,10 @@ def parse_bibtex(data, *, max_bytes, max_entries):
         elif isinstance(block, ImplicitComment) and (problem := _stray_text_problem(block)):
             problems.append(problem)
     problems += _entry_key_problems(library.entries)
+    if not library.entries and not problems:
+        problems.append(
+            Problem(None, "", "no entries found (a .bib file holds entries such as @article{key, …})")
+        )
     if problems:
         raise BibtexRefused(sorted(problems, key=lambda p: p.line or 0))
     return [_parsed_entry(entry) for entry in library.entries]

@@ -3,6 +3,10 @@
 Matching, in this order:
 
 1. DOI, case-insensitively.
+1b. An entry whose first author has no Latin surname (nothing to match by name, so its new
+   citation got an ``anon…`` key) and no DOI: by the entry's key and title, against the key the
+   citation was imported under (read from its raw entry) or its own key, and its title
+   (case and punctuation aside).
 2. First author's surname (folded, see values.py) and year, against every citation's
    ``first_author`` and ``year`` (for the review's stubs, those of its in-text label). Among the
    citations found, when the review cites several works by one first author in one year
@@ -32,6 +36,7 @@ updated) or *unchanged*.
 
 import re
 import string
+import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass, field
 
@@ -71,6 +76,26 @@ def _citation_keys(citation):
     if names and names[0].get("family"):
         keys |= surname_keys(names[0]["family"])
     return keys
+
+
+_RAW_KEY = re.compile(r"@\s*\w+\s*[{(]\s*([^,\s{}()]+)")
+
+
+def _by_key_and_title(citations):
+    """{(key, folded title): citation} under the key each citation was imported with and its own."""
+    index = {}
+    for citation in citations:
+        if not citation.title:
+            continue
+        imported = _RAW_KEY.match(citation.raw_bibtex.lstrip()) if citation.raw_bibtex else None
+        for key in {citation.key, imported.group(1) if imported else citation.key}:
+            index.setdefault((key.lower(), _title_key(citation.title)), citation)
+    return index
+
+
+def _title_key(title):
+    # Not fold(): it keeps ASCII only, and these titles are often in the author's script.
+    return re.sub(r"\W", "", unicodedata.normalize("NFKC", title).casefold())
 
 
 def _index(citations):
@@ -267,6 +292,15 @@ def reconcile(values, citations):
         if item.doi and item.doi.lower() in by_doi:
             matches[index] = (by_doi[item.doi.lower()], "DOI")
     taken = {citation.pk for citation, _ in matches.values()}
+    by_key_title = None
+    for index, item in enumerate(values):
+        if index in matches or item.doi or item.surname_keys or not item.columns["title"]:
+            continue
+        by_key_title = _by_key_and_title(citations) if by_key_title is None else by_key_title
+        citation = by_key_title.get((item.key.lower(), _title_key(item.columns["title"])))
+        if citation is not None and citation.pk not in taken:
+            matches[index] = (citation, "key and title")
+            taken.add(citation.pk)
     groups = defaultdict(list)
     for index, item in enumerate(values):
         if index not in matches and item.surname_keys:
