@@ -19,8 +19,19 @@ from django.db.models import Count, Exists, OuterRef, Q
 from django.utils.functional import cached_property
 
 from claims import vocabulary as v
-from claims.filters import CITED_CHOICES
-from claims.models import Cargo, CellLine, Citation, Claim, ClaimCellLine, Drug, Mechanism, Source, Target
+from claims.filters import CITED_CHOICES, REVIEW_ERROR_CHOICES
+from claims.models import (
+    Cargo,
+    CellLine,
+    Citation,
+    Claim,
+    ClaimCellLine,
+    Drug,
+    Flag,
+    Mechanism,
+    Source,
+    Target,
+)
 
 # How many values a facet lists at most (the busiest first).
 FACET_LIMIT = 30
@@ -123,6 +134,22 @@ def _cited(ids):
     ]
 
 
+def _review_errors(ids):
+    labels = dict(REVIEW_ERROR_CHOICES)
+    errors = Flag.objects.open().filter(kind=v.FlagKind.REVIEW_ERROR, claim_id=OuterRef("pk"))
+    rows = (
+        Claim.objects.filter(pk__in=ids)
+        .annotate(recorded=Exists(errors))
+        .values("recorded")
+        .annotate(n=Count("pk"))
+        .order_by("-recorded")
+    )
+    return [
+        FacetValue("yes" if r["recorded"] else "no", labels["yes" if r["recorded"] else "no"], r["n"])
+        for r in rows
+    ]
+
+
 def _section_label(number, title):
     return title if number.startswith("fig") or number == "abstract" else f"{number} {title}"
 
@@ -157,6 +184,7 @@ FACETS = {
     "section": _sections,
     "citation": _related_facet(Claim.citations.through, "citation__key", "citation__label"),
     "cited": _cited,
+    "review_errors": _review_errors,
 }
 
 
@@ -180,6 +208,9 @@ def _data_version_sql(using):
     claims, sources = quote(Claim._meta.db_table), quote(Source._meta.db_table)
     parts = [f"MAX(id) FROM {claims}", f"MAX(updated) FROM {claims}", f"MAX(id) FROM {sources}"]
     parts += [f"COUNT(*) FROM {sources}"]
+    # Flags keep no history: a new flag raises the top id, a resolved one lowers the open count.
+    flags = quote(Flag._meta.db_table)
+    parts += [f"MAX(id) FROM {flags}", f"COUNT(*) FROM {flags} WHERE resolved_at IS NULL"]
     parts += [
         f"MAX(history_id) FROM {quote(model.history.model._meta.db_table)}"
         for model in (Claim, Drug, Cargo, CellLine, Mechanism, Citation, Target)

@@ -12,9 +12,21 @@ import django_filters
 from django import forms
 from django.core.exceptions import ValidationError
 from django.db.models import Q
+from django_filters.widgets import BaseCSVWidget
 
 from claims import vocabulary as v
-from claims.models import Cargo, CellLine, Citation, Claim, ClaimCellLine, Drug, Mechanism, Section, Target
+from claims.models import (
+    Cargo,
+    CellLine,
+    Citation,
+    Claim,
+    ClaimCellLine,
+    Drug,
+    Flag,
+    Mechanism,
+    Section,
+    Target,
+)
 from claims.models.claim import search_names, search_terms
 from claims.names import resolve_pks
 
@@ -134,6 +146,7 @@ class SearchFilter(django_filters.CharFilter):
 
 
 CITED_CHOICES = [("yes", "Cited in the review"), ("no", "Uncited in the review")]
+REVIEW_ERROR_CHOICES = [("yes", "Records an error in the review"), ("no", "Records no error in the review")]
 
 
 ORDERING = [
@@ -144,6 +157,36 @@ ORDERING = [
     ("direction", "direction"),
     ("status", "status"),
 ]
+# Appended to every ordering that lacks it: many claims share a direction, status or section, and
+# PostgreSQL returns equal rows in any order, so without a unique last key page-number paging
+# skipped some claims and repeated others (issue 15).
+TIE_BREAKER = "public_id"
+
+
+class CommaOrRepeatedWidget(BaseCSVWidget, forms.Select):
+    """``ordering=status,-updated`` (the documented form) and ``ordering=status&ordering=-updated``
+    mean the same; django-filter alone would keep only the last of repeated values."""
+
+    def value_from_datadict(self, data, files, name):
+        if hasattr(data, "getlist") and len(data.getlist(name)) > 1:
+            return [item for value in data.getlist(name) for item in value.split(",")]
+        return super().value_from_datadict(data, files, name)
+
+
+class UniqueOrderingFilter(django_filters.OrderingFilter):
+    """django-filter's OrderingFilter, ending every ordering with ``TIE_BREAKER``."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("widget", CommaOrRepeatedWidget)
+        super().__init__(*args, **kwargs)
+
+    def filter(self, qs, value):
+        ordering = [self.get_ordering_value(param) for param in value or [] if param]
+        if not ordering:
+            return qs
+        if not any(field.lstrip("-") == TIE_BREAKER for field in ordering):
+            ordering.append(TIE_BREAKER)
+        return qs.order_by(*ordering)
 
 
 class ClaimFilter(django_filters.FilterSet):
@@ -217,8 +260,16 @@ class ClaimFilter(django_filters.FilterSet):
         resolve=_doi_resolver,
         noun="DOI of a cited work",
     )
+    review_errors = django_filters.MultipleChoiceFilter(
+        label="Errors in the review", choices=REVIEW_ERROR_CHOICES, method="filter_review_errors"
+    )
     q = SearchFilter(label="Search", max_length=MAX_TEXT)
-    ordering = django_filters.OrderingFilter(fields=ORDERING, label="Sort by")
+    ordering = UniqueOrderingFilter(
+        fields=ORDERING,
+        label="Sort by",
+        help_text="Sort keys, comma-separated (ordering=status,-updated; '-' sorts descending); ties "
+        "are broken by the claim id.",
+    )
 
     class Meta:
         model = Claim
@@ -237,6 +288,13 @@ class ClaimFilter(django_filters.FilterSet):
         cited = Q(pk__in=Claim.citations.through.objects.values("claim_id"))
         return queryset.filter(cited if value == ["yes"] else ~cited)
 
+    def filter_review_errors(self, queryset, name, value):
+        """An error in the review is an open flag of that kind (the transcription records them)."""
+        if not value or set(value) == {"yes", "no"}:
+            return queryset
+        recorded = Q(pk__in=Flag.objects.open().filter(kind=v.FlagKind.REVIEW_ERROR).values("claim_id"))
+        return queryset.filter(recorded if value == ["yes"] else ~recorded)
+
     @property
     def qs(self):
         queryset = super().qs
@@ -250,6 +308,7 @@ class ClaimFilter(django_filters.FilterSet):
 FACET_PARAMETERS = [
     "drug", "cargo", "cargo_intervention", "cargo_type", "target", "cell_line", "mechanism",
     "therapy_class", "direction", "model", "status", "citation_support", "section", "citation", "cited",
+    "review_errors",
 ]  # fmt: skip
 
 

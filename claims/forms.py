@@ -3,6 +3,7 @@ what a valid claim is lives in claims.services (claim_check / claim_create / cla
 the form shows that service's errors next to the fields they name."""
 
 import re
+import uuid
 from dataclasses import dataclass
 
 from django import forms
@@ -209,6 +210,8 @@ class ClaimForm(forms.Form):
     )  # fmt: skip
     notes = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False, label="Curator notes")
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    # A new claim's one-time token: a second submit of the same form shows the claim the first made.
+    form_token = forms.RegexField(regex=r"^[0-9a-f]{32}$", widget=forms.HiddenInput, required=False)
     not_duplicate = forms.BooleanField(
         required=False, label="I checked the claims listed above: this one is not a duplicate."
     )
@@ -218,6 +221,8 @@ class ClaimForm(forms.Form):
         if claim is not None and not args and "data" not in kwargs:
             kwargs["initial"] = {**self.initial_for(claim), **kwargs.get("initial", {})}
         super().__init__(*args, **kwargs)
+        if claim is None:
+            self.fields["form_token"].initial = uuid.uuid4().hex
         # Quotes come from the claim's own source; new claims quote the review (the first source).
         source = claim.source_id if claim is not None else Source.objects.order_by("pk").values("pk")[:1]
         self.fields["section"].queryset = Section.objects.filter(source=source).order_by("order")

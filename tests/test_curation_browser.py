@@ -62,13 +62,14 @@ def test_create_submit_and_approve_by_another_user(page, curator, editor):
     page.click(".curation-panel button:has-text('Send to review')")
     page.wait_for_url(f"**/claims/{claim.public_id}/edit/")
     assert page.locator(".curation-panel .status").inner_text() == "In review"
-    assert page.locator(".curation-panel button:has-text('Approve')").count() == 0, "curators cannot approve"
+    assert page.locator(".curation-panel :text('Approve')").count() == 0, "curators cannot approve"
     _sign_out(page)
 
     _sign_in(page, "editor")
     page.open(f"/claims/{claim.public_id}/edit/")
     page.screenshot_as("curation-editor-review")
-    page.click(".curation-panel button:has-text('Approve')")
+    page.click(".curation-panel a:has-text('Approve')")  # approving asks for confirmation first
+    page.click(f"form.stacked-form button:has-text('Approve {claim.public_id}')")
     page.wait_for_url(f"**/claims/{claim.public_id}/edit/")
     assert page.locator(".curation-panel .status").inner_text() == "Approved"
 

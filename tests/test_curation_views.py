@@ -203,15 +203,14 @@ def test_a_stale_edit_keeps_the_input_says_what_changed_and_overwrites_nothing(
     assert Claim.objects.get(pk=draft.pk).statement == "My statement, from version 1."
 
 
-def test_editing_an_approved_claim_sends_it_back_but_a_verdict_does_not(
-    curator_client, curator, editor, draft
-):
+def test_editing_an_approved_claim_sends_it_back_but_a_note_does_not(curator_client, curator, editor, draft):
+    # Issue 18.2: the citation-support verdict is reviewed content now; only notes are annotations.
     claim_transition(claim=draft, user=curator, to_status="in_review")
     claim_transition(claim=draft, user=editor, to_status="approved")
-    verdict = {**_initial(draft), "citation_support": "supported", "version": draft.version, "action": "save"}
-    curator_client.post(f"/claims/{draft.public_id}/edit/", verdict)
+    note = {**_initial(draft), "notes": "Figure 3 shows it.", "version": draft.version, "action": "save"}
+    curator_client.post(f"/claims/{draft.public_id}/edit/", note)
     claim = Claim.objects.get(pk=draft.pk)
-    assert (claim.status, claim.citation_support) == ("approved", "supported")
+    assert (claim.status, claim.notes) == ("approved", "Figure 3 shows it.")
     edit = {**_initial(claim), "statement": "A reworded statement about efflux pumps.", "action": "save"}
     curator_client.post(f"/claims/{draft.public_id}/edit/", edit)
     assert Claim.objects.get(pk=draft.pk).status == "in_review"

@@ -195,7 +195,7 @@ PATHS = [
               lambda c, w: c.post(f"/admin/claims/drug/{w.drug.pk}/delete/", {"post": "yes"}),
               lambda w: Drug.objects.filter(pk=w.drug.pk).exists(), (LOGIN, LOGIN, 403, 302, 302)),
     WritePath("admin", "approve claims in bulk",
-              lambda c, w: c.post("/admin/claims/claim/", {"action": "approve", "_selected_action": [w.claim.pk]}),
+              lambda c, w: c.post("/admin/claims/claim/", {"action": "approve", "_selected_action": [w.claim.pk], "apply": "Approve"}),
               lambda w: Claim.objects.values_list("status", flat=True).get(pk=w.claim.pk),
               (LOGIN, LOGIN, NOT_OFFERED, 302, 302)),
     WritePath("admin", "change the review's bibliographic record",

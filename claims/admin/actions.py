@@ -6,11 +6,12 @@ from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.template.response import TemplateResponse
 
 from claims import vocabulary as v
-from claims.admin.forms import CitationSupportForm, RejectForm, TherapyClassForm, related_form
-from claims.api.downloads import claims_csv
+from claims.admin.forms import ApproveForm, CitationSupportForm, RejectForm, TherapyClassForm, related_form
+from claims.exports import claims_csv_response
 from claims.models import Claim
 from claims.services.bulk import (
     TRANSITION_VERBS,
+    BulkOutcome,
     claims_add_entity,
     claims_remove_entity,
     claims_set,
@@ -34,7 +35,7 @@ def report(model_admin, request, outcome, verb):
         )
 
 
-def _form_step(model_admin, request, queryset, *, action, form_class, title, submit, apply):
+def _form_step(model_admin, request, queryset, *, action, form_class, title, submit, apply, notice=""):
     """Ask for the action's input on a page of its own; on a valid submission, apply it."""
     form = form_class(request.POST if "apply" in request.POST else None)
     if form.is_bound and form.is_valid():
@@ -54,6 +55,7 @@ def _form_step(model_admin, request, queryset, *, action, form_class, title, sub
         "selected": request.POST.getlist(ACTION_CHECKBOX_NAME),
         "select_across": request.POST.get("select_across") == "1",
         "media": model_admin.media + form.media,
+        "notice": notice,
     }
     return TemplateResponse(request, "admin/claims/claim/action_form.html", context)
 
@@ -66,10 +68,43 @@ def _transition(to_status):
     return action
 
 
-approve = admin.action(description="Approve the selected claims", permissions=["review"])(
-    _transition(v.CurationStatus.APPROVED)
+UNCHECKED_REFUSAL = (
+    "nobody has checked that its cited work supports it (citation support is “not checked”); "
+    "record a verdict first, or approve it on its own page after reading the warning there."
 )
-approve.__name__ = "approve"
+
+
+@admin.action(description="Approve the selected claims…", permissions=["review"])
+def approve(model_admin, request, queryset):
+    """Asks for confirmation (and an optional comment) first; claims with unchecked support are refused."""
+
+    def apply(data):
+        unchecked = list(queryset.citing_unchecked().order_by("public_id").values_list("pk", "public_id"))
+        outcome = claims_transition(
+            claims=queryset.exclude(pk__in=[pk for pk, _ in unchecked]),
+            user=request.user,
+            to_status=v.CurationStatus.APPROVED,
+            reason=data["comment"],
+        )
+        refused = [(public_id, UNCHECKED_REFUSAL) for _, public_id in unchecked] + outcome.refused
+        outcome = BulkOutcome(outcome.changed, outcome.unchanged, refused)
+        report(model_admin, request, outcome, "approved")
+
+    unchecked = queryset.citing_unchecked().count()
+    notice = f"{unchecked} of them cite work nobody has checked and will be refused." if unchecked else ""
+    return _form_step(
+        model_admin,
+        request,
+        queryset,
+        action="approve",
+        form_class=ApproveForm,
+        title="Approve claims",
+        submit="Approve",
+        apply=apply,
+        notice=notice,
+    )
+
+
 send_to_review = admin.action(description="Send the selected claims to review", permissions=["change"])(
     _transition(v.CurationStatus.IN_REVIEW)
 )
@@ -144,8 +179,8 @@ remove_cargo = _entity_action("remove_cargo", "cargo", claims_remove_entity, "Re
 @admin.action(description="Export the selected claims as CSV", permissions=["view"])
 def export_csv(model_admin, request, queryset):
     """The API's CSV (same columns, same writer), for exactly the selected claims."""
-    claims = Claim.objects.with_relations().filter(pk__in=queryset.values("pk")).order_by("public_id")
-    return claims_csv(request, claims, filename="exoclaims-selected-claims.csv")
+    claims = Claim.objects.for_display().filter(pk__in=queryset.values("pk")).order_by("public_id")
+    return claims_csv_response(request, claims, filename="exoclaims-selected-claims.csv")
 
 
 CLAIM_ACTIONS = [

@@ -32,11 +32,23 @@ class _Refused(Exception):
         self.errors = errors
 
 
+def _citation_link_text(link):
+    return f"Cites {link.citation.label}"
+
+
+# Each inline row is headed by its object's str(); the auto-created link model's would read
+# "Claim_citations object (66)".
+Claim.citations.through.__str__ = _citation_link_text
+
+
 class CitationInline(admin.TabularInline):
     model = Claim.citations.through
     extra = 0
     autocomplete_fields = ["citation"]
     verbose_name, verbose_name_plural = "citation", "citations"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("citation")
 
 
 class CitationCheckInline(admin.TabularInline):
@@ -66,6 +78,9 @@ class CellLineLinkInline(admin.TabularInline):
     autocomplete_fields = ["cell_line"]
     verbose_name, verbose_name_plural = "cell line", "cell lines"
 
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("cell_line")  # each row is headed by its name
+
 
 class FlagInline(admin.TabularInline):
     """Flags are raised and resolved through the workflow (site pages, FlagAdmin), not edited here."""
@@ -75,6 +90,9 @@ class FlagInline(admin.TabularInline):
     fields = ["kind", "text", "raised_by", "raised_at", "resolved_at", "resolution"]
     readonly_fields = fields
     can_delete = False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("claim", "raised_by")
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -221,7 +239,11 @@ class ClaimAdmin(SimpleHistoryAdmin):
     # list_editable: status goes through the workflow, the rest through claim_update.
 
     def get_changelist_form(self, request, **kwargs):
-        return list_edit_form(super().get_changelist_form(request, **kwargs), mechanism_choices())
+        return list_edit_form(
+            super().get_changelist_form(request, **kwargs),
+            mechanism_choices(),
+            can_review=self.has_review_permission(request),
+        )
 
     def changelist_view(self, request, extra_context=None):
         if request.method == "POST" and "_save" in request.POST and self.has_change_permission(request):

@@ -5,6 +5,7 @@ from django.contrib.admin.widgets import AutocompleteSelect
 
 from claims import vocabulary as v
 from claims.models import Claim, Mechanism
+from claims.services.workflow import REVIEW_DECISIONS
 
 
 class ClaimAdminForm(forms.ModelForm):
@@ -47,8 +48,11 @@ class ClaimAdminForm(forms.ModelForm):
         return cleaned
 
 
-def list_edit_form(base, mechanism_choices):
+def list_edit_form(base, mechanism_choices, *, can_review=True):
     """The changelist's list_editable form, hardened for concurrent editing.
+
+    Without ``can_review`` (curators), a row's status select offers only the statuses a curator may
+    set, plus the row's own: offering "approved" and then refusing it helps nobody.
 
     Every field also sends the value the curator saw (show_hidden_initial), so a change is what
     they changed, never a revert of someone else's change made since the page was loaded. The
@@ -64,6 +68,17 @@ def list_edit_form(base, mechanism_choices):
             mechanism = self.fields["mechanism"]
             mechanism.widget = forms.Select()
             mechanism.choices = mechanism_choices
+            # A column header labels no control: each select says what and which claim it sets.
+            for field in self.fields.values():
+                field.widget.attrs["aria-label"] = f"{field.label} of {self.instance.public_id}"
+            if not can_review:
+                status = self.fields["status"]
+                own = self.instance.status if self.instance.pk else None
+                status.choices = [
+                    (value, label)
+                    for value, label in status.choices
+                    if value not in REVIEW_DECISIONS or value == own
+                ]
 
         def seen_value(self, name):
             """The value of ``name`` as the curator saw it when the list was loaded."""
@@ -78,6 +93,15 @@ def list_edit_form(base, mechanism_choices):
 
 def mechanism_choices():
     return [("", "---------"), *Mechanism.objects.order_by("name").values_list("pk", "name")]
+
+
+class ApproveForm(forms.Form):
+    comment = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
+        required=False,
+        max_length=5000,
+        help_text="Optional; kept with each claim's status change.",
+    )
 
 
 class RejectForm(forms.Form):

@@ -22,6 +22,95 @@ from claims.services.bibtex.parse import human_size, size_problem
 SESSION_KEY = "bibtex_upload"
 PERMISSION = "claims.change_citation"
 
+# The preview speaks a curator's language: the import's outcomes, matching rules and field names
+# are the pipeline's vocabulary (claims/services/bibtex), said here as a curator would say them.
+OUTCOME_WORDS = {  # outcome: (table title, what it means, how the summary counts it)
+    "new": ("New citations", "works the review's list does not have yet; they are added", "new"),
+    "enriched": (
+        "Citations that gain details",
+        "known citations the file completes (DOI, journal, pages…)",
+        "gaining details",
+    ),
+    "unchanged": (
+        "Already up to date",
+        "the file says nothing these citations do not already hold",
+        "already up to date",
+    ),
+    "conflicting": (
+        "Need your decision",
+        "not imported: the file disagrees with what is stored, or could be several works",
+        "needing your decision",
+    ),
+}
+DISAGREES = "the file disagrees with stored values"
+MATCH_WORDS = {
+    "DOI": "same DOI",
+    "first author, year and suffix": "same first author, year and letter (2019a, 2019b…)",
+    "first author and year": "same first author and year",
+    "first author, year and order in the file": "same first author and year, in the order the review lists them",
+}
+FIELD_WORDS = {
+    "entry_type": "Kind of publication",
+    "authors": "Authors",
+    "title": "Title",
+    "journal": "Journal",
+    "journal_abbrev": "Journal (abbreviated)",
+    "volume": "Volume",
+    "issue": "Issue",
+    "pages": "Pages",
+    "doi": "DOI",
+    "pmid": "PubMed id",
+    "pmcid": "PubMed Central id",
+    "first_author": "First author",
+    "year": "Year",
+    "label": "How the review cites it",
+}
+# The parser's own words for a block it could not read; the curator gets what to check instead.
+UNREADABLE = "this entry could not be read: check that every {{ has its }}, that fields are separated by commas and that each value is in braces or quotes"
+
+
+def field_in_words(name):
+    """ "bibtex.@type" → "Kind of publication"; "bibtex.publisher" → "Publisher (kept from the file)"."""
+    if name == "bibtex.@type":
+        return FIELD_WORDS["entry_type"]
+    if name.startswith("bibtex."):
+        return f"{name.removeprefix('bibtex.').replace('_', ' ').capitalize()} (kept from the file)"
+    return FIELD_WORDS.get(name, name.replace("_", " ").capitalize())
+
+
+def problem_in_words(problem):
+    """(where, what is wrong, the parser's technical detail or "")."""
+    where = ", ".join(
+        [f"line {problem.line}"] * bool(problem.line) + [f"entry {problem.key}"] * bool(problem.key)
+    )
+    if problem.message.startswith("syntax error"):
+        return where, UNREADABLE.replace("{{", "{"), problem.message.partition(": ")[2]
+    return where, problem.message, ""
+
+
+def _outcome_groups(report):
+    groups = []
+    for outcome, results in report.grouped:
+        title, explanation, counted = OUTCOME_WORDS[outcome]
+        rows = []
+        for result in results:
+            changes = [(field_in_words(name), stored, incoming) for name, stored, incoming in result.changes]
+            # The pipeline's disagreement text names columns; the changes list says the same in words.
+            disagrees = result.reason.startswith(DISAGREES)
+            rows.append(
+                {
+                    "result": result,
+                    "matched_by": MATCH_WORDS.get(result.matched_by, result.matched_by),
+                    "changes": changes,
+                    "reason": "The file disagrees with what is stored:" if disagrees else result.reason,
+                    "disagreements": changes if disagrees else [],
+                }
+            )
+        groups.append(
+            {"outcome": outcome, "title": title, "explanation": explanation, "counted": counted, "rows": rows}
+        )
+    return groups
+
 
 class BibtexUploadForm(forms.Form):
     file = forms.FileField(label="BibTeX file", help_text="A .bib file in UTF-8.")
@@ -44,13 +133,20 @@ def _context(request, **extra):
 
 
 def _upload_page(request, form, *, problems=(), status=200):
-    context = _context(request, form=form, problems=problems)
+    context = _context(request, form=form, problems=[problem_in_words(problem) for problem in problems])
     return render(request, "claims/bibtex_upload.html", context, status=status)
 
 
 def _preview_page(request, report, name, *, done=False, status=200):
-    context = _context(request, report=report, file_name=name, done=done, digest=report.digest,
-                       writes=report.counts["new"] + report.counts["enriched"])  # fmt: skip
+    context = _context(
+        request,
+        report=report,
+        file_name=name,
+        done=done,
+        digest=report.digest,
+        writes=report.counts["new"] + report.counts["enriched"],
+        groups=_outcome_groups(report),
+    )
     return render(request, "claims/bibtex_preview.html", context, status=status)
 
 

@@ -19,11 +19,21 @@ from claims import vocabulary as v
 from claims.forms import LOOKUPS, ClaimForm
 from claims.models import Claim
 from claims.review_text import paragraph_bounds
-from claims.services.claim_writes import StaleClaim, claim_check, claim_create, claim_update, find_duplicates
+from claims.services.claim_writes import (
+    StaleClaim,
+    claim_check,
+    claim_create,
+    claim_create_once,
+    claim_created_with,
+    claim_update,
+    find_duplicates,
+)
 from claims.services.history import claim_revisions
 from claims.views.curation_workflow import curation_panel_context
 
 PREVIEW, SAVE, EDIT = "preview", "save", "edit"
+# Kept with the history record as its change reason (simple-history's column holds 100 characters).
+SUMMARY_MAX = 100
 
 
 def permission_required(permission):
@@ -56,10 +66,27 @@ def _datalists():
 
 
 def _render_form(request, form, *, claim=None, preview=None, status=200, **extra):
-    context = {"form": form, "claim": claim, "preview": preview, "datalists": _datalists(), **extra}
+    context = {
+        "form": form,
+        "claim": claim,
+        "preview": preview,
+        "datalists": _datalists(),
+        "edit_summary": request.POST.get("edit_summary", ""),
+        "summary_max": SUMMARY_MAX,
+        **extra,
+    }
     if claim is not None:
-        context.update(curation_panel_context(request, claim))
+        context.update(curation_panel_context(request, claim, editing=True))
     return render(request, "claims/curation/claim_form.html", context, status=status)
+
+
+def _edit_summary(request, form):
+    """The curator's one-line summary of an edit; None (and a form error) when it cannot be kept."""
+    summary = " ".join(request.POST.get("edit_summary", "").split())
+    if len(summary) > SUMMARY_MAX or "\x00" in summary:
+        form.add_error(None, f"Edit summary: at most {SUMMARY_MAX} characters, on one line.")
+        return None
+    return summary
 
 
 def _preview(form, claim):
@@ -113,19 +140,36 @@ def claim_create_view(request):
     action = request.POST.get("action", PREVIEW)
     if action == EDIT or not form.is_valid():
         return _render_form(request, form, status=200 if action == EDIT else 400)
+    token = form.cleaned_data["form_token"]
+    # Before the duplicate check: the second submit's duplicate is the claim the first one made.
+    if action == SAVE and token and (first := claim_created_with(user=request.user, token=token)):
+        return _already_created(request, first)
     preview = _preview(form, None)
     if preview is None:
         return _render_form(request, form, status=400)
     if action != SAVE or _blocked_by_duplicates(form, preview):
         return _render_form(request, form, preview=preview, status=200 if action != SAVE else 400)
     try:
-        claim = claim_create(user=request.user, **preview["fields"])
+        if token:
+            claim, created = claim_create_once(user=request.user, token=token, **preview["fields"])
+        else:
+            claim, created = claim_create(user=request.user, **preview["fields"]), True
     except ValidationError as error:  # the data changed between the check and the save
         form.add_service_errors(error)
         return _render_form(request, form, status=400)
+    if not created:
+        return _already_created(request, claim)
     messages.success(
         request, f"{claim.public_id} was created as a draft. Send it to review when it is ready."
     )
+    return redirect(claim)
+
+
+def _already_created(request, claim):
+    if claim is None:
+        messages.error(request, "This form was already submitted, and the claim it created has been deleted.")
+        return redirect("claims:claim-list")
+    messages.info(request, f"This form was already submitted: it created {claim.public_id}, shown here.")
     return redirect(claim)
 
 
@@ -161,6 +205,9 @@ def claim_edit_view(request, public_id):
     action = request.POST.get("action", PREVIEW)
     if action == EDIT or not form.is_valid():
         return _render_form(request, form, claim=claim, status=200 if action == EDIT else 400)
+    summary = _edit_summary(request, form)
+    if summary is None:
+        return _render_form(request, form, claim=claim, status=400)
     preview = _preview(form, claim)
     if preview is None:
         return _render_form(request, form, claim=claim, status=400)
@@ -173,7 +220,13 @@ def claim_edit_view(request, public_id):
         form.add_error(None, "The form lacks the version you edited; open the claim again.")
         return _render_form(request, form, claim=claim, status=400)
     try:
-        claim_update(claim=claim, user=request.user, expected_version=version, **preview["fields"])
+        claim_update(
+            claim=claim,
+            user=request.user,
+            expected_version=version,
+            change_reason=summary,
+            **preview["fields"],
+        )
     except StaleClaim as stale:
         return _conflict(request, claim, stale)
     except ValidationError as error:

@@ -6,11 +6,44 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_safe
 
+from claims import vocabulary as v
+from claims.dataops.review_loader import HISTORY_REASON as LOADED
 from claims.forms import RestoreForm
 from claims.models import Claim, StatusChange
 from claims.services.claim_writes import StaleClaim
 from claims.services.history import claim_restore, claim_revisions, revision_changes
 from claims.views.curation import permission_required
+
+STATUS_WORDS = {
+    v.CurationStatus.IN_REVIEW: "Sent to review",
+    v.CurationStatus.APPROVED: "Approved",
+    v.CurationStatus.REJECTED: "Rejected",
+    v.CurationStatus.DRAFT: "Returned to draft",
+}
+# Change reasons the services write (history_change_reason), said in words; anything else was
+# typed by a curator as an edit summary.
+REASON_WORDS = {
+    LOADED: "Loaded from the review's transcription",
+    "admin list edit": "Edited in the admin's list",
+}
+
+
+def revision_in_words(revision):
+    """{"what": what happened ("Sent to review"), "summary": the curator's edit summary or ""}."""
+    reason = revision.reason
+    if reason in REASON_WORDS:
+        return {"what": REASON_WORDS[reason], "summary": ""}
+    if reason.startswith("status: "):
+        status = reason.removeprefix("status: ")
+        return {"what": STATUS_WORDS.get(status, f"Status set to {status}"), "summary": ""}
+    if reason.startswith("bulk: "):
+        return {"what": f"Changed in bulk ({reason.removeprefix('bulk: ')})", "summary": ""}
+    if reason.startswith(("restored revision", "merged")):
+        return {"what": reason[0].upper() + reason[1:], "summary": ""}
+    return {
+        "what": {"created": "Created", "deleted": "Deleted"}.get(revision.kind, "Edited"),
+        "summary": reason,
+    }
 
 
 @require_safe
@@ -18,7 +51,7 @@ def claim_history_view(request, public_id):
     claim = get_object_or_404(Claim, public_id=public_id)
     context = {
         "claim": claim,
-        "revisions": claim_revisions(claim),
+        "revisions": [(revision, revision_in_words(revision)) for revision in claim_revisions(claim)],
         "status_changes": StatusChange.objects.filter(claim=claim)
         .select_related("changed_by")
         .order_by("-changed_at", "-id"),

@@ -25,18 +25,22 @@ from claims.services.workflow import (
 
 TRANSITION_LABELS = {
     v.CurationStatus.IN_REVIEW: "Send to review",
-    v.CurationStatus.APPROVED: "Approve",
+    v.CurationStatus.APPROVED: "Approve…",
     v.CurationStatus.REJECTED: "Reject…",
     v.CurationStatus.DRAFT: "Back to draft",
 }
 
 
-def curation_panel_context(request, claim):
-    """Context for templates/claims/curation/_curation_panel.html (a claim page's curation box)."""
+def curation_panel_context(request, claim, *, editing=False):
+    """Context for templates/claims/curation/_curation_panel.html (a claim page's curation box).
+
+    ``editing``: the panel sits beside the claim form, whose unsaved input a status change would drop.
+    """
     allowed = set(allowed_transitions(claim, request.user))
     return {
         "transitions": [(status, label) for status, label in TRANSITION_LABELS.items() if status in allowed],
         "can_edit": request.user.has_perm("claims.change_claim"),
+        "editing": editing,
     }
 
 
@@ -83,12 +87,17 @@ def claim_transition_view(request, public_id):
 
 
 def _transition_page(request, claim, form, status=200):
+    to_status = form["to_status"].value()
+    approving = to_status == v.CurationStatus.APPROVED
     context = {
         "claim": claim,
         "form": form,
         "allowed": allowed_transitions(claim, request.user),
-        "to_status": form["to_status"].value(),
-        "rejecting": form["to_status"].value() == v.CurationStatus.REJECTED,
+        "to_status": to_status,
+        "rejecting": to_status == v.CurationStatus.REJECTED,
+        "approving": approving,
+        # Approval publishes the claim as checked; an unchecked citation deserves a second look.
+        "support_unchecked": approving and Claim.objects.filter(pk=claim.pk).citing_unchecked().exists(),
         "next": _next_url(request, ""),
     }
     return render(request, "claims/curation/transition.html", context, status=status)

@@ -48,3 +48,52 @@
 
   document.querySelectorAll("input[data-autocomplete]").forEach(enhance);
 })();
+
+// Unsaved input is never dropped silently. While the claim form differs from what the page loaded
+// with (or holds input not saved yet: a preview, a form sent back with errors), leaving the page
+// asks first, and the status buttons beside it are disabled: a status change is a separate form
+// that would throw the typed changes away.
+(function () {
+  "use strict";
+
+  var form = document.querySelector("form[data-guard-unsaved]");
+  if (!form) return;
+  var loaded = snapshot();
+  var submitting = false;
+  var note = document.getElementById("dirty-note");
+
+  function snapshot() {
+    return new URLSearchParams(new FormData(form)).toString();
+  }
+
+  function isDirty() {
+    return form.hasAttribute("data-unsaved") || snapshot() !== loaded;
+  }
+
+  function blockWorkflow(blocked) {
+    document.querySelectorAll("[data-workflow-action]").forEach(function (control) {
+      if (control.tagName === "BUTTON") control.disabled = blocked;
+      else if (blocked) control.setAttribute("aria-disabled", "true");
+      else control.removeAttribute("aria-disabled");
+      if (note) control.setAttribute("aria-describedby", note.id);
+    });
+    if (note) note.hidden = !blocked;
+  }
+
+  function update() { blockWorkflow(isDirty()); }
+
+  form.addEventListener("input", update);
+  form.addEventListener("change", update);
+  form.addEventListener("submit", function () { submitting = true; });
+  // A link styled as a button cannot be disabled; a click on it while blocked does nothing.
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest("a[data-workflow-action][aria-disabled='true']");
+    if (link) event.preventDefault();
+  });
+  window.addEventListener("beforeunload", function (event) {
+    if (submitting || !isDirty()) return;
+    event.preventDefault();
+    event.returnValue = "";  // older Chromium needs a value to show the prompt
+  });
+  update();
+})();
