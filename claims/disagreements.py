@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from claims.models import Claim
 from claims.models.claim import polarity, with_polarity
+from claims.selectors import claims_with_relations
 
 
 @dataclass(frozen=True)
@@ -55,7 +56,8 @@ def disagreements():
         pairs.update((a, b) if a < b else (b, a) for a in group[1] for b in group[-1])
     if not pairs:
         return []
-    claims = Claim.objects.with_relations().in_bulk({pk for pair in pairs for pk in pair})
+    shown = Claim.objects.for_display().filter(pk__in={pk for pair in pairs for pk in pair})
+    claims = {claim.pk: claim for claim in claims_with_relations(shown)}
     found = []
     for a, b in pairs:
         first, second = sorted([claims[a], claims[b]], key=lambda c: c.public_id)

@@ -1,17 +1,36 @@
-"""One flat row per claim: the column set shared by CSV downloads, admin exports and releases.
+"""Claims as CSV, in one place: the columns, one flat row per claim, the writer and the streamed
+download. The API's ``?format=csv``, the admin's export action and data releases all use these.
 
-Expects claims fetched with ``Claim.objects.with_relations()`` so a row costs no query.
+A row reads the relations claims.selectors loads (``claim.loaded_drugs``…), so a row costs no
+query; a claim read without a selector makes ``claim_csv_row`` raise AttributeError.
 """
 
-from claims.models.claim_relations import related
+import csv
+from collections.abc import Iterable, Iterator
+
+from django.db.models import QuerySet
+from django.http import HttpRequest, StreamingHttpResponse
+
+from claims.models import Claim
+from claims.selectors import iter_claims_with_relations
 
 LIST_SEPARATOR = "; "
+CSV_MEDIA_TYPE = "text/csv"
+CSV_CHARSET = "utf-8"
+# Claims read per relations query when a whole filtered set is streamed.
+CHUNK_SIZE = 500
 
-CSV_COLUMNS = [
-    "id", "url", "statement", "quote", "section", "quote_start", "quote_end", "citations",
-    "citation_dois", "citation_pmids", "citation_pmcids", "citation_resolutions", "citation_supports", "drugs", "cargo", "cargo_types", "cargo_intervention", "targets", "cell_lines", "exosome_source", "mechanism",
-    "therapy_class", "direction", "model", "status", "citation_support", "notes", "created", "updated",
-]  # fmt: skip
+CSV_COLUMNS = (
+    "id url statement quote section quote_start quote_end citations citation_dois citation_pmids "
+    "citation_pmcids citation_resolutions citation_supports drugs cargo cargo_types cargo_intervention "
+    "targets cell_lines exosome_source mechanism therapy_class direction model status citation_support "
+    "notes created updated"
+).split()
+
+# Spreadsheets run a cell that starts with one of these as a formula (CSV injection); a leading
+# apostrophe keeps the text as text. Claims carry free text typed by curators, so every text cell
+# is guarded.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _join(values):
@@ -22,11 +41,11 @@ def _aligned(values):
     return LIST_SEPARATOR.join(str(v) for v in values)
 
 
-def claim_csv_row(claim, base_url=""):
+def claim_csv_row(claim: Claim, base_url: str = "") -> dict:
     """The claim as a dict keyed by CSV_COLUMNS (lists joined with '; ')."""
-    citations = related(claim, "citations")
-    checks = {check.citation_id: check.support for check in related(claim, "citation_checks")}
-    cargo = related(claim, "cargo")
+    citations = claim.loaded_citations
+    checks = {check.citation_id: check.support for check in claim.loaded_citation_checks}
+    cargo = claim.loaded_cargo
     return {
         "id": claim.public_id,
         "url": base_url + claim.get_absolute_url(),
@@ -43,14 +62,12 @@ def claim_csv_row(claim, base_url=""):
         "citation_pmcids": _aligned(c.pmcid for c in citations),
         "citation_resolutions": _aligned(c.resolution for c in citations),
         "citation_supports": _aligned(checks.get(c.pk, "") for c in citations),
-        "drugs": _join(d.slug for d in related(claim, "drugs")),
+        "drugs": _join(d.slug for d in claim.loaded_drugs),
         "cargo": _join(c.slug for c in cargo),
         "cargo_types": _join(sorted({c.cargo_type for c in cargo})),
         "cargo_intervention": claim.cargo_intervention,
-        "targets": _join(t.slug for t in related(claim, "targets")),
-        "cell_lines": _join(
-            f"{link.cell_line.slug} ({link.role})" for link in related(claim, "cell_line_links")
-        ),
+        "targets": _join(t.slug for t in claim.loaded_targets),
+        "cell_lines": _join(f"{link.cell_line.slug} ({link.role})" for link in claim.loaded_cell_line_links),
         "exosome_source": claim.exosome_source,
         "mechanism": claim.mechanism.slug if claim.mechanism_id else "",
         "therapy_class": claim.therapy_class,
@@ -62,3 +79,40 @@ def claim_csv_row(claim, base_url=""):
         "created": claim.created.isoformat(),
         "updated": claim.updated.isoformat(),
     }
+
+
+def spreadsheet_safe(value):
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+class _Line:
+    """A write-only buffer for csv.writer that hands each line back instead of storing it."""
+
+    def write(self, line):
+        return line
+
+
+def csv_lines(rows: Iterable[dict], columns=CSV_COLUMNS) -> Iterator[str]:
+    """The header, then one CSV line per row dict, lazily (rows may be a streaming iterator)."""
+    writer = csv.DictWriter(_Line(), fieldnames=columns, lineterminator="\r\n")
+    yield writer.writeheader()
+    for row in rows:
+        yield writer.writerow({key: spreadsheet_safe(value) for key, value in row.items()})
+
+
+def claims_csv_response(
+    request: HttpRequest, claims: QuerySet[Claim], *, filename: str = "exoclaims-claims.csv"
+) -> StreamingHttpResponse:
+    """Every claim of ``claims`` (read with ``Claim.objects.for_display()``) as a CSV attachment,
+    streamed: the relations are loaded per chunk, so memory stays flat and the query count grows
+    only with the number of chunks."""
+    site = request.build_absolute_uri("/").rstrip("/")
+    loaded = iter_claims_with_relations(claims, chunk_size=CHUNK_SIZE)
+    lines = csv_lines(claim_csv_row(claim, site) for claim in loaded)
+    response = StreamingHttpResponse(
+        (line.encode(CSV_CHARSET) for line in lines), content_type=f"{CSV_MEDIA_TYPE}; charset={CSV_CHARSET}"
+    )
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response

@@ -310,10 +310,10 @@ def test_other_lists_run_a_fixed_number_of_queries(
 def test_facets_run_a_fixed_number_of_queries(client, django_assert_num_queries, with_extra_claims):
     if with_extra_claims:
         add_claims(60)
-    # resolving drug=, one aggregate per facet (15: drug, cargo, cargo_intervention, cargo_type,
+    # resolving drug=, one aggregate per facet (16: drug, cargo, cargo_intervention, cargo_type,
     # target, cell_line, mechanism (the tree with its counts), therapy_class, direction, model,
-    # status, citation_support, section, citation, cited), and the total count
-    with django_assert_num_queries(17):
+    # status, citation_support, section, citation, cited, review_errors), and the total count
+    with django_assert_num_queries(18):
         assert client.get("/api/facets/", {"drug": "doxorubicin"}).status_code == 200
 
 
@@ -440,7 +440,7 @@ def test_facets_count_the_filtered_set(client):
     assert body["count"] == promoting.count()
     assert set(body["facets"]) == {"drug", "cargo", "cargo_intervention", "cargo_type", "target", "cell_line",
                                    "mechanism", "therapy_class", "direction", "model", "status",
-                                   "citation_support", "section", "citation", "cited"}  # fmt: skip
+                                   "citation_support", "section", "citation", "cited", "review_errors"}  # fmt: skip
     for row in body["facets"]["drug"]:
         assert row["count"] == promoting.filter(drugs__slug=row["value"]).count()
     assert {r["value"]: r["count"] for r in body["facets"]["therapy_class"]} == {
@@ -505,6 +505,7 @@ def test_the_direct_claim_representation_equals_drf_field_by_field(rf, curator):
     """ClaimSerializer builds its dict directly for speed; DRF's generic walk of the declared
     fields is the reference, on every claim and on ids and keys that need URL quoting."""
     from claims.api.serializers import ClaimSerializer
+    from claims.selectors import claims_with_relations
     from claims.services.claim_writes import claim_update
 
     odd = Claim.objects.filter(citations__isnull=False).order_by("public_id").first()
@@ -513,11 +514,12 @@ def test_the_direct_claim_representation_equals_drf_field_by_field(rf, curator):
     claim_update(claim=Claim.objects.get(pk=odd.pk), user=curator, notes="Edited: enum values in memory.")
     request = rf.get("/api/claims/", HTTP_HOST="testserver")
     serializer = ClaimSerializer(context={"request": request})
-    claims = list(Claim.objects.with_relations())
+    claims = claims_with_relations(Claim.objects.for_display())
     assert len(claims) == Claim.objects.count() > 250
     for claim in claims:
         assert serializer.to_representation(claim) == serializer.field_by_field(claim), claim.public_id
-    shown = serializer.to_representation(Claim.objects.with_relations().get(pk=odd.pk))
+    (odd,) = claims_with_relations(Claim.objects.for_display().filter(pk=odd.pk))
+    shown = serializer.to_representation(odd)
     assert shown["url"] == "http://testserver/api/claims/CLM-odd%20id%20%C3%BC/"
     assert shown["citations"][0]["url"].endswith("/api/citations/key%20with%20space/")
 

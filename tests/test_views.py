@@ -611,14 +611,15 @@ def grow(curator):
 
 
 # Queries per page for an anonymous reader. The claim browser: 1 count + 1 page of claims +
-# 1 for all their citations, drugs, cargo and cell lines + 1 per facet shown (12 on /claims/, 11 on an
+# 1 for all their citations, drugs, cargo and cell lines + 1 per facet shown (16 on /claims/, 15 on an
 # entity page, whose own facet is the page itself), and 1 to resolve each entity parameter's value
 # (2 for a mechanism: its narrower ones too). Facets in use are counted apart (they ignore their
 # own selection), which is the same number of queries.
 BROWSER = 1 + 1 + 1
 # One aggregate per facet: drug, cargo, cargo_intervention, cargo_type, target, cell_line,
-# mechanism, therapy_class, direction, model, status, citation_support, section, citation, cited.
-FACETS_SHOWN = 15
+# mechanism, therapy_class, direction, model, status, citation_support, section, citation, cited,
+# review_errors.
+FACETS_SHOWN = 16
 QUERY_BUDGETS = {
     # review; status counts; 5 totals; flagged; heat map + mechanisms; 3 top lists; gap pairs;
     # the busiest drug × cargo pair (the example search)

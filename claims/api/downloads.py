@@ -1,20 +1,13 @@
-"""Whole-set downloads (CSV of claims; BibTeX, CSL-JSON and RIS of citations), streamed.
-
-Rows are read with ``.iterator(chunk_size=...)``: the relations are attached chunk by chunk
-(claims.models.claim_relations), so memory stays flat and the query count grows only with the
-number of chunks.
-"""
+"""Whole-set downloads of cited works (BibTeX, CSL-JSON and RIS), streamed; the claims' CSV is
+claims.exports.claims_csv_response."""
 
 from django.http import StreamingHttpResponse
 
-from claims.api.renderers import BibTeXRenderer, CSLJSONRenderer, CSVRenderer, RISRenderer, csv_lines
-from claims.exports import claim_csv_row
+from claims.api.renderers import BibTeXRenderer, CSLJSONRenderer, RISRenderer
 from claims.models import Source
 from claims.services.bibtex import citations_to_bibtex_stream
 from claims.services.bibtex.export import citations_with_review_bibtex_stream
 from claims.services.citation_formats import citations_to_csl_json_stream, citations_to_ris_stream
-
-CHUNK_SIZE = 500
 
 
 def _attachment(chunks, renderer, filename):
@@ -24,13 +17,6 @@ def _attachment(chunks, renderer, filename):
     )
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
-
-
-def claims_csv(request, claims, filename="exoclaims-claims.csv"):
-    """One row per claim of ``claims`` (a QuerySet from Claim.objects.with_relations())."""
-    site = request.build_absolute_uri("/").rstrip("/")
-    rows = (claim_csv_row(claim, site) for claim in claims.iterator(chunk_size=CHUNK_SIZE))
-    return _attachment(csv_lines(rows), CSVRenderer, filename)
 
 
 CITATION_DOWNLOADS = {

@@ -8,7 +8,6 @@ Terms without a standard vocabulary live under this site's ``/terms#`` namespace
 """
 
 from claims.models import StatusChange
-from claims.models.claim_relations import related
 
 DOI_RESOLVER = "https://doi.org/"
 PUBMED_IRI = "https://identifiers.org/pubmed:"
@@ -98,7 +97,7 @@ def _curators(claim):
 
 
 def claim_nanopublication(claim, *, links):
-    """The record for ``claim`` (fetched with_relations, plus source, created_by and updated_by)."""
+    """The record for ``claim`` (loaded by claims.selectors, with source, created_by and updated_by)."""
     claim_iri = links.page(claim)
     record = f"{claim_iri}#nanopub"
     assertion, provenance, pubinfo = f"{record}-assertion", f"{record}-provenance", f"{record}-pubinfo"
@@ -112,17 +111,17 @@ def claim_nanopublication(claim, *, links):
         "exo:therapyClass": claim.therapy_class,
         "exo:direction": claim.direction,
         "exo:modelSystem": claim.model,
-        "exo:drug": [_entity(links.url("api:drug-detail", d.slug), d) for d in claim.drugs.all()],
+        "exo:drug": [_entity(links.url("api:drug-detail", d.slug), d) for d in claim.loaded_drugs],
         "exo:cargo": [
             {**_entity(links.url("api:cargo-detail", c.slug), c), "exo:cargoType": c.cargo_type}
-            for c in claim.cargo.all()
+            for c in claim.loaded_cargo
         ],
         "exo:cellLine": [
             {
                 "exo:role": link.role,
                 "exo:line": _entity(links.url("api:cell-line-detail", link.cell_line.slug), link.cell_line),
             }
-            for link in claim.cell_line_links.all()
+            for link in claim.loaded_cell_line_links
         ],  # fmt: skip
     }
     if claim.exosome_source:
@@ -151,8 +150,8 @@ def claim_nanopublication(claim, *, links):
         ],  # fmt: skip
         "exo:section": claim.section.number,
     }
-    checks = {check.citation_id: check for check in related(claim, "citation_checks")}
-    evidence = [_cited_work(c, checks.get(c.pk), links) for c in related(claim, "citations")]
+    checks = {check.citation_id: check for check in claim.loaded_citation_checks}
+    evidence = [_cited_work(c, checks.get(c.pk), links) for c in claim.loaded_citations]
     return {
         "@context": _context(links.site),
         "@graph": [

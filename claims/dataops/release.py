@@ -24,10 +24,10 @@ from pathlib import Path
 from django.utils import timezone
 
 from claims import vocabulary as v
-from claims.api.renderers import csv_lines
 from claims.dataops.backup import consistent_read
-from claims.exports import CSV_COLUMNS, LIST_SEPARATOR, claim_csv_row
+from claims.exports import CSV_COLUMNS, LIST_SEPARATOR, claim_csv_row, csv_lines
 from claims.models import Claim, Source
+from claims.selectors import claims_with_relations
 from claims.services.bibtex import citations_of_claims, citations_to_bibtex
 
 VERSION_FORMAT = re.compile(r"^\d+(\.\d+){0,3}$")
@@ -166,7 +166,8 @@ def release_make(*, version, output_dir, base_url="", date=None):
     date = (date or timezone.now().date()).isoformat()
     with consistent_read():
         released = Claim.objects.exclude(status=v.CurationStatus.REJECTED)
-        rows = [claim_csv_row(c, base_url) for c in released.with_relations().order_by("public_id")]
+        shown = claims_with_relations(released.for_display().order_by("public_id"))
+        rows = [claim_csv_row(c, base_url) for c in shown]
         records = [_record(row) for row in rows]
         citations = list(citations_of_claims(released))
         sources = list(Source.objects.order_by("pk"))

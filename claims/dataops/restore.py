@@ -121,7 +121,11 @@ class Restore:
         for part in HISTORY_PARTS:
             self._restore_history(part)
             self._stop_if_errors()
-        claims = list(Claim.objects.filter(pk__in=self.added_claim_ids).with_relations())
+        claims = list(
+            Claim.objects.filter(pk__in=self.added_claim_ids)
+            .select_related("mechanism")
+            .prefetch_related("drugs", "cargo", "targets", "cell_line_links__cell_line")
+        )
         for claim in claims:
             claim.search_document = claim.build_search_document()
         Claim.objects.bulk_update(claims, ["search_document"], batch_size=500)

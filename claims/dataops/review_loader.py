@@ -186,8 +186,9 @@ def _claim_values(row, source, sections, entities):
     }
 
 
-def _sync_relations(claim, row, entities, citations):
-    """Make the claim's relations match the row; reads the prefetched relations, writes only changes."""
+def _sync_relations(claim, row, entities, citations, *, prefetched):
+    """Make the claim's relations match the row; reads the prefetched relations (``prefetched``:
+    the claim was read with them), writes only changes."""
     changed = False
     wanted = {
         "citations": {citations[k].pk for k in row.get("citations") or []},
@@ -198,8 +199,7 @@ def _sync_relations(claim, row, entities, citations):
     for name, ids in wanted.items():
         manager = getattr(claim, name)
         if {obj.pk for obj in manager.all()} != ids:
-            manager.set(ids)
-            getattr(claim, "_prefetched_objects_cache", {}).pop(name, None)
+            manager.set(ids)  # which also drops the prefetched rows of ``name``
             changed = True
     links = {(entities["cell_lines"][link["slug"]].pk, link["role"]) for link in row.get("cell_lines") or []}
     current = {(link.cell_line_id, link.role): link.pk for link in claim.cell_line_links.all()}
@@ -208,7 +208,8 @@ def _sync_relations(claim, row, entities, citations):
         ClaimCellLine.objects.bulk_create(
             [ClaimCellLine(claim=claim, cell_line_id=cid, role=role) for cid, role in links - set(current)]
         )
-        getattr(claim, "_prefetched_objects_cache", {}).pop("cell_line_links", None)
+        if prefetched:  # drop the prefetched links (no query), so they are read afresh
+            claim.refresh_from_db(fields=["cell_line_links"])
         changed = True
     return changed
 
@@ -251,7 +252,7 @@ def _load_claims(fixtures, source, sections, entities, citations, report, overwr
             outcome = "created"
         else:
             outcome = "updated" if _apply(claim, values, blank_wins=True) else "unchanged"
-        relations_changed = _sync_relations(claim, row, entities, citations)
+        relations_changed = _sync_relations(claim, row, entities, citations, prefetched=outcome != "created")
         document = claim.search_document if outcome == "created" else claim.build_search_document()
         if outcome != "created" and (
             outcome == "updated" or relations_changed or claim.search_document != document

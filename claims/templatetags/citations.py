@@ -4,8 +4,6 @@ from dataclasses import dataclass
 
 from django import template
 
-from claims.models.claim_relations import related
-
 register = template.Library()
 
 
@@ -17,6 +15,7 @@ class CitedWork:
 
 @register.filter
 def cited_works(claim):
-    """[(citation, check)] in the claim's citation order, read from the attached relations (no query)."""
-    checks = {check.citation_id: check for check in related(claim, "citation_checks")}
-    return [CitedWork(citation, checks.get(citation.pk)) for citation in related(claim, "citations")]
+    """[(citation, check)] in the claim's citation order, from the relations claims.selectors
+    loaded (no query)."""
+    checks = {check.citation_id: check for check in claim.loaded_citation_checks}
+    return [CitedWork(citation, checks.get(citation.pk)) for citation in claim.loaded_citations]

@@ -12,14 +12,18 @@ how many claims a click would add, not how many are already in the results.
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
+from django.db.models import Exists, OuterRef
+from django.urls import reverse
+
 from claims import vocabulary as v
 from claims.facets import CachedCountPaginator, facet_counts
-from claims.filters import CITED_CHOICES, FACET_PARAMETERS, filtered_claims
+from claims.filters import CITED_CHOICES, FACET_PARAMETERS, REVIEW_ERROR_CHOICES, filtered_claims
+from claims.models import Flag
+from claims.selectors import claims_with_relations
 
 PAGE_SIZE = 25
 # Facet values listed before the rest fold away under "more".
 FACET_SHOWN = 8
-API_CLAIMS = "/api/claims/"
 DOWNLOAD_FORMATS = [
     ("csv", "CSV"),
     ("json", "JSON"),
@@ -42,6 +46,7 @@ CHOICE_LABELS = {
     "cargo_type": dict(v.CargoType.choices),
     "cargo_intervention": dict(v.CargoIntervention.choices),
     "cited": dict(CITED_CHOICES),
+    "review_errors": dict(REVIEW_ERROR_CHOICES),
     "therapy_class": dict(v.TherapyClass.choices),
     "direction": dict(v.Direction.choices),
     "model": dict(v.ModelSystem.choices),
@@ -221,6 +226,17 @@ def _error_messages(filterset):
     return messages
 
 
+def _page_error(raw):
+    """A malformed page number is a 400 like any bad parameter (one past the end shows the last page)."""
+    if raw in (None, "", "last"):
+        return None
+    try:
+        number = int(raw)
+    except ValueError:  # also digit strings too long to be a page
+        number = 0
+    return None if number >= 1 else f"'{raw[:40]}' is not a page number: give a whole number from 1."
+
+
 def _api_query(params, fixed):
     merged = params.copy()
     for name, value in fixed.items():
@@ -242,18 +258,27 @@ def claim_browser(request, *, fixed=None):
         (k, item) for k, items in params.lists() if k not in ("q", "ordering") for item in items
     ]
     browser.clear_url = request.path
-    if not filterset.is_valid():
-        browser.errors = _error_messages(filterset)
+    page_error = _page_error(request.GET.get("page"))
+    if not filterset.is_valid() or page_error:
+        browser.errors = _error_messages(filterset) + ([("Page", "page", page_error)] if page_error else [])
         browser.chips = _chips(request, filterset, params, [])
         return browser
-    paginator = CachedCountPaginator(filterset.qs.with_relations(), PAGE_SIZE)
+    # The rows' "error in the review" badge: a subquery in the page's query, not a query per row.
+    review_errors = Flag.objects.open().filter(kind=v.FlagKind.REVIEW_ERROR, claim_id=OuterRef("pk"))
+    rows = filterset.qs.for_display().annotate(records_review_error=Exists(review_errors))
+    paginator = CachedCountPaginator(rows, PAGE_SIZE)
     browser.page = paginator.get_page(request.GET.get("page"))
+    browser.page.object_list = claims_with_relations(browser.page.object_list)
     browser.facets = _facets(request, filterset, params, fixed)
     browser.chips = _chips(request, filterset, params, browser.facets)
     api_params = _api_query(params, fixed)
-    browser.api_url = _link(API_CLAIMS, api_params)
+    # The browser ignores parameters it does not know; the API refuses them, so its links drop them.
+    for name in [name for name in api_params if name not in filterset.filters]:
+        del api_params[name]
+    api_claims = reverse("api:claim-list")
+    browser.api_url = _link(api_claims, api_params)
     browser.downloads = [
-        (label, f"{API_CLAIMS}?{urlencode([*api_params.lists(), ('format', fmt)], doseq=True)}")
+        (label, f"{api_claims}?{urlencode([*api_params.lists(), ('format', fmt)], doseq=True)}")
         for fmt, label in DOWNLOAD_FORMATS
     ]
     return browser

@@ -7,13 +7,14 @@ from urllib.parse import urlencode
 from django.core.paginator import Paginator
 from django.db.models import Count
 from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
 from django.views.decorators.http import require_safe
 
 from claims import vocabulary as v
 from claims.filters import CitationFilter
 from claims.models import Citation, Claim, Section
-from claims.models.claim_relations import related
 from claims.review_text import citation_mentions, paragraph_bounds
+from claims.selectors import claims_with_relations
 from claims.services.bibtex.export import citation_to_bibtex
 from claims.views.review_reader import the_review
 
@@ -41,6 +42,7 @@ def citation_list(request):
     filterset = CitationFilter(request.GET, queryset=listed)
     params = request.GET.copy()
     params.pop("page", None)
+    api_citations = reverse("api:citation-list")
     context = {
         "errors": [
             (filterset.filters[name].label, name, error)
@@ -51,8 +53,8 @@ def citation_list(request):
         "resolutions": v.CitationResolution.choices,
         "selected_resolutions": request.GET.getlist("resolution"),
         "filtered": any(params.getlist(name) for name in filterset.filters),
-        "api_url": f"/api/citations/?{params.urlencode()}" if params else "/api/citations/",
-        "downloads": _download_urls(params, "/api/citations/"),
+        "api_url": f"{api_citations}?{params.urlencode()}" if params else api_citations,
+        "downloads": _download_urls(params, api_citations),
     }
     if context["errors"]:
         return render(request, "claims/citation_list.html", context, status=400)
@@ -118,18 +120,18 @@ def _places_in_review(citation):
 @require_safe
 def citation_detail(request, key):
     citation = get_object_or_404(Citation, key=key)
-    claims = list(Claim.objects.with_relations().filter(citations=citation))
+    claims = claims_with_relations(Claim.objects.for_display().filter(citations=citation))
     for claim in claims:
         # The relation query already loaded every check of the claim: pick this work's.
         claim.check_here = next(
-            (c for c in related(claim, "citation_checks") if c.citation_id == citation.pk), None
+            (c for c in claim.loaded_citation_checks if c.citation_id == citation.pk), None
         )
     context = {
         "citation": citation,
         "claims": claims,
         "places": _places_in_review(citation),
         "bibtex": citation_to_bibtex(citation),
-        "api_url": f"/api/citations/{citation.key}/",
-        "claims_api_url": f"/api/claims/?citation={citation.key}",
+        "api_url": reverse("api:citation-detail", args=[citation.key]),
+        "claims_api_url": f"{reverse('api:claim-list')}?{urlencode({'citation': citation.key})}",
     }
     return render(request, "claims/citation_detail.html", context)

@@ -8,6 +8,7 @@ from claims import vocabulary as v
 from claims.models import Citation, Claim, Flag
 from claims.models.claim import polarity
 from claims.review_text import citation_mentions, paragraph_bounds
+from claims.selectors import claims_with_relations
 from claims.views.browse import claim_browser
 from claims.views.citing import claim_bibtex, claim_citation_text
 from claims.views.curation_workflow import curation_panel_context
@@ -42,14 +43,15 @@ def _quote_in_paragraph(claim):
 
 @require_safe
 def claim_detail(request, public_id):
-    claim = get_object_or_404(Claim.objects.with_relations().select_related("source"), public_id=public_id)
+    claim = get_object_or_404(Claim.objects.for_display().select_related("source"), public_id=public_id)
+    (claim,) = claims_with_relations([claim])
     flags = list(Flag.objects.open().filter(claim=claim))
     related = list(
         Claim.objects.related_to(claim).only("public_id", "statement", "direction")[: RELATED_SHOWN + 1]
     )
-    # Each with its citations (with_relations: the claims, then one query for their relations).
-    contradicting = list(Claim.objects.contradicting(claim).with_relations())
-    corroborating = list(Claim.objects.corroborating(claim).with_relations())
+    # Each with its citations: the claims, then one query for their relations (none if no claims).
+    contradicting = claims_with_relations(Claim.objects.contradicting(claim).for_display())
+    corroborating = claims_with_relations(Claim.objects.corroborating(claim).for_display())
     url = request.build_absolute_uri(claim.get_absolute_url())
     context = {
         "claim": claim,
@@ -65,7 +67,7 @@ def claim_detail(request, public_id):
         "cite_bibtex": claim_bibtex(claim, url),
         # Status changes, editing, history and flagging, for signed-in users (curation views).
         "curation": curation_panel_context(request, claim) if request.user.is_authenticated else None,
-        "api_url": f"/api/claims/{claim.public_id}/",
+        "api_url": reverse("api:claim-detail", args=[claim.public_id]),
         "reader_url": f"{reverse('claims:review')}#{claim.public_id}",
     }
     return render(request, "claims/claim_detail.html", context)

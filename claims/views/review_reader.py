@@ -11,6 +11,7 @@ from django.views.decorators.http import require_safe
 from claims import vocabulary as v
 from claims.models import Citation, Claim, Flag, Source
 from claims.review_text import citation_mentions
+from claims.selectors import claims_with_relations
 from claims.views.review_markup import Annotator, CitedWork, Highlight, visible_start
 
 
@@ -41,17 +42,17 @@ class ReaderSection:
 
 def _claims_for(source):
     review_errors = Flag.objects.open().filter(kind=v.FlagKind.REVIEW_ERROR).only("claim_id", "text")
-    return list(
+    return claims_with_relations(
         Claim.objects.filter(source=source)
-        .with_relations()
+        .for_display()
         .prefetch_related(Prefetch("flags", queryset=review_errors, to_attr="review_errors"))
         .order_by("quote_start", "-quote_end")
     )
 
 
 def _hover_text(claim):
-    about = [d.name for d in claim.drugs.all()] + [c.name for c in claim.cargo.all()]
-    about += [link.cell_line.name for link in claim.cell_line_links.all()]
+    about = [d.name for d in claim.loaded_drugs] + [c.name for c in claim.loaded_cargo]
+    about += [link.cell_line.name for link in claim.loaded_cell_line_links]
     if claim.mechanism:
         about.append(claim.mechanism.name)
     suffix = f" [{', '.join(about)}]" if about else ""

@@ -1,7 +1,7 @@
 """Claims: the JSON downstream tools rely on, and the write payload curators' tools send.
 
-Reading expects ``Claim.objects.with_relations()`` so a page of claims costs a fixed number of
-queries. Writing takes relations by slug (entities) and key (citations); the payload is only
+Reading expects claims loaded by claims.selectors (``claims_with_relations``), whose ``loaded_*``
+attributes it reads, so a page of claims costs a fixed number of queries. Writing takes relations by slug (entities) and key (citations); the payload is only
 resolved here, the rules are claims.services.claim_writes'.
 """
 
@@ -25,7 +25,6 @@ from claims.api.serializers.entities import (
 )
 from claims.api.serializers.fields import PageLinkField
 from claims.models import Cargo, CellLine, Citation, Claim, Drug, Mechanism, Section, Target
-from claims.models.claim_relations import related
 from claims.services.claim_writes import MAX_TEXT, source_default
 
 MAX_RELATED = 100
@@ -37,15 +36,20 @@ class ClaimSerializer(serializers.ModelSerializer):
     html_url = PageLinkField()
     section = serializers.CharField(source="section.number", help_text="Section number as in the review")
     section_title = serializers.CharField(source="section.title")
-    citations = CitationRefSerializer(many=True)
+    # The relations as claims.selectors loaded them (see to_representation).
+    citations = CitationRefSerializer(source="loaded_citations", many=True)
     citation_checks = CitationCheckRefSerializer(
-        many=True, help_text="Per cited work: does it support the claim, and how deep was it checked"
+        source="loaded_citation_checks",
+        many=True,
+        help_text="Per cited work: does it support the claim, and how deep was it checked",
     )
-    drugs = DrugRefSerializer(many=True)
-    cargo = CargoRefSerializer(many=True)
-    targets = TargetRefSerializer(many=True, help_text="What the cargo acts on, or what mediates it")
+    drugs = DrugRefSerializer(source="loaded_drugs", many=True)
+    cargo = CargoRefSerializer(source="loaded_cargo", many=True)
+    targets = TargetRefSerializer(
+        source="loaded_targets", many=True, help_text="What the cargo acts on, or what mediates it"
+    )
     cited = serializers.SerializerMethodField(help_text="False when the review cites nothing for it")
-    cell_lines = CellLineRefSerializer(source="cell_line_links", many=True)
+    cell_lines = CellLineRefSerializer(source="loaded_cell_line_links", many=True)
     mechanism = MechanismRefSerializer(allow_null=True)
     flags_url = serializers.HyperlinkedIdentityField(view_name="api:claim-flags", lookup_field="public_id")
 
@@ -66,7 +70,7 @@ class ClaimSerializer(serializers.ModelSerializer):
         }
 
     def get_cited(self, claim) -> bool:
-        return bool(related(claim, "citations"))
+        return bool(claim.loaded_citations)
 
     def to_representation(self, claim):
         """The fields above, built directly: the same output as DRF's field-by-field walk
@@ -86,11 +90,11 @@ class ClaimSerializer(serializers.ModelSerializer):
             "quote_suffix": claim.quote_suffix,
             "section": section.number,
             "section_title": section.title,
-            "citations": [citation_ref(c, links) for c in related(claim, "citations")],
-            "citation_checks": [citation_check_ref(check) for check in related(claim, "citation_checks")],
+            "citations": [citation_ref(c, links) for c in claim.loaded_citations],
+            "citation_checks": [citation_check_ref(check) for check in claim.loaded_citation_checks],
             "drugs": [
                 {"slug": d.slug, "name": d.name, "url": links.url("api:drug-detail", d.slug)}
-                for d in related(claim, "drugs")
+                for d in claim.loaded_drugs
             ],
             "cargo": [
                 {
@@ -99,7 +103,7 @@ class ClaimSerializer(serializers.ModelSerializer):
                     "type": _choice(c.cargo_type),
                     "url": links.url("api:cargo-detail", c.slug),
                 }
-                for c in related(claim, "cargo")
+                for c in claim.loaded_cargo
             ],
             "cargo_intervention": _choice(claim.cargo_intervention),
             "targets": [
@@ -109,9 +113,9 @@ class ClaimSerializer(serializers.ModelSerializer):
                     "type": _choice(t.target_type),
                     "url": links.url("api:target-detail", t.slug),
                 }
-                for t in related(claim, "targets")
+                for t in claim.loaded_targets
             ],
-            "cited": bool(related(claim, "citations")),
+            "cited": bool(claim.loaded_citations),
             "cell_lines": [
                 {
                     "slug": link.cell_line.slug,
@@ -119,7 +123,7 @@ class ClaimSerializer(serializers.ModelSerializer):
                     "role": _choice(link.role),
                     "url": links.url("api:cell-line-detail", link.cell_line.slug),
                 }
-                for link in related(claim, "cell_line_links")
+                for link in claim.loaded_cell_line_links
             ],
             "mechanism": None
             if mechanism is None

@@ -16,6 +16,7 @@ from claims.api import schema
 from claims.api.downloads import CITATION_DOWNLOADS, citations_download
 from claims.api.errors import Conflict
 from claims.api.filtering import FilterBackend
+from claims.api.idempotency import idempotent
 from claims.api.parsers import BibTeXParser
 from claims.api.permissions import CanImportCitations
 from claims.api.renderers import BibTeXRenderer, CSLJSONRenderer, RISRenderer
@@ -132,6 +133,7 @@ class CitationViewSet(JSONErrorsMixin, NamedLookupMixin, viewsets.ModelViewSet):
             return Response([citation], headers=headers)
         return Response(self.get_serializer(citation).data)
 
+    @idempotent
     def create(self, request, *args, **kwargs):
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)

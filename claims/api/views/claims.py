@@ -22,9 +22,10 @@ from rest_framework.response import Response
 from claims.api import schema
 from claims.api.conditional import expected_version, not_modified
 from claims.api.cursor import PageOrCursorPagination
-from claims.api.downloads import citations_download, claims_csv
+from claims.api.downloads import citations_download
 from claims.api.errors import Conflict
 from claims.api.filtering import FilterBackend
+from claims.api.idempotency import idempotent
 from claims.api.links import Links
 from claims.api.nanopub import claim_nanopublication
 from claims.api.permissions import ReadAnyoneWriteSignedIn
@@ -37,9 +38,10 @@ from claims.api.serializers import (
     TransitionSerializer,
 )
 from claims.api.views.base import JSONErrorsMixin, NamedLookupMixin
-from claims.exports import claim_csv_row
+from claims.exports import claim_csv_row, claims_csv_response
 from claims.filters import ClaimFilter
 from claims.models import Citation, Claim
+from claims.selectors import claims_with_relations
 from claims.services.bibtex import citations_of_claims
 from claims.services.claim_writes import StaleClaim, claim_create, claim_update, find_duplicates
 from claims.services.workflow import claim_transition, flag_raise, flag_resolve
@@ -147,8 +149,9 @@ class ClaimViewSet(JSONErrorsMixin, NamedLookupMixin, viewsets.ModelViewSet):
 
     def get_queryset(self):
         if self.action in READ_ACTIONS:
-            return Claim.objects.with_relations()
-        # Writes get a claim without prefetched relations: the services change them.
+            # The relations are loaded where a response shows them (claims.selectors).
+            return Claim.objects.for_display()
+        # Writes get a claim without its relations loaded: the services change them.
         return Claim.objects.select_related("section__source")
 
     def get_serializer_class(self):
@@ -160,7 +163,7 @@ class ClaimViewSet(JSONErrorsMixin, NamedLookupMixin, viewsets.ModelViewSet):
         return [renderer() for renderer in RENDERERS.get(self.action, [JSONRenderer])]
 
     def _claim_response(self, claim, status_code=status.HTTP_200_OK):
-        claim = Claim.objects.with_relations().get(pk=claim.pk)
+        (claim,) = claims_with_relations(Claim.objects.for_display().filter(pk=claim.pk))
         data = ClaimSerializer(claim, context=self.get_serializer_context()).data
         headers = {"ETag": claim.etag}
         if status_code == status.HTTP_201_CREATED:
@@ -180,32 +183,38 @@ class ClaimViewSet(JSONErrorsMixin, NamedLookupMixin, viewsets.ModelViewSet):
         if download in ("csv", "bibtex", "csl-json", "ris"):
             claims = self.filter_queryset(self.get_queryset())
             if download == "csv":
-                return claims_csv(request, claims)
+                return claims_csv_response(request, claims)
             return citations_download(
                 citations_of_claims(claims), download, stem="exoclaims-claims-citations", with_review=True
             )
-        return super().list(request, *args, **kwargs)
+        claims = self.filter_queryset(self.get_queryset())
+        page = self.paginate_queryset(claims)
+        data = self.get_serializer(claims_with_relations(claims if page is None else page), many=True).data
+        return Response(data) if page is None else self.get_paginated_response(data)
 
     def retrieve(self, request, *args, **kwargs):
         claim = self.get_object()
         fmt = request.accepted_renderer.format
         if fmt == "csv":
             site = request.build_absolute_uri("/").rstrip("/")
+            (claim,) = claims_with_relations([claim])
             return Response([claim_csv_row(claim, site)], headers=_attachment(f"{claim.public_id}.csv"))
         if fmt == "bibtex":
             citations = list(Citation.objects.filter(claims=claim))
             return Response(citations, headers=_attachment(f"{claim.public_id}.bib"))
         if fmt == "jsonld":
-            claim = (
-                Claim.objects.with_relations()
+            (claim,) = claims_with_relations(
+                Claim.objects.for_display()
                 .select_related("source", "created_by", "updated_by")
-                .get(pk=claim.pk)
+                .filter(pk=claim.pk)
             )
             return Response(claim_nanopublication(claim, links=Links(request)))
         if not_modified(request, claim):
             return Response(status=status.HTTP_304_NOT_MODIFIED, headers={"ETag": claim.etag})
+        (claim,) = claims_with_relations([claim])
         return Response(self.get_serializer(claim).data, headers={"ETag": claim.etag})
 
+    @idempotent
     def create(self, request, *args, **kwargs):
         payload, allow_duplicate = self._write_payload(request, partial=False)
         if not allow_duplicate:
@@ -285,6 +294,7 @@ class ClaimViewSet(JSONErrorsMixin, NamedLookupMixin, viewsets.ModelViewSet):
         responses={201: FlagSerializer, **schema.errors(*schema.WRITE_ERRORS)},
     )
     @action(detail=True, methods=["get", "post"], permission_classes=[ReadAnyoneWriteSignedIn])
+    @idempotent
     def flags(self, request, public_id=None):
         claim = self.get_object()
         if request.method == "GET":

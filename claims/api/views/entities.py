@@ -1,13 +1,15 @@
 """/api/drugs/, /api/cargo/, /api/targets/, /api/cell-lines/, /api/mechanisms/ (curators write) and /api/sections/."""
 
-from django.db import transaction
-from django.db.models import Count
+from django.db import IntegrityError, transaction
+from django.db.models import Count, Q
+from django.urls import reverse
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import status, viewsets
 from rest_framework.response import Response
 
 from claims.api import schema
 from claims.api.errors import Conflict
+from claims.api.idempotency import idempotent
 from claims.api.serializers import (
     CargoSerializer,
     CellLineSerializer,
@@ -75,12 +77,30 @@ class EntityViewSet(JSONErrorsMixin, NamedLookupMixin, viewsets.ModelViewSet):
         instance = self.get_queryset().get(pk=instance.pk)
         return Response(self.get_serializer(instance).data, status=status_code)
 
+    @idempotent
     def create(self, request, *args, **kwargs):
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        with transaction.atomic():
-            instance = serializer.save()
+        try:
+            with transaction.atomic():
+                instance = serializer.save()
+        except IntegrityError:
+            raise self._created_meanwhile(request, serializer.validated_data) from None
         return self._response(instance, status.HTTP_201_CREATED)
+
+    def _created_meanwhile(self, request, data):
+        """The 409 for a create that lost a race: the name was checked free, then another request
+        saved an entity with the same slug or name before this one could."""
+        existing = self.model.objects.filter(Q(slug=data.get("slug")) | Q(name=data.get("name"))).first()
+        detail = {"detail": f"Another {self.lookup_noun} with this slug or name was saved just now."}
+        if existing is not None:
+            detail["detail"] = (
+                f"{existing.slug} was saved just now by another request; it is this {self.lookup_noun}."
+            )
+            detail["url"] = request.build_absolute_uri(
+                reverse(f"api:{self.basename}-detail", args=[existing.slug])
+            )
+        return Conflict(detail)
 
     def update(self, request, *args, partial=False, **kwargs):
         instance = self.get_object()
