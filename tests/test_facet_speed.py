@@ -20,7 +20,7 @@ from django.db.models import Count
 from claims.dataops.synthetic import PREFIX
 from claims.models import Claim, Drug
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.slow]
 
 CLAIMS = 3_000
 ROUNDS = 7

@@ -23,10 +23,13 @@ from bench.mixed_load import (
     verify_writes,
 )
 
-pytestmark = pytest.mark.skipif(
-    connection.vendor != "postgresql",
-    reason="gunicorn + PostgreSQL only; the suite runs again on PostgreSQL, where this runs",
-)
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(
+        connection.vendor != "postgresql",
+        reason="gunicorn + PostgreSQL only; the suite runs again on PostgreSQL, where this runs",
+    ),
+]
 CLIENTS = 8
 
 

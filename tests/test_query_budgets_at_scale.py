@@ -21,7 +21,7 @@ from claims.dataops.synthetic import PREFIX, PUBLIC_ID_STEM
 from claims.models import Cargo, CellLine, Citation, Claim, Drug, Mechanism
 from tests.test_views import QUERY_BUDGETS, _url
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.slow]
 
 SIZES = (10_000, 100_000)
 

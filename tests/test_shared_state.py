@@ -50,6 +50,9 @@ def _database_url(tmp_path):
     return f"sqlite:///{copy}"
 
 
+pytestmark = pytest.mark.slow
+
+
 @pytest.fixture(scope="module", params=["database", "redis"])
 def server(request, django_db_setup, django_db_blocker, tmp_path_factory):
     """gunicorn (2 sync workers) and its access log, which names the worker that answered each request."""

@@ -28,6 +28,8 @@ fi
 
 echo "== lint"
 "$BIN/ruff" check .
+echo "== import contracts (layers)"
+"$BIN/lint-imports"
 echo "== migrations are complete"
 DJANGO_DEBUG=1 "$BIN/python" manage.py makemigrations --check --dry-run
 
