@@ -149,3 +149,24 @@ def test_transcribed_claims_start_in_review_and_only_cited_ones_carry_a_support_
     assert set(Claim.objects.values_list("status", flat=True)) <= {v.CurationStatus.IN_REVIEW}
     uncited = Claim.objects.filter(citations__isnull=True)
     assert set(uncited.values_list("citation_support", flat=True)) == {v.CitationSupport.NOT_CHECKED}
+
+
+@pytest.mark.parametrize(
+    "finding, its_mirror", [("CLM-0108", "CLM-0255"), ("CLM-0078", "CLM-0079"), ("CLM-0064", "CLM-0065")]
+)
+def test_the_review_s_mirrored_findings_corroborate_and_never_contradict(client, finding, its_mirror):
+    """Regression (issue 13): 'miR-567 reverses' and 'suppressing miR-567 causes' were listed as contradicting."""
+    a = Claim.objects.get(public_id=finding)
+    assert its_mirror in Claim.objects.corroborating(a).values_list("public_id", flat=True)
+    assert its_mirror not in Claim.objects.contradicting(a).values_list("public_id", flat=True)
+    page = client.get(a.get_absolute_url()).content.decode()
+    corroborating = page.split("Corroborating findings", 1)[1].split("Contradicting findings", 1)[0]
+    assert its_mirror in corroborating
+
+
+@pytest.mark.parametrize(
+    "query", ["herceptin", "MDR1", "hsa-miR-155-5p", "miR155", "Adriamycin", "P-glycoprotein"]
+)
+def test_the_names_readers_type_find_claims_in_the_real_transcription(client, query):
+    response = client.get("/api/claims/", {"q": query})
+    assert response.status_code == 200 and response.json()["count"] > 0, query
