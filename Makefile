@@ -44,10 +44,12 @@ test: setup-dev
 # what to run before a commit. `make test` runs everything, as CI does.
 check: setup-dev
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
 	$(DEV) $(BIN)/python manage.py makemigrations --check --dry-run
 	env -u DATABASE_URL $(BIN)/python -m pytest -p no:cacheprovider -q -n 2 -m "not browser and not slow"
 
 lint: setup-dev
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports

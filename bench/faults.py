@@ -95,8 +95,9 @@ class HealthWatch(threading.Thread):
             time.sleep(0.2)
 
 
-def run_with_outage(bench, setup, *, clients, seconds, outage, outage_at, outage_seconds, run_id,
-                    read_paths=READ_PATHS):  # fmt: skip
+def run_with_outage(
+    bench, setup, *, clients, seconds, outage, outage_at, outage_seconds, run_id, read_paths=READ_PATHS
+):
     """The load run with the outage injected after ``outage_at`` seconds; returns results and timings."""
     timings = {}
 
@@ -135,8 +136,10 @@ def judge(bench, results, timings, start, gunicorn_pid):
         problems.append("/healthz never answered 200 again after the outage")
     else:
         late = [r for r in failures if r.started > timings["recovered"] + RECOVERY_GRACE_SECONDS]
-        problems += [f"failed after recovery: {r.status} {r.kind} {r.path} at +{r.started - start:.1f} s"
-                     for r in late[:20]]  # fmt: skip
+        problems += [
+            f"failed after recovery: {r.status} {r.kind} {r.path} at +{r.started - start:.1f} s"
+            for r in late[:20]
+        ]
     if bench.process.poll() is not None or bench.process.pid != gunicorn_pid:
         problems.append("gunicorn exited during the run")
     if get(f"http://127.0.0.1:{bench.port}/healthz").status != 200:
@@ -167,10 +170,16 @@ def main(argv=None):
         before = history_counts(bench, owned)
         log(f"{args.clients} clients for {args.seconds:g} s; {args.outage} outage at +{args.outage_at:g} s")
         results, timings, start = run_with_outage(
-            bench, setup, clients=args.clients, seconds=args.seconds, outage=args.outage,
-            outage_at=args.outage_at, outage_seconds=args.outage_seconds, run_id=run_id,
+            bench,
+            setup,
+            clients=args.clients,
+            seconds=args.seconds,
+            outage=args.outage,
+            outage_at=args.outage_at,
+            outage_seconds=args.outage_seconds,
+            run_id=run_id,
             read_paths=paths,
-        )  # fmt: skip
+        )
         behaviour, counts = judge(bench, results, timings, start, bench.process.pid)
         bench.stop()
         write_problems, writes = verify_writes(bench, results, owned, run_id, before)
@@ -178,12 +187,16 @@ def main(argv=None):
         bench.stop()
         bench.drop()
     report = summarise(results, args.seconds) | {
-        "outage": args.outage, "outage_seconds": timings["outage_seconds"],
+        "outage": args.outage,
+        "outage_seconds": timings["outage_seconds"],
         "healthz_failing_seconds": timings["unavailable_seconds"],
-        "recovered_after_seconds": None if timings["recovered"] is None
-        else round(timings["recovered"] - timings["outage_ended"], 2), **counts,
-        "writes": writes, "problems": behaviour + write_problems,
-    }  # fmt: skip
+        "recovered_after_seconds": None
+        if timings["recovered"] is None
+        else round(timings["recovered"] - timings["outage_ended"], 2),
+        **counts,
+        "writes": writes,
+        "problems": behaviour + write_problems,
+    }
     print(json.dumps(report, indent=1))
     if args.json:
         Path(args.json).write_text(json.dumps(report, indent=1) + "\n")

@@ -13,10 +13,30 @@ import sqlite3
 
 FACET_LIMIT = 30
 CSV_COLUMNS = [
-    "id", "url", "statement", "quote", "section", "quote_start", "quote_end", "citations", "citation_dois",
-    "drugs", "cargo", "cargo_types", "cell_lines", "exosome_source", "mechanism", "therapy_class",
-    "direction", "model", "status", "citation_support", "notes", "created", "updated",
-]  # fmt: skip
+    "id",
+    "url",
+    "statement",
+    "quote",
+    "section",
+    "quote_start",
+    "quote_end",
+    "citations",
+    "citation_dois",
+    "drugs",
+    "cargo",
+    "cargo_types",
+    "cell_lines",
+    "exosome_source",
+    "mechanism",
+    "therapy_class",
+    "direction",
+    "model",
+    "status",
+    "citation_support",
+    "notes",
+    "created",
+    "updated",
+]
 
 
 class Dialect:
@@ -246,18 +266,35 @@ class Floor:
         selection = _drug_ids(d) if drug_id else "SELECT id AS claim_id FROM claims_claim"
         inside = "IN (SELECT claim_id FROM ids)"
         lists = {
-            "ci": ("t.key", "claims_claim_citations r JOIN claims_citation t ON t.id = r.citation_id",
-                   "t.first_author, t.year, t.year_suffix", ""),
-            "cd": ("t.doi", "claims_claim_citations r JOIN claims_citation t ON t.id = r.citation_id",
-                   "t.first_author, t.year, t.year_suffix", "AND t.doi <> ''"),
+            "ci": (
+                "t.key",
+                "claims_claim_citations r JOIN claims_citation t ON t.id = r.citation_id",
+                "t.first_author, t.year, t.year_suffix",
+                "",
+            ),
+            "cd": (
+                "t.doi",
+                "claims_claim_citations r JOIN claims_citation t ON t.id = r.citation_id",
+                "t.first_author, t.year, t.year_suffix",
+                "AND t.doi <> ''",
+            ),
             "dr": ("t.slug", "claims_claim_drugs r JOIN claims_drug t ON t.id = r.drug_id", "t.name", ""),
             "ca": ("t.slug", "claims_claim_cargo r JOIN claims_cargo t ON t.id = r.cargo_id", "t.name", ""),
-            "ct": ("t.cargo_type", "(SELECT DISTINCT r.claim_id, t.cargo_type FROM claims_claim_cargo r JOIN"
-                   " claims_cargo t ON t.id = r.cargo_id) AS r JOIN (SELECT DISTINCT cargo_type FROM claims_cargo)"
-                   " AS t ON t.cargo_type = r.cargo_type", "t.cargo_type", ""),
-            "cl": ("t.slug || ' (' || r.role || ')'", "claims_claimcellline r JOIN claims_cellline t"
-                   " ON t.id = r.cell_line_id", "r.role, t.name", ""),
-        }  # fmt: skip
+            "ct": (
+                "t.cargo_type",
+                "(SELECT DISTINCT r.claim_id, t.cargo_type FROM claims_claim_cargo r JOIN"
+                " claims_cargo t ON t.id = r.cargo_id) AS r JOIN (SELECT DISTINCT cargo_type FROM claims_cargo)"
+                " AS t ON t.cargo_type = r.cargo_type",
+                "t.cargo_type",
+                "",
+            ),
+            "cl": (
+                "t.slug || ' (' || r.role || ')'",
+                "claims_claimcellline r JOIN claims_cellline t ON t.id = r.cell_line_id",
+                "r.role, t.name",
+                "",
+            ),
+        }
         ctes = [
             f"{name} AS (SELECT claim_id, {d.group(value, order, source, f'r.claim_id {inside} {extra}')})"
             for name, (value, source, order, extra) in lists.items()

@@ -39,11 +39,23 @@ import psycopg
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 READ_PATHS = [
-    "/", "/claims/", "/claims/?drug=doxorubicin", "/claims/?q=exosome+resistance", "/claims/{claim}/",
-    "/citations/", "/drugs/doxorubicin/", "/review/", "/api/claims/", "/api/claims/?q=resistance",
-    "/api/claims/?drug=paclitaxel&direction=promotes_resistance", "/api/claims/{claim}/", "/api/facets/",
-    "/api/facets/?drug=tamoxifen", "/api/citations/", "/healthz",
-]  # fmt: skip
+    "/",
+    "/claims/",
+    "/claims/?drug=doxorubicin",
+    "/claims/?q=exosome+resistance",
+    "/claims/{claim}/",
+    "/citations/",
+    "/drugs/doxorubicin/",
+    "/review/",
+    "/api/claims/",
+    "/api/claims/?q=resistance",
+    "/api/claims/?drug=paclitaxel&direction=promotes_resistance",
+    "/api/claims/{claim}/",
+    "/api/facets/",
+    "/api/facets/?drug=tamoxifen",
+    "/api/citations/",
+    "/healthz",
+]
 EXPECTED = {"read:page": 200, "read:api": 200, "write:flag": 201, "write:edit": 200, "write:create": 201}
 OUTAGE_TEXT = "The database is unavailable right now"
 SETUP = r"""
@@ -89,9 +101,17 @@ class Answer:
 def get(url, *, method="GET", body=None, headers=None, timeout=30):
     """One HTTP request; an Answer whatever happens (status 0: no answer)."""
     data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(url, data=data, method=method, headers={
-        "X-Forwarded-Proto": "https", "Accept": "application/json, text/html",
-        **({"Content-Type": "application/json"} if data else {}), **(headers or {})})  # fmt: skip
+    request = urllib.request.Request(
+        url,
+        data=data,
+        method=method,
+        headers={
+            "X-Forwarded-Proto": "https",
+            "Accept": "application/json, text/html",
+            **({"Content-Type": "application/json"} if data else {}),
+            **(headers or {}),
+        },
+    )
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:
             return Answer(response.status, response.read(), response.headers)
@@ -120,17 +140,26 @@ class Bench:
 
     def environment(self):
         return {
-            "PATH": os.environ["PATH"], "DATABASE_URL": self.url, "DJANGO_DEBUG": "0",
-            "DJANGO_SECRET_KEY": secrets.token_urlsafe(50), "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
-            "EXOCLAIMS_PLAIN_STATIC": "1", "DATABASE_CONN_MAX_AGE": "60",
+            "PATH": os.environ["PATH"],
+            "DATABASE_URL": self.url,
+            "DJANGO_DEBUG": "0",
+            "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
+            "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
+            "EXOCLAIMS_PLAIN_STATIC": "1",
+            "DATABASE_CONN_MAX_AGE": "60",
             # Every client comes from 127.0.0.1: the per-address anonymous limit would throttle the test.
             "EXOCLAIMS_ANON_RATE": "100000000/hour",
             **{name: os.environ[name] for name in ("EXOCLAIMS_FIXTURES_DIR",) if name in os.environ},
-        }  # fmt: skip
+        }
 
     def manage(self, *args):
-        result = subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=self.environment(),
-                                capture_output=True, text=True)  # fmt: skip
+        result = subprocess.run(
+            [sys.executable, "manage.py", *args],
+            cwd=ROOT,
+            env=self.environment(),
+            capture_output=True,
+            text=True,
+        )
         if result.returncode:
             raise SystemExit(f"manage.py {' '.join(args[:2])} failed:\n{result.stderr}")
         return result.stdout
@@ -151,11 +180,29 @@ class Bench:
         with socket.socket() as probe:
             probe.bind(("127.0.0.1", 0))
             self.port = probe.getsockname()[1]
-        command = [str(BIN / "gunicorn"), "exoclaims.wsgi", "--bind", f"127.0.0.1:{self.port}",
-                   "--workers", str(workers), "--threads", str(threads), "--timeout", "30",
-                   "--graceful-timeout", "5", "--log-level", "warning"]  # fmt: skip
-        self.process = subprocess.Popen(command, cwd=ROOT, env=self.environment(), stdout=log_file,
-                                        stderr=subprocess.STDOUT if log_file else None)  # fmt: skip
+        command = [
+            str(BIN / "gunicorn"),
+            "exoclaims.wsgi",
+            "--bind",
+            f"127.0.0.1:{self.port}",
+            "--workers",
+            str(workers),
+            "--threads",
+            str(threads),
+            "--timeout",
+            "30",
+            "--graceful-timeout",
+            "5",
+            "--log-level",
+            "warning",
+        ]
+        self.process = subprocess.Popen(
+            command,
+            cwd=ROOT,
+            env=self.environment(),
+            stdout=log_file,
+            stderr=subprocess.STDOUT if log_file else None,
+        )
         for _ in range(300):
             if get(f"http://127.0.0.1:{self.port}/healthz").status == 200:
                 return
@@ -208,8 +255,13 @@ class Client(threading.Thread):
     def flag(self):
         marker = self.marker("flag")
         claim = self.random.choice(self.claims)
-        self.request("write:flag", f"/api/claims/{claim}/flags/", method="POST", marker=marker,
-                     body={"kind": "other", "text": marker})  # fmt: skip
+        self.request(
+            "write:flag",
+            f"/api/claims/{claim}/flags/",
+            method="POST",
+            marker=marker,
+            body={"kind": "other", "text": marker},
+        )
 
     def edit(self):
         if self.etag is None:
@@ -218,8 +270,14 @@ class Client(threading.Thread):
                 return
             self.etag = answer.headers["ETag"]
         marker = self.marker("edit")
-        answer = self.request("write:edit", f"/api/claims/{self.owned}/", method="PATCH", marker=marker,
-                              body={"notes": marker}, headers={"If-Match": self.etag})  # fmt: skip
+        answer = self.request(
+            "write:edit",
+            f"/api/claims/{self.owned}/",
+            method="PATCH",
+            marker=marker,
+            body={"notes": marker},
+            headers={"If-Match": self.etag},
+        )
         self.etag = answer.headers.get("ETag") if answer.status == 200 else None
 
     def create(self):
@@ -294,11 +352,18 @@ def verify_writes(bench, results, owned, run_id, history_before):
         )
         created = db.execute(
             "SELECT c.statement, count(l.id) FROM claims_claim c LEFT JOIN claims_claim_citations l "
-            "ON l.claim_id = c.id WHERE c.statement LIKE %s GROUP BY c.id", [f"Load {pattern}"]).fetchall()  # fmt: skip
+            "ON l.claim_id = c.id WHERE c.statement LIKE %s GROUP BY c.id",
+            [f"Load {pattern}"],
+        ).fetchall()
         created_markers = Counter(statement[len("Load ") :] for statement, _ in created)
-        edits = Counter(n for (n,) in db.execute(
-            "SELECT h.notes FROM claims_historicalclaim h JOIN claims_claim c ON c.id = h.id "
-            "WHERE c.public_id = ANY(%s) AND h.notes LIKE %s", [owned, pattern]))  # fmt: skip
+        edits = Counter(
+            n
+            for (n,) in db.execute(
+                "SELECT h.notes FROM claims_historicalclaim h JOIN claims_claim c ON c.id = h.id "
+                "WHERE c.public_id = ANY(%s) AND h.notes LIKE %s",
+                [owned, pattern],
+            )
+        )
         notes = dict(
             db.execute("SELECT public_id, notes FROM claims_claim WHERE public_id = ANY(%s)", [owned])
         )
@@ -322,8 +387,11 @@ def verify_writes(bench, results, owned, run_id, history_before):
             problems.append(
                 f"{public_id}: notes are {notes[public_id]!r}, the last edit applied was {last!r}"
             )
-    counts = {"acknowledged writes": len(acked), "writes with no clear answer": len(unsure),
-              "of which applied": len(set(stored) & unsure)}  # fmt: skip
+    counts = {
+        "acknowledged writes": len(acked),
+        "writes with no clear answer": len(unsure),
+        "of which applied": len(set(stored) & unsure),
+    }
     return problems, counts
 
 
@@ -331,15 +399,23 @@ def summarise(results, seconds):
     by_kind = defaultdict(list)
     for r in results:
         by_kind[r.kind].append(r)
-    summary = {"requests": len(results), "seconds": seconds, "requests_per_second": round(len(results) / seconds, 1),
-               "statuses": dict(Counter(str(r.status) for r in results)), "kinds": {}}  # fmt: skip
+    summary = {
+        "requests": len(results),
+        "seconds": seconds,
+        "requests_per_second": round(len(results) / seconds, 1),
+        "statuses": dict(Counter(str(r.status) for r in results)),
+        "kinds": {},
+    }
     for kind, rows in sorted(by_kind.items()):
         latencies = sorted(r.seconds * 1000 for r in rows)
         summary["kinds"][kind] = {
-            "count": len(rows), "per_second": round(len(rows) / seconds, 1),
-            "p50_ms": round(statistics.median(latencies)), "p95_ms": round(latencies[int(len(latencies) * 0.95)]),
-            "max_ms": round(latencies[-1]), "statuses": dict(Counter(str(r.status) for r in rows)),
-        }  # fmt: skip
+            "count": len(rows),
+            "per_second": round(len(rows) / seconds, 1),
+            "p50_ms": round(statistics.median(latencies)),
+            "p95_ms": round(latencies[int(len(latencies) * 0.95)]),
+            "max_ms": round(latencies[-1]),
+            "statuses": dict(Counter(str(r.status) for r in rows)),
+        }
     paths = defaultdict(list)
     for r in results:
         paths[
@@ -352,8 +428,13 @@ def summarise(results, seconds):
 
 
 def add_exclude_option(parser):
-    parser.add_argument("--exclude", action="append", default=[], metavar="PATH",
-                        help="leave this read path out of the mix (repeatable), e.g. one with a known bug")  # fmt: skip
+    parser.add_argument(
+        "--exclude",
+        action="append",
+        default=[],
+        metavar="PATH",
+        help="leave this read path out of the mix (repeatable), e.g. one with a known bug",
+    )
 
 
 def read_paths(parser, excluded):
@@ -370,8 +451,11 @@ def loopback_only(parser, server):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--server", default="postgres://postgres@127.0.0.1:5432/",
-                        help="PostgreSQL server (a new database is created on it)")  # fmt: skip
+    parser.add_argument(
+        "--server",
+        default="postgres://postgres@127.0.0.1:5432/",
+        help="PostgreSQL server (a new database is created on it)",
+    )
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--workers", type=int, default=3, help="gunicorn worker processes")
@@ -389,8 +473,9 @@ def main(argv=None):
         run_id, owned = secrets.token_hex(3), owned_claims(setup, args.clients)
         before = history_counts(bench, owned)
         log(f"{args.clients} clients for {args.seconds:g} s against gunicorn ({args.workers}×{args.threads})")
-        results = run_load(bench, setup, clients=args.clients, seconds=args.seconds, run_id=run_id,
-                           read_paths=paths)  # fmt: skip
+        results = run_load(
+            bench, setup, clients=args.clients, seconds=args.seconds, run_id=run_id, read_paths=paths
+        )
         bench.stop()
         problems, writes = verify_writes(bench, results, owned, run_id, before)
     finally:
@@ -399,9 +484,11 @@ def main(argv=None):
             bench.drop()
     errors = errors_in(results)
     report = summarise(results, args.seconds) | {
-        "errors": len(errors), "error_examples": sorted({f"{r.status} {r.path}" for r in errors})[:20],
-        "writes": writes, "verification_problems": problems,
-    }  # fmt: skip
+        "errors": len(errors),
+        "error_examples": sorted({f"{r.status} {r.path}" for r in errors})[:20],
+        "writes": writes,
+        "verification_problems": problems,
+    }
     print(json.dumps(report, indent=1))
     if args.json:
         Path(args.json).write_text(json.dumps(report, indent=1) + "\n")

@@ -62,8 +62,15 @@ def server_env(database_url):
 
 def manage(env, *args, timeout=1800):
     started = time.perf_counter()
-    subprocess.run([PYTHON, "manage.py", *args], cwd=ROOT, env=env, check=True, timeout=timeout,
-                   stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)  # fmt: skip
+    subprocess.run(
+        [PYTHON, "manage.py", *args],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        timeout=timeout,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     return round(time.perf_counter() - started, 2)
 
 
@@ -103,9 +110,16 @@ def pick(vendor, dsn, size):
     total = connection.execute("SELECT COUNT(*) FROM claims_claim").fetchone()[0]
     connection.close()
     csv_drug = min(rows, key=lambda r: abs(r[2] - CSV_ROWS)) if total > CSV_ROWS * 1.2 else None
-    return {"drug_id": rows[0][0], "drug": rows[0][1], "drug_claims": rows[0][2], "claims": total,
-            "csv_drug_id": csv_drug[0] if csv_drug else None, "csv_drug": csv_drug[1] if csv_drug else None,
-            "csv_claims": csv_drug[2] if csv_drug else total, "claim": f"CLM-S{size // 2:06d}"}  # fmt: skip
+    return {
+        "drug_id": rows[0][0],
+        "drug": rows[0][1],
+        "drug_claims": rows[0][2],
+        "claims": total,
+        "csv_drug_id": csv_drug[0] if csv_drug else None,
+        "csv_drug": csv_drug[1] if csv_drug else None,
+        "csv_claims": csv_drug[2] if csv_drug else total,
+        "claim": f"CLM-S{size // 2:06d}",
+    }
 
 
 def bibtex_file(path):
@@ -130,8 +144,16 @@ class Server:
 
     def __enter__(self):
         self.log = open(self.log_path, "wb")
-        command = [GUNICORN, "exoclaims.wsgi", "--workers", "2", "--bind", f"127.0.0.1:{self.port}",
-                   "--timeout", "600"]  # fmt: skip
+        command = [
+            GUNICORN,
+            "exoclaims.wsgi",
+            "--workers",
+            "2",
+            "--bind",
+            f"127.0.0.1:{self.port}",
+            "--timeout",
+            "600",
+        ]
         self.process = subprocess.Popen(command, cwd=ROOT, env=self.env, stdout=self.log, stderr=self.log)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
@@ -158,19 +180,43 @@ def endpoints(p, floor):
     heavy = {"requests": 5, "seconds": 120, "concurrent_seconds": 20}
     return {
         "(a) /api/claims/?drug=x&page_size=50": (
-            f"/api/claims/?drug={p['drug']}&page_size=50", lambda: floor.claims_for_drug(p["drug_id"]), {}),
+            f"/api/claims/?drug={p['drug']}&page_size=50",
+            lambda: floor.claims_for_drug(p["drug_id"]),
+            {},
+        ),
         "(a') same, last page": (
-            f"/api/claims/?drug={p['drug']}&page_size=50&page={last_page}", None, {"requests": 50}),
-        "(a'') same, cursor=": (f"/api/claims/?drug={p['drug']}&page_size=50&cursor=", None, {"requests": 50}),
-        "(b) /api/facets/?drug=x": (f"/api/facets/?drug={p['drug']}", lambda: floor.facets_for_drug(p["drug_id"]), {}),
+            f"/api/claims/?drug={p['drug']}&page_size=50&page={last_page}",
+            None,
+            {"requests": 50},
+        ),
+        "(a'') same, cursor=": (
+            f"/api/claims/?drug={p['drug']}&page_size=50&cursor=",
+            None,
+            {"requests": 50},
+        ),
+        "(b) /api/facets/?drug=x": (
+            f"/api/facets/?drug={p['drug']}",
+            lambda: floor.facets_for_drug(p["drug_id"]),
+            {},
+        ),
         "(c) /api/claims/?q=term&page_size=50": (
-            f"/api/claims/?q={SEARCH_TERM}&page_size=50", lambda: floor.search(SEARCH_TERM), {}),
+            f"/api/claims/?q={SEARCH_TERM}&page_size=50",
+            lambda: floor.search(SEARCH_TERM),
+            {},
+        ),
         "(d) /api/claims/<id>/": (f"/api/claims/{p['claim']}/", lambda: floor.claim(p["claim"]), {}),
         "(d') /claims/<id>/ (HTML)": (f"/claims/{p['claim']}/", None, {"requests": 100}),
-        "(e) /claims/?drug=x (HTML)": (f"/claims/?drug={p['drug']}", lambda: floor.browser_for_drug(p["drug_id"]), {}),
+        "(e) /claims/?drug=x (HTML)": (
+            f"/claims/?drug={p['drug']}",
+            lambda: floor.browser_for_drug(p["drug_id"]),
+            {},
+        ),
         "(f) CSV of ~10k claims": (
-            f"/api/claims/?format=csv{csv_query}", lambda: floor.csv_for_drug(p["csv_drug_id"]), heavy),
-    }  # fmt: skip
+            f"/api/claims/?format=csv{csv_query}",
+            lambda: floor.csv_for_drug(p["csv_drug_id"]),
+            heavy,
+        ),
+    }
 
 
 def run_config(vendor, size, args, port):
@@ -207,8 +253,12 @@ def run_config(vendor, size, args, port):
                 log("  full CSV download")
                 with MemoryWatch(server.process.pid) as memory:
                     status, size_bytes, seconds = fetch(port, "/api/claims/?format=csv", timeout=1800)
-                result["full_csv"] = {"status": status, "bytes": size_bytes, "seconds": round(seconds, 2),
-                                      "peak_worker_mib": memory.peak_mib}  # fmt: skip
+                result["full_csv"] = {
+                    "status": status,
+                    "bytes": size_bytes,
+                    "seconds": round(seconds, 2),
+                    "peak_worker_mib": memory.peak_mib,
+                }
             cursor_page = json.loads(
                 urlopen(f"http://127.0.0.1:{port}{endpoints(params, floor)["(a'') same, cursor="][0]}").read()
             )
@@ -221,8 +271,14 @@ def run_config(vendor, size, args, port):
     slowest = max(apis, key=lambda k: apis[k]["p50_ms"])
     profile = (SCRATCH if args.quick else RESULTS) / f"profile-{vendor}-{size}.txt"
     with open(profile, "w") as out:
-        subprocess.run([PYTHON, "bench/profile_endpoint.py", apis[slowest]["path"]], cwd=ROOT, env=env,
-                       stdout=out, stderr=subprocess.DEVNULL, timeout=900)  # fmt: skip
+        subprocess.run(
+            [PYTHON, "bench/profile_endpoint.py", apis[slowest]["path"]],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.DEVNULL,
+            timeout=900,
+        )
     result["profiled"], result["load_after"] = slowest, os.getloadavg()
     return result
 
@@ -232,8 +288,14 @@ def machine():
         (line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")), ""
     )
     memory = next(line.split()[1] for line in open("/proc/meminfo") if line.startswith("MemTotal"))
-    return {"cpu": cpu, "cores": os.cpu_count(), "memory_gib": round(int(memory) / 1024**2, 1),
-            "python": platform.python_version(), "sqlite": sqlite3.sqlite_version, "os": platform.platform()}  # fmt: skip
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "memory_gib": round(int(memory) / 1024**2, 1),
+        "python": platform.python_version(),
+        "sqlite": sqlite3.sqlite_version,
+        "os": platform.platform(),
+    }
 
 
 def _ms(value):
@@ -241,8 +303,10 @@ def _ms(value):
 
 
 def table(results):
-    lines = ["| database | claims | endpoint | cold ms | p50 ms | p95 ms | floor p50 ms | app/floor | req/s (8 clients) | peak worker MiB |",
-             "|---|---|---|---|---|---|---|---|---|---|"]  # fmt: skip
+    lines = [
+        "| database | claims | endpoint | cold ms | p50 ms | p95 ms | floor p50 ms | app/floor | req/s (8 clients) | peak worker MiB |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
     for r in results:
         for name, e in r["endpoints"].items():
             lines.append(
@@ -265,10 +329,12 @@ def growth_table(results):
     for vendor in dict.fromkeys(r["database"] for r in results):
         runs = sorted((r for r in results if r["database"] == vendor), key=lambda r: r["size"])
         small, large = runs[0], runs[-1]
-        lines += [f"\n{vendor}: {small['size']:,} -> {large['size']:,} claims\n",
-                  f"| endpoint | p50 ms at {small['size']:,} | p50 ms at {large['size']:,} | growth | p95 ms | "
-                  f"floor p50 ms | app/floor | target at {large['size']:,} |",
-                  "|---|---|---|---|---|---|---|---|"]  # fmt: skip
+        lines += [
+            f"\n{vendor}: {small['size']:,} -> {large['size']:,} claims\n",
+            f"| endpoint | p50 ms at {small['size']:,} | p50 ms at {large['size']:,} | growth | p95 ms | "
+            f"floor p50 ms | app/floor | target at {large['size']:,} |",
+            "|---|---|---|---|---|---|---|---|",
+        ]
         for name, e in large["endpoints"].items():
             before = small["endpoints"].get(name, {}).get("p50_ms")
             growth = f"{e['p50_ms'] / before:.2f}x" if before else ""
@@ -279,12 +345,22 @@ def growth_table(results):
                 met = e["p50_ms"] < limit and (ratio is None or e.get("ratio_p50", 0) <= ratio)
                 if name[:3] in GROWTH_CHECKED and before:
                     met = met and e["p50_ms"] / before < 2
-                verdict = ("met" if met else "missed") + f" (< {limit} ms" + (f", <= {ratio}x floor" if ratio else "") + (
-                    ", < 2x growth)" if name[:3] in GROWTH_CHECKED else ")")
-            lines.append(f"| {name} | {_ms(before)} | {_ms(e['p50_ms'])} | {growth} | {_ms(e['p95_ms'])} | "
-                         f"{_ms(e.get('floor_p50_ms'))} | {e.get('ratio_p50', '')} | {verdict} |")  # fmt: skip
+                verdict = (
+                    ("met" if met else "missed")
+                    + f" (< {limit} ms"
+                    + (f", <= {ratio}x floor" if ratio else "")
+                    + (", < 2x growth)" if name[:3] in GROWTH_CHECKED else ")")
+                )
+            lines.append(
+                f"| {name} | {_ms(before)} | {_ms(e['p50_ms'])} | {growth} | {_ms(e['p95_ms'])} | "
+                f"{_ms(e.get('floor_p50_ms'))} | {e.get('ratio_p50', '')} | {verdict} |"
+            )
         for r in runs:
-            extra = f"; full CSV {r['full_csv']['seconds']} s, peak worker {r['full_csv']['peak_worker_mib']} MiB" if "full_csv" in r else ""
+            extra = (
+                f"; full CSV {r['full_csv']['seconds']} s, peak worker {r['full_csv']['peak_worker_mib']} MiB"
+                if "full_csv" in r
+                else ""
+            )
             lines.append(
                 f"\n{r['size']:,} claims: load_review {r['load_review_s']} s (again: {r['load_review_again_s']} s), "
                 f"generate_synthetic {r['generate_synthetic_s']} s, BibTeX import of 5,000 entries "

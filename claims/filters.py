@@ -306,10 +306,23 @@ class ClaimFilter(django_filters.FilterSet):
 
 # The parameter names, in display order, that are facets (everything but q and ordering).
 FACET_PARAMETERS = [
-    "drug", "cargo", "cargo_intervention", "cargo_type", "target", "cell_line", "mechanism",
-    "therapy_class", "direction", "model", "status", "citation_support", "section", "citation", "cited",
+    "drug",
+    "cargo",
+    "cargo_intervention",
+    "cargo_type",
+    "target",
+    "cell_line",
+    "mechanism",
+    "therapy_class",
+    "direction",
+    "model",
+    "status",
+    "citation_support",
+    "section",
+    "citation",
+    "cited",
     "review_errors",
-]  # fmt: skip
+]
 
 
 def filtered_claims(params, queryset=None):
@@ -369,7 +382,11 @@ class CitationFilter(django_filters.FilterSet):
         """Every word in the key, label, authors, title, journal or DOI (case-insensitively)."""
         for term in search_terms(value):
             queryset = queryset.filter(
-                Q(key__icontains=term) | Q(label__icontains=term) | Q(authors__icontains=term)
-                | Q(title__icontains=term) | Q(journal__icontains=term) | Q(doi__icontains=term)
-            )  # fmt: skip
+                Q(key__icontains=term)
+                | Q(label__icontains=term)
+                | Q(authors__icontains=term)
+                | Q(title__icontains=term)
+                | Q(journal__icontains=term)
+                | Q(doi__icontains=term)
+            )
         return queryset

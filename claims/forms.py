@@ -166,18 +166,22 @@ SERVICE_FIELD = {"cell_lines": "studied_cell_lines", "occurrence": "occurrence"}
 
 class ClaimForm(forms.Form):
     section = forms.ModelChoiceField(
-        queryset=Section.objects.order_by("order"), to_field_name="number", empty_label="Choose a section",
+        queryset=Section.objects.order_by("order"),
+        to_field_name="number",
+        empty_label="Choose a section",
         help_text="The section of the review the quote is from.",
-    )  # fmt: skip
+    )
     quote = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 4}),
         help_text="The exact sentence(s) of the review, as printed (errors and all); its position in "
         "the review is found for you.",
     )
     occurrence = forms.IntegerField(
-        required=False, min_value=1, max_value=1000,
+        required=False,
+        min_value=1,
+        max_value=1000,
         help_text="Only if the quote occurs more than once in the section: which one (1 = the first).",
-    )  # fmt: skip
+    )
     statement = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 3}), help_text="What the quote asserts, in your own words."
     )
@@ -185,10 +189,12 @@ class ClaimForm(forms.Form):
     drugs = NamesField(kind="drug", help_text="Names or aliases, separated by ';'.")
     cargo = NamesField(kind="cargo", label="Exosomal cargo", help_text="Names or aliases, separated by ';'.")
     cargo_intervention = forms.TypedChoiceField(
-        choices=v.CargoIntervention.choices, initial=v.CargoIntervention.NOT_APPLICABLE, required=False,
+        choices=v.CargoIntervention.choices,
+        initial=v.CargoIntervention.NOT_APPLICABLE,
+        required=False,
         empty_value=v.CargoIntervention.NOT_APPLICABLE,
         help_text="What was done to the cargo, or seen of it: decides which findings agree or contradict.",
-    )  # fmt: skip
+    )
     targets = NamesField(
         kind="target", label="Acts on", help_text="What the cargo acts on (targets): names, separated by ';'."
     )
@@ -205,9 +211,10 @@ class ClaimForm(forms.Form):
         choices=v.ModelSystem.choices, label="Model system", initial=v.ModelSystem.NOT_STATED
     )
     citation_support = forms.ChoiceField(
-        choices=v.CitationSupport.choices, initial=v.CitationSupport.NOT_CHECKED,
+        choices=v.CitationSupport.choices,
+        initial=v.CitationSupport.NOT_CHECKED,
         help_text="Whether the cited work says what the review claims, as you checked it.",
-    )  # fmt: skip
+    )
     notes = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False, label="Curator notes")
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
     # A new claim's one-time token: a second submit of the same form shows the claim the first made.
@@ -235,16 +242,23 @@ class ClaimForm(forms.Form):
     def initial_for(claim):
         links = list(claim.cell_line_links.select_related("cell_line").order_by("cell_line__name"))
         initial = {
-            "section": claim.section.number, "quote": claim.quote, "statement": claim.statement,
+            "section": claim.section.number,
+            "quote": claim.quote,
+            "statement": claim.statement,
             "citations": _names(LOOKUPS["citation"], claim.citations.order_by("first_author", "year")),
             "drugs": _names(LOOKUPS["drug"], claim.drugs.order_by("name")),
             "cargo": _names(LOOKUPS["cargo"], claim.cargo.order_by("name")),
             "cargo_intervention": claim.cargo_intervention,
             "targets": _names(LOOKUPS["target"], claim.targets.order_by("name")),
-            "exosome_source": claim.exosome_source, "mechanism": claim.mechanism.slug if claim.mechanism else "",
-            "therapy_class": claim.therapy_class, "direction": claim.direction, "model": claim.model,
-            "citation_support": claim.citation_support, "notes": claim.notes, "version": claim.version,
-        }  # fmt: skip
+            "exosome_source": claim.exosome_source,
+            "mechanism": claim.mechanism.slug if claim.mechanism else "",
+            "therapy_class": claim.therapy_class,
+            "direction": claim.direction,
+            "model": claim.model,
+            "citation_support": claim.citation_support,
+            "notes": claim.notes,
+            "version": claim.version,
+        }
         for role, name in ROLE_FIELDS.items():
             initial[name] = "; ".join(link.cell_line.name for link in links if link.role == role)
         return initial
@@ -252,10 +266,26 @@ class ClaimForm(forms.Form):
     def service_fields(self):
         """The cleaned data as claim_create / claim_update / claim_check arguments."""
         data = self.cleaned_data
-        fields = {name: data[name] for name in [
-            "section", "quote", "statement", "citations", "drugs", "cargo", "cargo_intervention", "targets",
-            "exosome_source", "mechanism", "therapy_class", "direction", "model", "citation_support", "notes",
-        ]}  # fmt: skip
+        fields = {
+            name: data[name]
+            for name in [
+                "section",
+                "quote",
+                "statement",
+                "citations",
+                "drugs",
+                "cargo",
+                "cargo_intervention",
+                "targets",
+                "exosome_source",
+                "mechanism",
+                "therapy_class",
+                "direction",
+                "model",
+                "citation_support",
+                "notes",
+            ]
+        }
         fields["cell_lines"] = [(line, role) for role, name in ROLE_FIELDS.items() for line in data[name]]
         if data.get("occurrence"):
             fields["occurrence"] = data["occurrence"]
@@ -275,9 +305,11 @@ class ClaimForm(forms.Form):
 class TransitionForm(forms.Form):
     to_status = forms.ChoiceField(choices=v.CurationStatus.choices)
     reason = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 3}), required=False, max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        required=False,
+        max_length=5000,
         help_text="Required when rejecting: say what is wrong.",
-    )  # fmt: skip
+    )
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
 

@@ -32,17 +32,34 @@ def _drafts(user, count):
     section = Section.objects.get(number="3.1")
     drugs, cargo = list(Drug.objects.order_by("slug")[:2]), []
     for n in range(count):
-        claim_create(user=user, section=section, quote=QUOTE, statement=f"Draft number {n} about drug efflux.",
-                     therapy_class="chemotherapy", direction="background", drugs=drugs, cargo=cargo,
-                     citations=[Citation.objects.order_by("key")[n % 5]])  # fmt: skip
+        claim_create(
+            user=user,
+            section=section,
+            quote=QUOTE,
+            statement=f"Draft number {n} about drug efflux.",
+            therapy_class="chemotherapy",
+            direction="background",
+            drugs=drugs,
+            cargo=cargo,
+            citations=[Citation.objects.order_by("key")[n % 5]],
+        )
 
 
 def test_the_changelist_shows_what_curators_check(curator_client):
     claim = Claim.objects.filter(drugs__slug="doxorubicin").order_by("public_id").first()
     response = curator_client.get(CHANGELIST, {"q": claim.public_id})
     headers = [str(h["text"]).lower() for h in response.context["result_headers"]]
-    assert headers[1:] == ["public id", "statement", "drugs", "cargo", "mechanism", "status", "citation support",
-                           "therapy class", "direction"]  # fmt: skip
+    assert headers[1:] == [
+        "public id",
+        "statement",
+        "drugs",
+        "cargo",
+        "mechanism",
+        "status",
+        "citation support",
+        "therapy class",
+        "direction",
+    ]
     assert "doxorubicin" in response.content.decode()
 
 
@@ -56,9 +73,18 @@ def test_every_facet_has_a_filter(curator_client):
 
 @pytest.mark.parametrize(
     "query",
-    ["drug=ADM", "drug=doxorubicin", "cargo_type=mirna", "status=in_review", "direction=promotes_resistance",
-     "therapy_class=chemotherapy", "section=3.1", "model=not_stated", "citation_support=not_checked"],
-)  # fmt: skip
+    [
+        "drug=ADM",
+        "drug=doxorubicin",
+        "cargo_type=mirna",
+        "status=in_review",
+        "direction=promotes_resistance",
+        "therapy_class=chemotherapy",
+        "section=3.1",
+        "model=not_stated",
+        "citation_support=not_checked",
+    ],
+)
 def test_a_facet_filter_selects_what_the_site_selects(curator_client, query):
     expected = set(
         ClaimFilter(QueryDict(query), queryset=Claim.objects.all()).qs.values_list("pk", flat=True)
@@ -109,10 +135,14 @@ def _change_form_data(response):
             data[name] = [str(pk) for pk in value] if isinstance(value, list) else value
     for inline in response.context["inline_admin_formsets"]:
         formset = inline.formset
-        data.update({
-            f"{formset.prefix}-TOTAL_FORMS": len(formset.forms), f"{formset.prefix}-INITIAL_FORMS": formset.initial_form_count(),
-            f"{formset.prefix}-MIN_NUM_FORMS": 0, f"{formset.prefix}-MAX_NUM_FORMS": 1000,
-        })  # fmt: skip
+        data.update(
+            {
+                f"{formset.prefix}-TOTAL_FORMS": len(formset.forms),
+                f"{formset.prefix}-INITIAL_FORMS": formset.initial_form_count(),
+                f"{formset.prefix}-MIN_NUM_FORMS": 0,
+                f"{formset.prefix}-MAX_NUM_FORMS": 1000,
+            }
+        )
         for subform in formset.forms:
             for name in subform.fields:
                 value = subform[name].value()
@@ -202,9 +232,15 @@ def test_a_stale_change_form_is_refused_and_keeps_the_input(curator_client, othe
 def test_adding_a_claim_in_the_admin_creates_a_draft_with_offsets(curator_client, curator):
     response = curator_client.get("/admin/claims/claim/add/")
     data = _change_form_data(response)
-    data.update(section=Section.objects.get(number="3.1").pk, quote=QUOTE, statement="Efflux makes cells resist drugs.",
-                therapy_class="chemotherapy", direction="background", model="not_stated",
-                citation_support="not_checked")  # fmt: skip
+    data.update(
+        section=Section.objects.get(number="3.1").pk,
+        quote=QUOTE,
+        statement="Efflux makes cells resist drugs.",
+        therapy_class="chemotherapy",
+        direction="background",
+        model="not_stated",
+        citation_support="not_checked",
+    )
     response = curator_client.post("/admin/claims/claim/add/", data)
     assert response.status_code == 302
     claim = Claim.objects.get(statement="Efflux makes cells resist drugs.")

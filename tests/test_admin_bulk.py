@@ -58,8 +58,7 @@ def test_approving_in_bulk_follows_the_workflow_claim_by_claim(editor_client, ed
     messages = _messages(response)
     assert "2 claims approved; 1 refused." in messages
     assert any(
-        m.startswith(f"{three[2].public_id} was not changed: ") and "edited this claim" in m
-        for m in messages
+        m.startswith(f"{three[2].public_id} was not changed: ") and "edited this claim" in m for m in messages
     )
 
 
@@ -110,9 +109,11 @@ def test_setting_the_mechanism_in_bulk_edits_each_claim_through_the_service(cura
 
 @pytest.mark.parametrize(
     ("action", "field", "value"),
-    [("set_therapy_class", "therapy_class", v.TherapyClass.IMMUNOTHERAPY),
-     ("set_citation_support", "citation_support", v.CitationSupport.PARTLY)],
-)  # fmt: skip
+    [
+        ("set_therapy_class", "therapy_class", v.TherapyClass.IMMUNOTHERAPY),
+        ("set_citation_support", "citation_support", v.CitationSupport.PARTLY),
+    ],
+)
 def test_setting_a_choice_in_bulk(curator_client, three, action, field, value):
     _act(curator_client, action, three, apply="Apply", **{field: value})
     assert [getattr(c, field) for c in _fresh(three)] == [value] * 3
@@ -148,8 +149,9 @@ def test_adding_and_removing_a_drug_or_cargo_in_bulk(curator_client, curator, th
 
 
 def test_exporting_a_selection_as_csv(curator_client, three):
-    response = curator_client.post(CHANGELIST, {"action": "export_csv", "index": 0,
-                                                ACTION_CHECKBOX_NAME: [c.pk for c in three]})  # fmt: skip
+    response = curator_client.post(
+        CHANGELIST, {"action": "export_csv", "index": 0, ACTION_CHECKBOX_NAME: [c.pk for c in three]}
+    )
     assert response.status_code == 200 and response["Content-Type"].startswith("text/csv")
     rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
     assert list(rows[0]) == CSV_COLUMNS
@@ -160,12 +162,21 @@ def test_exporting_a_selection_as_csv(curator_client, three):
 
 def _list_edit(client, claims, changes, seen=None):
     """Post the changelist's list-edit form: ``changes`` {claim: {field: value}}, ``seen`` as loaded."""
-    data = {"form-TOTAL_FORMS": len(claims), "form-INITIAL_FORMS": len(claims), "form-MIN_NUM_FORMS": 0,
-            "form-MAX_NUM_FORMS": 1000, "_save": "Save"}  # fmt: skip
+    data = {
+        "form-TOTAL_FORMS": len(claims),
+        "form-INITIAL_FORMS": len(claims),
+        "form-MIN_NUM_FORMS": 0,
+        "form-MAX_NUM_FORMS": 1000,
+        "_save": "Save",
+    }
     for n, claim in enumerate(claims):
         shown = (seen or {}).get(claim, claim)
-        values = {"status": shown.status, "mechanism": shown.mechanism_id or "", "therapy_class": shown.therapy_class,
-                  "direction": shown.direction}  # fmt: skip
+        values = {
+            "status": shown.status,
+            "mechanism": shown.mechanism_id or "",
+            "therapy_class": shown.therapy_class,
+            "direction": shown.direction,
+        }
         data[f"form-{n}-id"] = claim.pk
         for name, value in values.items():
             data[f"initial-form-{n}-{name}"] = value
@@ -210,8 +221,12 @@ def test_list_editing_never_reverts_a_change_made_since_the_page_was_loaded(
 ):
     loaded = _fresh(three)
     claim_update(claim=three[0], user=other_curator, therapy_class=v.TherapyClass.ENDOCRINE)
-    response = _list_edit(curator_client, _fresh(three), {three[0]: {"therapy_class": v.TherapyClass.OTHER}},
-                          seen={c: c for c in loaded} | {_fresh(three)[0]: loaded[0]})  # fmt: skip
+    response = _list_edit(
+        curator_client,
+        _fresh(three),
+        {three[0]: {"therapy_class": v.TherapyClass.OTHER}},
+        seen={c: c for c in loaded} | {_fresh(three)[0]: loaded[0]},
+    )
     assert any("someone else changed therapy_class meanwhile" in m for m in _messages(response))
     assert _fresh(three)[0].therapy_class == v.TherapyClass.ENDOCRINE
 

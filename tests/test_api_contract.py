@@ -179,9 +179,17 @@ def test_other_lists_refuse_unknown_parameters_too(client, path, name):
 @pytest.mark.parametrize("path", ["/api/claims/", "/api/citations/", "/api/drugs/"])
 @pytest.mark.parametrize(
     "name, value",
-    [("page_size", "0"), ("page_size", "abc"), ("page_size", "-5"), ("page_size", "²"), ("page", "abc"),
-     ("page", "0"), ("page", "1.5"), ("page", "9" * 5000)],
-)  # fmt: skip
+    [
+        ("page_size", "0"),
+        ("page_size", "abc"),
+        ("page_size", "-5"),
+        ("page_size", "²"),
+        ("page", "abc"),
+        ("page", "0"),
+        ("page", "1.5"),
+        ("page", "9" * 5000),
+    ],
+)
 def test_a_malformed_page_or_page_size_is_a_400_naming_it(client, path, name, value):
     """Regression: page_size=0|abc silently became 50, and page=abc answered 404."""
     response = client.get(path, {name: value})
@@ -196,9 +204,16 @@ def test_the_cursor_page_size_is_checked_the_same_way(client):
 
 @pytest.mark.parametrize(
     "query",
-    [{"format": "csv"}, {"format": "json"}, {"cursor": ""}, {"page": "last"}, {"page": "", "page_size": ""},
-     {"ordering": "-id", "page_size": "500"}, {"q": "exosome"}],
-)  # fmt: skip
+    [
+        {"format": "csv"},
+        {"format": "json"},
+        {"cursor": ""},
+        {"page": "last"},
+        {"page": "", "page_size": ""},
+        {"ordering": "-id", "page_size": "500"},
+        {"q": "exosome"},
+    ],
+)
 def test_format_cursor_and_paging_keep_working(client, query):
     assert client.get("/api/claims/", query).status_code == 200
 
@@ -247,9 +262,13 @@ def test_the_claim_browser_ignores_an_unknown_parameter_and_its_api_links_drop_i
 
 @pytest.mark.parametrize(
     "query, name",
-    [({"page": "abc"}, "page"), ({"page": "0"}, "page"), ({"ordering": "shoe_size"}, "ordering"),
-     ({"direction": "sideways"}, "direction")],
-)  # fmt: skip
+    [
+        ({"page": "abc"}, "page"),
+        ({"page": "0"}, "page"),
+        ({"ordering": "shoe_size"}, "ordering"),
+        ({"direction": "sideways"}, "direction"),
+    ],
+)
 def test_the_claim_browser_refuses_a_malformed_known_parameter_with_a_400(client, query, name):
     response = client.get("/claims/", query)
     assert response.status_code == 400

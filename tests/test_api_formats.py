@@ -66,11 +66,14 @@ def test_csv_is_not_limited_to_a_page(client):
 
 def test_a_cell_a_spreadsheet_would_run_as_a_formula_is_kept_as_text(client, curator):
     claim = claim_create(
-        user=curator, section=Section.objects.get(number="3.1"),
+        user=curator,
+        section=Section.objects.get(number="3.1"),
         quote="However, increased drug efflux could lead to chemoresistance.",
-        statement="=HYPERLINK(\"http://example.org\") is not a statement", therapy_class="chemotherapy",
-        direction="background", notes="@SUM(A1)",
-    )  # fmt: skip
+        statement='=HYPERLINK("http://example.org") is not a statement',
+        therapy_class="chemotherapy",
+        direction="background",
+        notes="@SUM(A1)",
+    )
     row = next(
         r for r in csv_rows(client.get("/api/claims/", {"format": "csv"})) if r["id"] == claim.public_id
     )
@@ -213,10 +216,13 @@ def test_the_nanopublication_names_the_curators(client, curator, editor):
     from claims.services.workflow import claim_transition
 
     claim = claim_create(
-        user=curator, section=Section.objects.get(number="3.1"),
+        user=curator,
+        section=Section.objects.get(number="3.1"),
         quote="However, increased drug efflux could lead to chemoresistance.",
-        statement="More efflux, more chemoresistance.", therapy_class="chemotherapy", direction="background",
-    )  # fmt: skip
+        statement="More efflux, more chemoresistance.",
+        therapy_class="chemotherapy",
+        direction="background",
+    )
     claim_transition(claim=claim, user=curator, to_status="in_review")
     claim_transition(claim=claim, user=editor, to_status="approved")
     dataset = _nanopub(client, claim)

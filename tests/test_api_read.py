@@ -36,12 +36,23 @@ def listed_ids(client, query):
 def add_claims(count):
     """Extra claims (copies of a real one, anchored at the same quote) for size-independence tests."""
     model = Claim.objects.filter(drugs__isnull=False, cargo__isnull=False).first()
-    created = Claim.objects.bulk_create([
-        Claim(public_id=f"CLM-9{i:04d}", source=model.source, section=model.section, statement=f"Copy {i}.",
-              quote=model.quote, quote_start=model.quote_start, quote_end=model.quote_end,
-              therapy_class=model.therapy_class, direction=model.direction, mechanism=model.mechanism)
-        for i in range(count)
-    ])  # fmt: skip
+    created = Claim.objects.bulk_create(
+        [
+            Claim(
+                public_id=f"CLM-9{i:04d}",
+                source=model.source,
+                section=model.section,
+                statement=f"Copy {i}.",
+                quote=model.quote,
+                quote_start=model.quote_start,
+                quote_end=model.quote_end,
+                therapy_class=model.therapy_class,
+                direction=model.direction,
+                mechanism=model.mechanism,
+            )
+            for i in range(count)
+        ]
+    )
     for claim in created:
         claim.drugs.set(model.drugs.all())
         claim.cargo.set(model.cargo.all())
@@ -51,8 +62,19 @@ def add_claims(count):
 
 def test_the_root_lists_every_endpoint(client):
     body = client.get("/api/").json()
-    assert set(body) == {"claims", "facets", "citations", "drugs", "cargo", "targets", "cell_lines",
-                         "mechanisms", "sections", "schema", "docs"}  # fmt: skip
+    assert set(body) == {
+        "claims",
+        "facets",
+        "citations",
+        "drugs",
+        "cargo",
+        "targets",
+        "cell_lines",
+        "mechanisms",
+        "sections",
+        "schema",
+        "docs",
+    }
     for url in body.values():
         assert client.get(url).status_code == 200, url
 
@@ -66,24 +88,54 @@ def test_a_claim_has_every_field_of_the_contract(client):
     assert data["id"] == claim.public_id
     assert data["url"] == f"http://testserver/api/claims/{claim.public_id}/"
     assert data["html_url"] == f"http://testserver{claim.get_absolute_url()}"
-    for name in ("statement", "quote", "therapy_class", "direction", "model", "exosome_source", "status",
-                 "citation_support", "notes", "quote_start", "quote_end", "quote_prefix", "quote_suffix",
-                 "version"):  # fmt: skip
+    for name in (
+        "statement",
+        "quote",
+        "therapy_class",
+        "direction",
+        "model",
+        "exosome_source",
+        "status",
+        "citation_support",
+        "notes",
+        "quote_start",
+        "quote_end",
+        "quote_prefix",
+        "quote_suffix",
+        "version",
+    ):
         assert data[name] == getattr(claim, name), name
     assert claim.source.text[data["quote_start"] : data["quote_end"]] == data["quote"]
     assert data["section"] == claim.section.number
     assert data["citations"] == [
-        {"key": c.key, "label": c.label, "doi": c.doi, "pmid": c.pmid, "pmcid": c.pmcid, "title": c.title,
-         "authors": [{"family": n["family"], "given": n.get("given", "")} for n in c.author_names],
-         "journal": c.journal, "journal_abbrev": c.journal_abbrev, "year": c.year, "resolution": c.resolution,
-         "url": f"http://testserver/api/citations/{c.key}/"}
+        {
+            "key": c.key,
+            "label": c.label,
+            "doi": c.doi,
+            "pmid": c.pmid,
+            "pmcid": c.pmcid,
+            "title": c.title,
+            "authors": [{"family": n["family"], "given": n.get("given", "")} for n in c.author_names],
+            "journal": c.journal,
+            "journal_abbrev": c.journal_abbrev,
+            "year": c.year,
+            "resolution": c.resolution,
+            "url": f"http://testserver/api/citations/{c.key}/",
+        }
         for c in claim.citations.all()
-    ]  # fmt: skip
+    ]
     assert data["citation_checks"] == [
-        {"citation": check.citation.key, "support": check.support, "record": check.record, "level": check.level,
-         "note": check.note}
-        for check in claim.citation_checks.order_by("citation__first_author", "citation__year", "citation__year_suffix")
-    ]  # fmt: skip
+        {
+            "citation": check.citation.key,
+            "support": check.support,
+            "record": check.record,
+            "level": check.level,
+            "note": check.note,
+        }
+        for check in claim.citation_checks.order_by(
+            "citation__first_author", "citation__year", "citation__year_suffix"
+        )
+    ]
     assert data["drugs"] == [
         {"slug": d.slug, "name": d.name, "url": f"http://testserver/api/drugs/{d.slug}/"}
         for d in claim.drugs.all()
@@ -98,14 +150,23 @@ def test_a_claim_has_every_field_of_the_contract(client):
         for c in claim.cargo.all()
     ]
     assert data["cell_lines"] == [
-        {"slug": link.cell_line.slug, "name": link.cell_line.name, "role": link.role,
-         "url": f"http://testserver/api/cell-lines/{link.cell_line.slug}/"}
+        {
+            "slug": link.cell_line.slug,
+            "name": link.cell_line.name,
+            "role": link.role,
+            "url": f"http://testserver/api/cell-lines/{link.cell_line.slug}/",
+        }
         for link in claim.cell_line_links.all()
-    ]  # fmt: skip
+    ]
     assert data["mechanism"] == (
-        {"slug": claim.mechanism.slug, "name": claim.mechanism.name,
-         "url": f"http://testserver/api/mechanisms/{claim.mechanism.slug}/"} if claim.mechanism else None
-    )  # fmt: skip
+        {
+            "slug": claim.mechanism.slug,
+            "name": claim.mechanism.name,
+            "url": f"http://testserver/api/mechanisms/{claim.mechanism.slug}/",
+        }
+        if claim.mechanism
+        else None
+    )
     assert data["created"] and data["updated"]
     assert data["flags_url"] == f"http://testserver/api/claims/{claim.public_id}/flags/"
 
@@ -204,8 +265,11 @@ def test_the_html_browser_and_the_api_share_the_filter(client):
 def test_ordering(client, order):
     results = client.get("/api/claims/", {"ordering": order, "page_size": 500}).json()["results"]
     field = {"id": "public_id", "section": "section__order", "updated": "updated"}[order.lstrip("-")]
-    expected = list(Claim.objects.order_by(f"{'-' if order.startswith('-') else ''}{field}", "public_id")
-                    .values_list("public_id", flat=True))  # fmt: skip
+    expected = list(
+        Claim.objects.order_by(f"{'-' if order.startswith('-') else ''}{field}", "public_id").values_list(
+            "public_id", flat=True
+        )
+    )
     if field == "public_id":
         assert [r["id"] for r in results] == expected
     else:  # ties may come in any order: compare the sort keys
@@ -292,10 +356,17 @@ def test_a_claim_costs_a_fixed_number_of_queries(client, django_assert_num_queri
         assert client.get(f"/api/claims/{claim.public_id}/").status_code == 200
 
 
-@pytest.mark.parametrize("path, queries", [
-    ("/api/drugs/", 2), ("/api/cargo/", 2), ("/api/cell-lines/", 2), ("/api/mechanisms/", 3),
-    ("/api/sections/", 2), ("/api/citations/", 2),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "path, queries",
+    [
+        ("/api/drugs/", 2),
+        ("/api/cargo/", 2),
+        ("/api/cell-lines/", 2),
+        ("/api/mechanisms/", 3),
+        ("/api/sections/", 2),
+        ("/api/citations/", 2),
+    ],
+)
 @pytest.mark.parametrize("page_size", [5, 50])
 def test_other_lists_run_a_fixed_number_of_queries(
     client, django_assert_num_queries, path, queries, page_size
@@ -319,8 +390,12 @@ def test_facets_run_a_fixed_number_of_queries(client, django_assert_num_queries,
 
 # Entities, sections, citations.
 
-ENTITIES = [("drugs", Drug, "drugs"), ("cargo", Cargo, "cargo"), ("cell-lines", CellLine, "cell_lines"),
-            ("mechanisms", Mechanism, "mechanism")]  # fmt: skip
+ENTITIES = [
+    ("drugs", Drug, "drugs"),
+    ("cargo", Cargo, "cargo"),
+    ("cell-lines", CellLine, "cell_lines"),
+    ("mechanisms", Mechanism, "mechanism"),
+]
 
 
 @pytest.mark.parametrize("path, model, relation", ENTITIES, ids=[e[0] for e in ENTITIES])
@@ -373,17 +448,34 @@ def test_sections_in_order_with_claim_counts(client):
 def enriched_citations(db):
     """Two citations with DOIs and titles (the transcription's are all label-only stubs)."""
     return [
-        Citation.objects.create(key="testa2001", label="Testa et al., 2001", first_author="Testa", year=2001,
-                                title="Exosomal transfer in a test", doi="10.5555/exo.0001", journal="J Test"),
-        Citation.objects.create(key="testb2002", label="Testb and Other, 2002", first_author="Testb", year=2002,
-                                title="Vesicles and the sieve", doi="10.5555/exo.0002", journal="J Sieve"),
-    ]  # fmt: skip
+        Citation.objects.create(
+            key="testa2001",
+            label="Testa et al., 2001",
+            first_author="Testa",
+            year=2001,
+            title="Exosomal transfer in a test",
+            doi="10.5555/exo.0001",
+            journal="J Test",
+        ),
+        Citation.objects.create(
+            key="testb2002",
+            label="Testb and Other, 2002",
+            first_author="Testb",
+            year=2002,
+            title="Vesicles and the sieve",
+            doi="10.5555/exo.0002",
+            journal="J Sieve",
+        ),
+    ]
 
 
 def _every_word_somewhere(words):
     fields = ["key", "label", "authors", "title", "journal", "doi"]
-    keys = [c.key for c in Citation.objects.all()
-            if all(any(w in getattr(c, f).casefold() for f in fields) for w in words)]  # fmt: skip
+    keys = [
+        c.key
+        for c in Citation.objects.all()
+        if all(any(w in getattr(c, f).casefold() for f in fields) for w in words)
+    ]
     return Citation.objects.filter(key__in=keys)
 
 
@@ -438,15 +530,31 @@ def test_facets_count_the_filtered_set(client):
     body = response.json()
     promoting = Claim.objects.filter(direction="promotes_resistance")
     assert body["count"] == promoting.count()
-    assert set(body["facets"]) == {"drug", "cargo", "cargo_intervention", "cargo_type", "target", "cell_line",
-                                   "mechanism", "therapy_class", "direction", "model", "status",
-                                   "citation_support", "section", "citation", "cited", "review_errors"}  # fmt: skip
+    assert set(body["facets"]) == {
+        "drug",
+        "cargo",
+        "cargo_intervention",
+        "cargo_type",
+        "target",
+        "cell_line",
+        "mechanism",
+        "therapy_class",
+        "direction",
+        "model",
+        "status",
+        "citation_support",
+        "section",
+        "citation",
+        "cited",
+        "review_errors",
+    }
     for row in body["facets"]["drug"]:
         assert row["count"] == promoting.filter(drugs__slug=row["value"]).count()
     assert {r["value"]: r["count"] for r in body["facets"]["therapy_class"]} == {
         tc: promoting.filter(therapy_class=tc).count()
-        for tc in v.TherapyClass.values if promoting.filter(therapy_class=tc).exists()
-    }  # fmt: skip
+        for tc in v.TherapyClass.values
+        if promoting.filter(therapy_class=tc).exists()
+    }
     assert body["facets"]["direction"] == [
         {
             "value": "promotes_resistance",
@@ -533,8 +641,13 @@ def test_every_related_facet_counts_each_claim_once(client):
     other_role = next(role for role in v.CellLineRole.values if role != link.role)
     ClaimCellLine.objects.create(claim=link.claim, cell_line=link.cell_line, role=other_role)
     facets = client.get("/api/facets/").json()["facets"]
-    lookups = {"drug": "drugs__slug", "cargo": "cargo__slug", "cell_line": "cell_line_links__cell_line__slug",
-               "citation": "citations__key", "cargo_type": "cargo__cargo_type"}  # fmt: skip
+    lookups = {
+        "drug": "drugs__slug",
+        "cargo": "cargo__slug",
+        "cell_line": "cell_line_links__cell_line__slug",
+        "citation": "citations__key",
+        "cargo_type": "cargo__cargo_type",
+    }
     for parameter, lookup in lookups.items():
         assert facets[parameter], parameter
         for row in facets[parameter]:

@@ -6,7 +6,6 @@ and every status code, content type, header and body must be the one the schema 
 It is bounded (a few examples per operation, no coverage phase) so CI stays fast.
 """
 
-
 import pytest
 import schemathesis
 from django.core import signals
@@ -37,9 +36,15 @@ CHECKS = [
     response_schema_conformance,
 ]
 BOUNDED = settings(
-    max_examples=6, deadline=None, derandomize=True,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.filter_too_much],
-)  # fmt: skip
+    max_examples=6,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[
+        HealthCheck.function_scoped_fixture,
+        HealthCheck.too_slow,
+        HealthCheck.filter_too_much,
+    ],
+)
 # Example-based and fuzzing phases only: the coverage phase would send hundreds of boundary cases.
 CONFIG = {"phases": {"coverage": {"enabled": False}, "stateful": {"enabled": False}}}
 
@@ -59,10 +64,19 @@ def test_the_schema_is_valid_openapi_3(client):
 def test_the_schema_documents_every_endpoint(client):
     paths = set(fetch_schema(client)["paths"])
     assert {"/api/", "/api/facets/"} | {f"/api/{prefix}/" for prefix, _, _ in router.registry} <= paths
-    for path in ["/api/claims/{public_id}/", "/api/claims/{public_id}/transition/", "/api/claims/{public_id}/flags/",
-                 "/api/claims/{public_id}/flags/{flag_id}/resolve/", "/api/citations/{key}/",
-                 "/api/citations/import/", "/api/drugs/{slug}/", "/api/cargo/{slug}/", "/api/cell-lines/{slug}/",
-                 "/api/mechanisms/{slug}/", "/api/sections/{number}/"]:  # fmt: skip
+    for path in [
+        "/api/claims/{public_id}/",
+        "/api/claims/{public_id}/transition/",
+        "/api/claims/{public_id}/flags/",
+        "/api/claims/{public_id}/flags/{flag_id}/resolve/",
+        "/api/citations/{key}/",
+        "/api/citations/import/",
+        "/api/drugs/{slug}/",
+        "/api/cargo/{slug}/",
+        "/api/cell-lines/{slug}/",
+        "/api/mechanisms/{slug}/",
+        "/api/sections/{number}/",
+    ]:
         assert path in paths
 
 
@@ -70,9 +84,24 @@ def test_the_schema_documents_filters_enums_and_formats(client):
     schema = fetch_schema(client)
     claims = schema["paths"]["/api/claims/"]["get"]
     parameters = {p["name"]: p for p in claims["parameters"]}
-    assert set(parameters) >= {"drug", "cargo", "cargo_type", "cell_line", "mechanism", "therapy_class",
-                               "direction", "model", "status", "section", "citation", "q", "ordering", "page",
-                               "page_size", "format"}  # fmt: skip
+    assert set(parameters) >= {
+        "drug",
+        "cargo",
+        "cargo_type",
+        "cell_line",
+        "mechanism",
+        "therapy_class",
+        "direction",
+        "model",
+        "status",
+        "section",
+        "citation",
+        "q",
+        "ordering",
+        "page",
+        "page_size",
+        "format",
+    }
     assert parameters["drug"]["schema"]["type"] == "array" and parameters["drug"]["explode"] is True
     assert parameters["format"]["schema"]["enum"] == ["bibtex", "csl-json", "csv", "json", "ris"]
     assert set(claims["responses"]["200"]["content"]) == {
@@ -84,8 +113,12 @@ def test_the_schema_documents_filters_enums_and_formats(client):
     }
     enums = schema["components"]["schemas"]
     assert enums["DirectionEnum"]["enum"] == [
-        "promotes_resistance", "reverses_resistance", "biomarker", "delivery_vehicle", "background"
-    ]  # fmt: skip
+        "promotes_resistance",
+        "reverses_resistance",
+        "biomarker",
+        "delivery_vehicle",
+        "background",
+    ]
     claim_detail = schema["paths"]["/api/claims/{public_id}/"]
     assert "412" in claim_detail["patch"]["responses"] and "304" in claim_detail["get"]["responses"]
     assert {p["name"] for p in claim_detail["patch"]["parameters"] if p["in"] == "header"} == {"If-Match"}

@@ -65,19 +65,29 @@ def author(db):
 @pytest.fixture
 def draft(author):
     return claim_create(
-        user=author, section=Section.objects.get(number="3.1"), quote=QUOTE,
+        user=author,
+        section=Section.objects.get(number="3.1"),
+        quote=QUOTE,
         statement="Pumping more drug out of the cell can make tumours resistant to chemotherapy.",
-        therapy_class="chemotherapy", direction="background",
-    )  # fmt: skip
+        therapy_class="chemotherapy",
+        direction="background",
+    )
 
 
 def claim_payload(**changes):
     return {
-        "section": "3.1", "quote": QUOTE, "statement": "Raising drug efflux can make cancer cells chemoresistant.",
-        "therapy_class": "chemotherapy", "direction": "promotes_resistance", "model": "not_stated",
+        "section": "3.1",
+        "quote": QUOTE,
+        "statement": "Raising drug efflux can make cancer cells chemoresistant.",
+        "therapy_class": "chemotherapy",
+        "direction": "promotes_resistance",
+        "model": "not_stated",
         "citations": [Citation.objects.filter(claims__section__number="3.1").order_by("key").first().key],
-        "drugs": ["doxorubicin"], "cargo": [], "cell_lines": [], **changes,
-    }  # fmt: skip
+        "drugs": ["doxorubicin"],
+        "cargo": [],
+        "cell_lines": [],
+        **changes,
+    }
 
 
 def fingerprint():
@@ -97,7 +107,7 @@ def fingerprint():
         "entities": [
             list(m.objects.order_by("pk").values_list("pk", "slug", "name", "aliases", "notes"))
             for m in (Drug, Cargo, CellLine, Mechanism)
-        ],  # fmt: skip
+        ],
         "flags": list(Flag.objects.order_by("pk").values_list("pk", "text", "resolution")),
         "status_changes": StatusChange.objects.count(),
     }
@@ -106,8 +116,11 @@ def fingerprint():
 # The permission matrix: every write × anonymous, reader, curator, editor, admin.
 
 PERSONAS = ["anonymous", "reader", "curator", "editor", "admin"]
-MODEL_WRITE = {"create": (401, 403, 201, 201, 201), "change": (401, 403, 200, 200, 200),
-               "delete": (401, 403, 403, 204, 204)}  # fmt: skip
+MODEL_WRITE = {
+    "create": (401, 403, 201, 201, 201),
+    "change": (401, 403, 200, 200, 200),
+    "delete": (401, 403, 403, 204, 204),
+}
 
 
 @pytest.fixture
@@ -135,25 +148,62 @@ ENTITY_NEW = {
 def _writes():
     writes = {
         "claim create": ("post", lambda c: "/api/claims/", lambda c: claim_payload(), MODEL_WRITE["create"]),
-        "claim replace": ("put", lambda c: f"/api/claims/{c['draft'].public_id}/",
-                          lambda c: claim_payload(direction="background"), MODEL_WRITE["change"]),
-        "claim change": ("patch", lambda c: f"/api/claims/{c['draft'].public_id}/", lambda c: {"notes": "Checked."},
-                         MODEL_WRITE["change"]),
-        "claim delete": ("delete", lambda c: f"/api/claims/{c['draft'].public_id}/", None, MODEL_WRITE["delete"]),
-        "claim submit": ("post", lambda c: f"/api/claims/{c['draft'].public_id}/transition/",
-                         lambda c: {"status": "in_review"}, (401, 403, 200, 200, 200)),
-        "flag raise": ("post", lambda c: f"/api/claims/{c['draft'].public_id}/flags/",
-                       lambda c: {"kind": "misquote", "text": "Check the quote."}, (401, 201, 201, 201, 201)),
-        "flag resolve": ("post", lambda c: f"/api/claims/{c['draft'].public_id}/flags/{c['flag'].pk}/resolve/",
-                         lambda c: {"resolution": "Fixed."}, (401, 403, 403, 200, 200)),
-        "citation create": ("post", lambda c: "/api/citations/", lambda c: {
-            "key": "newby2020", "label": "Newby et al., 2020", "year": 2020, "doi": "10.5555/new.2020"},
-            MODEL_WRITE["create"]),
-        "citation change": ("patch", lambda c: "/api/citations/spare1999/", lambda c: {"title": "A spare work"},
-                            MODEL_WRITE["change"]),
+        "claim replace": (
+            "put",
+            lambda c: f"/api/claims/{c['draft'].public_id}/",
+            lambda c: claim_payload(direction="background"),
+            MODEL_WRITE["change"],
+        ),
+        "claim change": (
+            "patch",
+            lambda c: f"/api/claims/{c['draft'].public_id}/",
+            lambda c: {"notes": "Checked."},
+            MODEL_WRITE["change"],
+        ),
+        "claim delete": (
+            "delete",
+            lambda c: f"/api/claims/{c['draft'].public_id}/",
+            None,
+            MODEL_WRITE["delete"],
+        ),
+        "claim submit": (
+            "post",
+            lambda c: f"/api/claims/{c['draft'].public_id}/transition/",
+            lambda c: {"status": "in_review"},
+            (401, 403, 200, 200, 200),
+        ),
+        "flag raise": (
+            "post",
+            lambda c: f"/api/claims/{c['draft'].public_id}/flags/",
+            lambda c: {"kind": "misquote", "text": "Check the quote."},
+            (401, 201, 201, 201, 201),
+        ),
+        "flag resolve": (
+            "post",
+            lambda c: f"/api/claims/{c['draft'].public_id}/flags/{c['flag'].pk}/resolve/",
+            lambda c: {"resolution": "Fixed."},
+            (401, 403, 403, 200, 200),
+        ),
+        "citation create": (
+            "post",
+            lambda c: "/api/citations/",
+            lambda c: {
+                "key": "newby2020",
+                "label": "Newby et al., 2020",
+                "year": 2020,
+                "doi": "10.5555/new.2020",
+            },
+            MODEL_WRITE["create"],
+        ),
+        "citation change": (
+            "patch",
+            lambda c: "/api/citations/spare1999/",
+            lambda c: {"title": "A spare work"},
+            MODEL_WRITE["change"],
+        ),
         "citation delete": ("delete", lambda c: "/api/citations/spare1999/", None, MODEL_WRITE["delete"]),
         "citation import": ("import", lambda c: "/api/citations/import/", None, (401, 403, 200, 200, 200)),
-    }  # fmt: skip
+    }
     for path, new in ENTITY_NEW.items():
         writes[f"{path} create"] = (
             "post",
@@ -161,10 +211,18 @@ def _writes():
             lambda c, n=new: n,
             MODEL_WRITE["create"],
         )
-        writes[f"{path} change"] = ("patch", lambda c, p=path: f"/api/{p}/{c['spares'][p].slug}/",
-                                    lambda c: {"notes": "Looked at."}, MODEL_WRITE["change"])  # fmt: skip
-        writes[f"{path} delete"] = ("delete", lambda c, p=path: f"/api/{p}/{c['spares'][p].slug}/", None,
-                                    MODEL_WRITE["delete"])  # fmt: skip
+        writes[f"{path} change"] = (
+            "patch",
+            lambda c, p=path: f"/api/{p}/{c['spares'][p].slug}/",
+            lambda c: {"notes": "Looked at."},
+            MODEL_WRITE["change"],
+        )
+        writes[f"{path} delete"] = (
+            "delete",
+            lambda c, p=path: f"/api/{p}/{c['spares'][p].slug}/",
+            None,
+            MODEL_WRITE["delete"],
+        )
     return writes
 
 
@@ -268,11 +326,13 @@ def test_a_bad_claim_is_a_400_naming_the_field_and_nothing_is_written(
 def test_a_likely_duplicate_is_refused_unless_asked_for(curator_client):
     existing = Claim.objects.filter(drugs__isnull=False, cargo__isnull=False, citations__isnull=False).first()
     payload = claim_payload(
-        section=existing.section.number, quote=existing.quote,
+        section=existing.section.number,
+        quote=existing.quote,
         statement="The same finding, worded again by someone else.",
-        citations=[existing.citations.first().key], drugs=[existing.drugs.first().slug],
+        citations=[existing.citations.first().key],
+        drugs=[existing.drugs.first().slug],
         cargo=[existing.cargo.first().slug],
-    )  # fmt: skip
+    )
     before = fingerprint()
     refused = send(curator_client, "post", "/api/claims/", payload)
     assert refused.status_code == 409
@@ -443,8 +503,12 @@ def test_a_citation_key_cannot_change_and_a_used_citation_cannot_be_deleted(cura
 
 def test_a_citation_can_be_enriched(curator_client, curator):
     citation = Citation.objects.order_by("key").first()
-    response = send(curator_client, "patch", f"/api/citations/{citation.key}/",
-                    {"title": "The real title", "doi": "10.5555/REAL.1", "journal": "J Real"})  # fmt: skip
+    response = send(
+        curator_client,
+        "patch",
+        f"/api/citations/{citation.key}/",
+        {"title": "The real title", "doi": "10.5555/REAL.1", "journal": "J Real"},
+    )
     assert response.status_code == 200
     data = response.json()
     assert data["is_stub"] is False and data["doi_url"] == "https://doi.org/10.5555/REAL.1"
@@ -479,11 +543,19 @@ def test_a_bibtex_import_whose_plan_changed_is_a_409(curator):
     dry = client.post(
         "/api/citations/import/?dry_run=true", data=BIB, content_type="application/x-bibtex"
     ).json()
-    Citation.objects.create(key="testc2003", label="Testc and Other, 2003", first_author="Testc", year=2003,
-                            doi="10.5555/other.doi")  # fmt: skip
+    Citation.objects.create(
+        key="testc2003",
+        label="Testc and Other, 2003",
+        first_author="Testc",
+        year=2003,
+        doi="10.5555/other.doi",
+    )
     before = fingerprint()
-    response = client.post(f"/api/citations/import/?expected_digest={dry['digest']}", data=BIB,
-                           content_type="application/x-bibtex")  # fmt: skip
+    response = client.post(
+        f"/api/citations/import/?expected_digest={dry['digest']}",
+        data=BIB,
+        content_type="application/x-bibtex",
+    )
     assert response.status_code == 409 and response.json()["digest"] != dry["digest"]
     assert fingerprint() == before
 

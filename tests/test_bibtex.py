@@ -34,19 +34,39 @@ DATA = Path(__file__).parent / "data" / "bibtex"
 REVIEW_FILE = DATA / "review_references.bib"
 # Entry key in review_references.bib -> the review's citation it must enrich.
 ENRICHES = {
-    "Ning2017": "ning2017", "ebctcg": "ebctcg2011", "ONeill19": "oneill2019", "luk2021": "lukasiewicz2021",
-    "barroso": "barrososousa2020", "alarcon": "alarcon2015", "bigagli": "bigagli2019",
-    "wangFirst": "wang2019a", "wangSecond": "wang2019b", "lvLater": "lv2014b", "Chen2018a": "chen2018a",
-}  # fmt: skip
+    "Ning2017": "ning2017",
+    "ebctcg": "ebctcg2011",
+    "ONeill19": "oneill2019",
+    "luk2021": "lukasiewicz2021",
+    "barroso": "barrososousa2020",
+    "alarcon": "alarcon2015",
+    "bigagli": "bigagli2019",
+    "wangFirst": "wang2019a",
+    "wangSecond": "wang2019b",
+    "lvLater": "lv2014b",
+    "Chen2018a": "chen2018a",
+}
 NEW_ENTRIES = {"tester2020proc", "tester2020talk", "zztest2005"}
 ODD_DOI = "10.5555/(SICI)0000-0000(19990101)85:1<1::AID-TEST1>3.0.CO;2-#"
 
 
 def blank_stubs():
     Citation.objects.filter(key__in=ENRICHES.values()).update(
-        title="", authors="", author_names=[], journal="", journal_abbrev="", volume="", issue="", pages="",
-        doi="", pmid="", pmcid="", entry_type="", bibtex_fields={}, raw_bibtex="",
-    )  # fmt: skip
+        title="",
+        authors="",
+        author_names=[],
+        journal="",
+        journal_abbrev="",
+        volume="",
+        issue="",
+        pages="",
+        doi="",
+        pmid="",
+        pmcid="",
+        entry_type="",
+        bibtex_fields={},
+        raw_bibtex="",
+    )
 
 
 @pytest.fixture
@@ -233,10 +253,13 @@ def test_an_invalid_file_is_refused_with_line_and_key_and_nothing_is_written(nam
         (entry("bad2001", "Bad", 2001, extra=",\n  Title = {again}"), "field 'title' is given twice"),
         (entry("far2001", "Far", 1492), "year 1492 is outside 1800–2100"),
         (entry("pm2001", "Pm", 2001, extra=",\n  pmid = {PMC123}"), "pmid 'PMC123' is not a PubMed id"),
-        (entry("d1", "Dd", 2001, extra=",\n  doi = {10.5555/x}") + entry("d2", "Ee", 2002, extra=",\n  doi = {10.5555/X}"),
-         "DOI 10.5555/X is also on entry d1"),
+        (
+            entry("d1", "Dd", 2001, extra=",\n  doi = {10.5555/x}")
+            + entry("d2", "Ee", 2002, extra=",\n  doi = {10.5555/X}"),
+            "DOI 10.5555/X is also on entry d1",
+        ),
     ],
-)  # fmt: skip
+)
 def test_other_bad_input_is_refused_with_a_clear_message(tmp_path, text, message):
     before = table_state()
     with pytest.raises(CommandError, match=re.escape(message)):
@@ -491,10 +514,7 @@ def test_a_preview_runs_a_fixed_number_of_queries_whatever_the_files_size(
 
 # Properties (hypothesis)
 
-TEXT_CHARS = (
-    "abcxyzABCXYZ0189 .,;:!?'\"`-–—()[]<>/@*+=|\\{}$&%#_~^"
-    "äöüéèçñßøåłŁØÆœıÖÉ“”‘’αβγµ°±€中文"
-)  # fmt: skip
+TEXT_CHARS = "abcxyzABCXYZ0189 .,;:!?'\"`-–—()[]<>/@*+=|\\{}$&%#_~^äöüéèçñßøåłŁØÆœıÖÉ“”‘’αβγµ°±€中文"
 texts = st.text(alphabet=TEXT_CHARS, min_size=1, max_size=40).map(clean_text).filter(bool)
 capitalized = st.tuples(st.sampled_from("ABCDÉÖŁØZ"), st.text(alphabet="abcéöüłø-'", max_size=8)).map("".join)
 persons = st.one_of(
@@ -510,14 +530,29 @@ author_lists = st.tuples(st.lists(persons, min_size=1, max_size=4), st.booleans(
 )
 citations = st.builds(
     lambda n, title, authors, year, journal, volume, doi, month, note: Citation(
-        key=f"prop{n}", label=f"Prop {n}, {year}", first_author="Prop", year=year, title=title, authors=authors,
-        journal=journal, volume=volume, pages="1–9", doi=doi, entry_type="article",
+        key=f"prop{n}",
+        label=f"Prop {n}, {year}",
+        first_author="Prop",
+        year=year,
+        title=title,
+        authors=authors,
+        journal=journal,
+        volume=volume,
+        pages="1–9",
+        doi=doi,
+        entry_type="article",
         bibtex_fields={"month": month, "note": note} if note else {"month": month},
     ),
-    st.integers(0, 10**6), texts, author_lists, st.integers(1800, 1899), texts | st.just(""),
-    st.text(alphabet="0123456789ab-", max_size=10), st.just("") | st.from_regex(r"10\.5555/[A-Za-z0-9().;:<>#/_-]{1,20}", fullmatch=True),
-    st.integers(1, 12), texts | st.just(""),
-)  # fmt: skip
+    st.integers(0, 10**6),
+    texts,
+    author_lists,
+    st.integers(1800, 1899),
+    texts | st.just(""),
+    st.text(alphabet="0123456789ab-", max_size=10),
+    st.just("") | st.from_regex(r"10\.5555/[A-Za-z0-9().;:<>#/_-]{1,20}", fullmatch=True),
+    st.integers(1, 12),
+    texts | st.just(""),
+)
 
 
 @given(texts)
@@ -598,8 +633,13 @@ def test_the_same_first_author_and_year_with_the_labels_second_author_still_matc
 
 
 def test_a_structured_author_list_names_the_second_author_too(db):
-    citation = Citation.objects.create(key="quux2018", label="Quux et al., 2018", first_author="Quux", year=2018,
-                                       author_names=[{"family": "Quux", "given": "A"}, {"family": "Zed", "given": "B"}])  # fmt: skip
+    citation = Citation.objects.create(
+        key="quux2018",
+        label="Quux et al., 2018",
+        first_author="Quux",
+        year=2018,
+        author_names=[{"family": "Quux", "given": "A"}, {"family": "Zed", "given": "B"}],
+    )
     bib = "@article{q,\n  author = {Quux, A. and Other, C. and Third, D.},\n  title = {Not it},\n  year = {2018}\n}\n"
     (result,) = bibtex_import(data=bib.encode(), dry_run=True).results
     assert result.outcome == "conflicting" and citation.key in result.reason
@@ -607,11 +647,22 @@ def test_a_structured_author_list_names_the_second_author_too(db):
 
 def test_exported_entries_carry_issue_pmcid_and_journal_abbreviation(db):
     citation = Citation.objects.create(
-        key="full2020", label="Full et al., 2020", first_author="Full", year=2020, entry_type="article",
-        author_names=[{"family": "Full", "given": "Ann"}, {"family": "Second", "given": "Bo"}], title="A record",
-        journal="Journal of Records", journal_abbrev="J Rec", volume="3", issue="2", pages="5-9",
-        doi="10.5555/full.2020", pmid="30000001", pmcid="PMC7000001",
-    )  # fmt: skip
+        key="full2020",
+        label="Full et al., 2020",
+        first_author="Full",
+        year=2020,
+        entry_type="article",
+        author_names=[{"family": "Full", "given": "Ann"}, {"family": "Second", "given": "Bo"}],
+        title="A record",
+        journal="Journal of Records",
+        journal_abbrev="J Rec",
+        volume="3",
+        issue="2",
+        pages="5-9",
+        doi="10.5555/full.2020",
+        pmid="30000001",
+        pmcid="PMC7000001",
+    )
     (entry,) = bibtexparser.parse_string(citation_to_bibtex(citation)).entries
     assert entry["author"] == "Full, Ann and Second, Bo" and entry["number"] == "2"
     assert entry["pmcid"] == "PMC7000001" and entry["shortjournal"] == "J Rec" and entry["pmid"] == "30000001"
@@ -669,8 +720,10 @@ def test_an_unknown_entry_type_is_refused_naming_its_line(tmp_path):
     """Regression (issue 18.12): @artcle was imported silently as misc."""
     before = table_state()
     text = entry("fine2001", "Fine", 2001) + entry("typo2001", "Typo", 2001).replace("@article", "@artcle")
-    with pytest.raises(CommandError, match=re.escape("line 6, entry typo2001: @artcle is not a BibTeX entry "
-                                                     "type; did you mean @article?")):  # fmt: skip
+    with pytest.raises(
+        CommandError,
+        match=re.escape("line 6, entry typo2001: @artcle is not a BibTeX entry type; did you mean @article?"),
+    ):
         import_file(write_bib(tmp_path, text))
     assert table_state() == before
 

@@ -35,19 +35,40 @@ def cited(db):
     """A claim citing two works: one resolved (every field), one known only by its label."""
     claim = Claim.objects.filter(citations__isnull=False).order_by("public_id").first()
     full = Citation.objects.create(
-        key="tang2014", label="Tang et al., 2014", first_author="Tang", year=2014,
-        author_names=[{"family": "Tang", "given": "Shasha"}, {"family": "Zheng", "given": "Kun"},
-                      {"family": "Chen", "given": "Wei"}, {"family": "Liu", "given": "Xin"}],
-        title="Exosomal transfer of a test protein", journal="Journal of Test Oncology",
-        journal_abbrev="J Test Oncol", volume="9", issue="4", pages="100-110", doi="10.5555/exo.tang.2014",
-        pmid="24999999", pmcid="PMC4099999", entry_type=v.EntryType.ARTICLE,
-        resolution=v.CitationResolution.RESOLVED, checked=date(2025, 3, 4),
-    )  # fmt: skip
-    bare = Citation.objects.create(key="zzlabel2015", label="Zzlabel et al., 2015", first_author="Zzlabel",
-                                   year=2015)  # fmt: skip
+        key="tang2014",
+        label="Tang et al., 2014",
+        first_author="Tang",
+        year=2014,
+        author_names=[
+            {"family": "Tang", "given": "Shasha"},
+            {"family": "Zheng", "given": "Kun"},
+            {"family": "Chen", "given": "Wei"},
+            {"family": "Liu", "given": "Xin"},
+        ],
+        title="Exosomal transfer of a test protein",
+        journal="Journal of Test Oncology",
+        journal_abbrev="J Test Oncol",
+        volume="9",
+        issue="4",
+        pages="100-110",
+        doi="10.5555/exo.tang.2014",
+        pmid="24999999",
+        pmcid="PMC4099999",
+        entry_type=v.EntryType.ARTICLE,
+        resolution=v.CitationResolution.RESOLVED,
+        checked=date(2025, 3, 4),
+    )
+    bare = Citation.objects.create(
+        key="zzlabel2015", label="Zzlabel et al., 2015", first_author="Zzlabel", year=2015
+    )
     claim.citations.set([full, bare])
-    CitationCheck.objects.create(claim=claim, citation=full, support=v.CitationSupport.SUPPORTED,
-                                 record="PMID:24999999", level=v.CheckLevel.ABSTRACT)  # fmt: skip
+    CitationCheck.objects.create(
+        claim=claim,
+        citation=full,
+        support=v.CitationSupport.SUPPORTED,
+        record="PMID:24999999",
+        level=v.CheckLevel.ABSTRACT,
+    )
     return claim, full, bare
 
 
@@ -56,8 +77,16 @@ def test_the_claim_csv_aligns_one_value_per_citation(client, cited):
     rows = list(csv.DictReader(io.StringIO(body(client.get("/api/claims/", {"format": "csv"})))))
     row = next(r for r in rows if r["id"] == claim.public_id)
     keys = row["citations"].split(LIST_SEPARATOR)
-    columns = {name: row[name].split(LIST_SEPARATOR) for name in
-               ("citation_dois", "citation_pmids", "citation_pmcids", "citation_resolutions", "citation_supports")}  # fmt: skip
+    columns = {
+        name: row[name].split(LIST_SEPARATOR)
+        for name in (
+            "citation_dois",
+            "citation_pmids",
+            "citation_pmcids",
+            "citation_resolutions",
+            "citation_supports",
+        )
+    }
     assert all(len(values) == len(keys) for values in columns.values()), columns
     at = {key: i for i, key in enumerate(keys)}
     assert columns["citation_dois"][at[full.key]] == full.doi and columns["citation_dois"][at[bare.key]] == ""
@@ -97,9 +126,17 @@ def test_bibtex_entries_are_complete_and_the_review_is_an_entry(client, cited):
     assert not library.failed_blocks
     entries = {entry.key: entry for entry in library.entries}
     entry = entries[full.key]
-    expected = {"author": "Tang, Shasha and Zheng, Kun and Chen, Wei and Liu, Xin", "journal": "Journal of Test Oncology",
-                "volume": "9", "number": "4", "pages": "100-110", "doi": "10.5555/exo.tang.2014",
-                "pmid": "24999999", "pmcid": "PMC4099999", "year": "2014"}  # fmt: skip
+    expected = {
+        "author": "Tang, Shasha and Zheng, Kun and Chen, Wei and Liu, Xin",
+        "journal": "Journal of Test Oncology",
+        "volume": "9",
+        "number": "4",
+        "pages": "100-110",
+        "doi": "10.5555/exo.tang.2014",
+        "pmid": "24999999",
+        "pmcid": "PMC4099999",
+        "year": "2014",
+    }
     assert {name: entry[name] for name in expected} == expected
     assert "Exosomal transfer of a test protein" in entry["title"]
     review = Source.objects.order_by("pk").first()

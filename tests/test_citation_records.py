@@ -52,9 +52,13 @@ def paper(db):
     check, _ = CitationCheck.objects.update_or_create(
         claim=claim,
         citation=citation,
-        defaults={"support": v.CitationSupport.CONTRADICTED, "record": "PMID:24999999",
-                  "level": v.CheckLevel.FULL_TEXT, "note": "The paper shows the opposite."},
-    )  # fmt: skip
+        defaults={
+            "support": v.CitationSupport.CONTRADICTED,
+            "record": "PMID:24999999",
+            "level": v.CheckLevel.FULL_TEXT,
+            "note": "The paper shows the opposite.",
+        },
+    )
     return citation, claim, check
 
 
@@ -144,9 +148,10 @@ def test_the_citation_list_shows_resolution_doi_and_pmid_columns_and_filters_by_
     body = html(client.get("/citations/", {"resolution": "resolved"}))
     keys = re.findall(r'<tr data-key="([^"]+)"', body)
     assert keys == list(
-        Citation.objects.filter(resolution="resolved").order_by("first_author", "year", "year_suffix", "key")
+        Citation.objects.filter(resolution="resolved")
+        .order_by("first_author", "year", "year_suffix", "key")
         .values_list("key", flat=True)
-    )  # fmt: skip
+    )
     row = body.split(f'<tr data-key="{citation.key}">')[1].split("</tr>")[0]
     assert '<td class="doi"><a href="https://doi.org/10.5555/exo.test.1"' in row
     assert '<td class="pmid"><a href="https://pubmed.ncbi.nlm.nih.gov/24999999/"' in row
@@ -197,8 +202,11 @@ def test_the_api_gives_a_citation_its_identifiers_structured_authors_and_resolut
     data = client.get(f"/api/citations/{citation.key}/").json()
     assert data["authors"] == [{"family": a["family"], "given": a["given"]} for a in AUTHORS]
     assert (data["doi"], data["pmid"], data["pmcid"]) == ("10.5555/exo.test.1", "24999999", "PMC4099999")
-    assert (data["journal"], data["journal_abbrev"], data["year"]) == ("Journal of Test Oncology", "J Test Oncol",
-                                                                       citation.year)  # fmt: skip
+    assert (data["journal"], data["journal_abbrev"], data["year"]) == (
+        "Journal of Test Oncology",
+        "J Test Oncol",
+        citation.year,
+    )
     assert data["resolution"] == "resolved" and data["title"] == citation.title
     listed = client.get("/api/citations/", {"resolution": "resolved", "page_size": 500}).json()["results"]
     assert sorted(c["key"] for c in listed) == sorted(
@@ -213,8 +221,13 @@ def test_a_claims_json_nests_its_citations_and_checks(client, paper):
     nested = next(c for c in data["citations"] if c["key"] == citation.key)
     assert nested["pmid"] == "24999999" and nested["authors"][0] == {"family": "Tang", "given": "Shasha"}
     assert nested["journal_abbrev"] == "J Test Oncol" and nested["resolution"] == "resolved"
-    assert {"citation": citation.key, "support": "contradicted", "record": "PMID:24999999",
-            "level": "full_text", "note": "The paper shows the opposite."} in data["citation_checks"]  # fmt: skip
+    assert {
+        "citation": citation.key,
+        "support": "contradicted",
+        "record": "PMID:24999999",
+        "level": "full_text",
+        "note": "The paper shows the opposite.",
+    } in data["citation_checks"]
 
 
 @pytest.mark.parametrize("surface", ["/api/claims/", "/claims/"])

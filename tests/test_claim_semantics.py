@@ -26,8 +26,15 @@ def findings(curator):
     citation = Citation.objects.order_by("key").first()
 
     def claim(intervention, direction, statement):
-        return new_claim(curator, direction=direction, drugs=[drug], cargo=[mirna], citations=[citation],
-                         cargo_intervention=intervention, statement=statement)  # fmt: skip
+        return new_claim(
+            curator,
+            direction=direction,
+            drugs=[drug],
+            cargo=[mirna],
+            citations=[citation],
+            cargo_intervention=intervention,
+            statement=statement,
+        )
 
     return {
         "raise_reverses": claim(RAISED, REVERSES, "Test: raising miR-9567 reverses Testumab resistance."),

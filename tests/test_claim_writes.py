@@ -15,10 +15,13 @@ QUOTE = "However, increased drug efflux could lead to chemoresistance."
 @pytest.fixture
 def draft(curator):
     return claim_create(
-        user=curator, section=Section.objects.get(number="3.1"), quote=QUOTE,
+        user=curator,
+        section=Section.objects.get(number="3.1"),
+        quote=QUOTE,
         statement="More drug efflux can make tumours resistant to chemotherapy.",
-        therapy_class="chemotherapy", direction="background",
-    )  # fmt: skip
+        therapy_class="chemotherapy",
+        direction="background",
+    )
 
 
 def test_create_anchors_the_quote_and_numbers_the_claim(draft, curator):
@@ -35,8 +38,15 @@ def test_a_new_claim_takes_the_next_number_and_never_a_deleted_claims(curator):
     citation = Citation.objects.first()
 
     def create():
-        return claim_create(user=curator, section=section, quote=QUOTE, statement="Efflux again.",
-                            therapy_class="chemotherapy", direction="background", citations=[citation])  # fmt: skip
+        return claim_create(
+            user=curator,
+            section=section,
+            quote=QUOTE,
+            statement="Efflux again.",
+            therapy_class="chemotherapy",
+            direction="background",
+            citations=[citation],
+        )
 
     first = create()
     assert first.public_id == f"CLM-{highest + 1:04d}"
@@ -48,9 +58,13 @@ def test_a_new_claim_takes_the_next_number_and_never_a_deleted_claims(curator):
 def test_create_names_every_bad_field(curator):
     with pytest.raises(ValidationError) as error:
         claim_create(
-            user=curator, section=Section.objects.get(number="1"), quote=QUOTE, statement=" ",
-            therapy_class="surgery", direction="promotes_resistance",
-        )  # fmt: skip
+            user=curator,
+            section=Section.objects.get(number="1"),
+            quote=QUOTE,
+            statement=" ",
+            therapy_class="surgery",
+            direction="promotes_resistance",
+        )
     fields = error.value.message_dict
     assert set(fields) == {"statement", "therapy_class", "citations", "quote"}
     assert "section 1" in fields["quote"][0]

@@ -23,11 +23,23 @@ def fast_password_hashing(settings):
 
 def _form(**changes):
     data = {
-        "section": "3.1", "quote": QUOTE, "statement": "Tumour cells that pump drugs out resist chemotherapy.",
-        "citations": "", "drugs": "ADM; PTX", "cargo": "", "donor_cell_lines": "", "recipient_cell_lines": "MCF-7",
-        "studied_cell_lines": "", "exosome_source": "", "mechanism": "", "therapy_class": "chemotherapy",
-        "direction": "background", "model": "not_stated", "citation_support": "not_checked", "notes": "",
-    }  # fmt: skip
+        "section": "3.1",
+        "quote": QUOTE,
+        "statement": "Tumour cells that pump drugs out resist chemotherapy.",
+        "citations": "",
+        "drugs": "ADM; PTX",
+        "cargo": "",
+        "donor_cell_lines": "",
+        "recipient_cell_lines": "MCF-7",
+        "studied_cell_lines": "",
+        "exosome_source": "",
+        "mechanism": "",
+        "therapy_class": "chemotherapy",
+        "direction": "background",
+        "model": "not_stated",
+        "citation_support": "not_checked",
+        "notes": "",
+    }
     return {**data, **changes}
 
 
@@ -65,8 +77,9 @@ def test_a_preview_shows_the_claim_in_its_paragraph_and_saves_nothing(curator_cl
 
 def test_saving_creates_a_draft_with_offsets_and_named_entities(curator_client, curator):
     citation = Citation.objects.order_by("key").first()
-    response = curator_client.post(NEW, {**_form(citations=f"{citation.label}", studied_cell_lines="mda-mb-231"),
-                                         "action": "save"})  # fmt: skip
+    response = curator_client.post(
+        NEW, {**_form(citations=f"{citation.label}", studied_cell_lines="mda-mb-231"), "action": "save"}
+    )
     claim = Claim.objects.get(statement=_form()["statement"])
     assert response.status_code == 302 and response["Location"] == claim.get_absolute_url()
     assert (claim.status, claim.created_by, claim.version) == (v.CurationStatus.DRAFT, curator, 1)
@@ -74,8 +87,9 @@ def test_saving_creates_a_draft_with_offsets_and_named_entities(curator_client, 
     assert sorted(claim.drugs.values_list("slug", flat=True)) == ["doxorubicin", "paclitaxel"]
     assert list(claim.citations.all()) == [citation]
     assert sorted(claim.cell_line_links.values_list("cell_line__slug", "role")) == [
-        ("mcf-7", "recipient"), ("mda-mb-231", "studied"),
-    ]  # fmt: skip
+        ("mcf-7", "recipient"),
+        ("mda-mb-231", "studied"),
+    ]
 
 
 def _repeated_phrase():
@@ -133,8 +147,12 @@ def test_a_likely_duplicate_is_shown_and_must_be_confirmed(curator_client):
         .order_by("public_id")
         .first()
     )
-    same = _form(citations=existing.citations.first().key, drugs=existing.drugs.first().name,
-                 cargo=existing.cargo.first().name, direction=existing.direction)  # fmt: skip
+    same = _form(
+        citations=existing.citations.first().key,
+        drugs=existing.drugs.first().name,
+        cargo=existing.cargo.first().name,
+        direction=existing.direction,
+    )
     preview = curator_client.post(NEW, {**same, "action": "preview"})
     assert existing.public_id in [d.public_id for d in preview.context["preview"]["duplicates"]]
     assert "Possible duplicate" in preview.content.decode()
@@ -156,10 +174,14 @@ def test_back_to_editing_keeps_the_input(curator_client):
 @pytest.fixture
 def draft(curator):
     return claim_create(
-        user=curator, section=Section.objects.get(number="3.1"), quote=QUOTE,
-        statement="More drug efflux can make tumours resistant to chemotherapy.", therapy_class="chemotherapy",
-        direction="background", drugs=[Drug.objects.get(slug="doxorubicin")],
-    )  # fmt: skip
+        user=curator,
+        section=Section.objects.get(number="3.1"),
+        quote=QUOTE,
+        statement="More drug efflux can make tumours resistant to chemotherapy.",
+        therapy_class="chemotherapy",
+        direction="background",
+        drugs=[Drug.objects.get(slug="doxorubicin")],
+    )
 
 
 def test_the_edit_form_starts_from_the_claim_and_saves_a_new_version(curator_client, other_curator, draft):
@@ -218,8 +240,15 @@ def test_editing_an_approved_claim_sends_it_back_but_a_note_does_not(curator_cli
 
 def test_editing_keeps_the_anchor_of_a_repeated_quote(curator_client, curator):
     section, phrase = _repeated_phrase()
-    claim = claim_create(user=curator, section=section, quote=phrase, occurrence=2, statement="A phrase that repeats.",
-                         therapy_class="general", direction="background")  # fmt: skip
+    claim = claim_create(
+        user=curator,
+        section=section,
+        quote=phrase,
+        occurrence=2,
+        statement="A phrase that repeats.",
+        therapy_class="general",
+        direction="background",
+    )
     data = {**_initial(claim), "statement": "The second time the phrase appears.", "action": "save"}
     assert curator_client.post(f"/claims/{claim.public_id}/edit/", data).status_code == 302
     assert Claim.objects.get(pk=claim.pk).quote_start == claim.quote_start

@@ -31,11 +31,18 @@ from claims.services.workflow import claim_transition, flag_raise, flag_resolve
 
 # How each model is named without primary keys, for the ORM's own view of the data.
 NATURAL = {
-    User: ["username"], Source: ["doi"], Section: ["source__doi", "number"], Citation: ["key"],
-    Claim: ["public_id"], Drug: ["slug"], Cargo: ["slug"], CellLine: ["slug"], Mechanism: ["slug"],
+    User: ["username"],
+    Source: ["doi"],
+    Section: ["source__doi", "number"],
+    Citation: ["key"],
+    Claim: ["public_id"],
+    Drug: ["slug"],
+    Cargo: ["slug"],
+    CellLine: ["slug"],
+    Mechanism: ["slug"],
     Target: ["slug"],
     ClaimCellLine: ["claim__public_id", "cell_line__slug", "role"],
-}  # fmt: skip
+}
 SKIPPED = {"id", "history_id", "m2m_history_id"}
 
 
@@ -60,7 +67,12 @@ def orm_view():
     is labelled with its natural key, so a restore that mixed up object ids would show here.
     """
     view = {}
-    through_models = [Claim.citations.through, Claim.drugs.through, Claim.cargo.through, Claim.targets.through]
+    through_models = [
+        Claim.citations.through,
+        Claim.drugs.through,
+        Claim.cargo.through,
+        Claim.targets.through,
+    ]
     for model in [*apps.get_app_config("claims").get_models(), *through_models]:
         rows = list(model._default_manager.values_list("id", *_columns(model)))
         if model.__name__.startswith("Historical") and hasattr(model, "history_date"):
@@ -82,8 +94,12 @@ def _curate(curator, editor):
     claims = list(Claim.objects.filter(citations__isnull=False).distinct().order_by("public_id")[:3])
     edited, deleted, linked = claims
     other_citation = Citation.objects.exclude(claims=edited).order_by("key").first()
-    claim_update(claim=edited, user=curator, statement=edited.statement + " (checked)",
-                 citations=[*edited.citations.all(), other_citation])  # fmt: skip
+    claim_update(
+        claim=edited,
+        user=curator,
+        statement=edited.statement + " (checked)",
+        citations=[*edited.citations.all(), other_citation],
+    )
     claim_transition(claim=edited, user=editor, to_status=v.CurationStatus.APPROVED)
     flag = flag_raise(claim=edited, user=curator, kind=v.FlagKind.OTHER, text="Check the dose.")
     flag_resolve(flag=flag, user=editor, resolution="The dose is as the review says.")
@@ -127,8 +143,14 @@ def test_export_flush_import_export_is_byte_identical_and_the_orm_sees_the_same_
 
     # The deleted claim's history kept an id of its own, which no new claim can be given.
     template = Claim.objects.order_by("public_id").first()
-    new = claim_create(user=None, section=template.section, quote=template.quote, statement="A new finding.",
-                       therapy_class=template.therapy_class, direction=v.Direction.BACKGROUND)  # fmt: skip
+    new = claim_create(
+        user=None,
+        section=template.section,
+        quote=template.quote,
+        statement="A new finding.",
+        therapy_class=template.therapy_class,
+        direction=v.Direction.BACKGROUND,
+    )
     assert set(new.history.values_list("public_id", flat=True)) == {new.public_id}
     assert Claim.history.filter(public_id=deleted.public_id).values("id").distinct().count() == 1
 
@@ -182,8 +204,9 @@ def test_merge_adds_what_is_missing_keeps_what_exists_and_never_duplicates(db, t
 
 
 def _new_claim(document, **changes):
-    record = dict(document["claims"][0], public_id="CLM-9999", statement="A claim only the file has.",
-                  history=[])  # fmt: skip
+    record = dict(
+        document["claims"][0], public_id="CLM-9999", statement="A claim only the file has.", history=[]
+    )
     record.update(changes)
     return record
 
@@ -195,32 +218,66 @@ def _citation(document):
 def _bad_files():
     """(what is wrong, how to break the exported document, what the error must say)."""
     return [
-        ("bad choice", lambda d: d["claims"].append(_new_claim(d, direction="sideways")),
-         r"claims\[\d+\] \(CLM-9999\): direction: Value 'sideways' is not a valid choice"),
-        ("unknown citation", lambda d: d["claims"].append(_new_claim(d, citations=["nosuch2020"])),
-         r"CLM-9999\): citations: 'nosuch2020' is neither in the file nor in the database"),
-        ("quote moved", lambda d: d["claims"].append(_new_claim(
-            d, quote_start=d["claims"][0]["quote_start"] + 1, quote_end=d["claims"][0]["quote_end"] + 1)),
-         r"CLM-9999\): the quote is not at characters"),
-        ("unknown field", lambda d: d["claims"].append(_new_claim(d, colour="red")),
-         r"CLM-9999\): unknown field 'colour'"),
-        ("missing field", lambda d: d["claims"].append(
-            {k: val for k, val in _new_claim(d).items() if k != "statement"}),
-         r"CLM-9999\): missing field 'statement'"),
+        (
+            "bad choice",
+            lambda d: d["claims"].append(_new_claim(d, direction="sideways")),
+            r"claims\[\d+\] \(CLM-9999\): direction: Value 'sideways' is not a valid choice",
+        ),
+        (
+            "unknown citation",
+            lambda d: d["claims"].append(_new_claim(d, citations=["nosuch2020"])),
+            r"CLM-9999\): citations: 'nosuch2020' is neither in the file nor in the database",
+        ),
+        (
+            "quote moved",
+            lambda d: d["claims"].append(
+                _new_claim(
+                    d,
+                    quote_start=d["claims"][0]["quote_start"] + 1,
+                    quote_end=d["claims"][0]["quote_end"] + 1,
+                )
+            ),
+            r"CLM-9999\): the quote is not at characters",
+        ),
+        (
+            "unknown field",
+            lambda d: d["claims"].append(_new_claim(d, colour="red")),
+            r"CLM-9999\): unknown field 'colour'",
+        ),
+        (
+            "missing field",
+            lambda d: d["claims"].append({k: val for k, val in _new_claim(d).items() if k != "statement"}),
+            r"CLM-9999\): missing field 'statement'",
+        ),
         ("twice", lambda d: d["claims"].extend([_new_claim(d), _new_claim(d)]), r"CLM-9999\): appears twice"),
-        ("not a date", lambda d: d["claims"].append(_new_claim(d, created="yesterday")),
-         r"created: 'yesterday' is not a date and time with a time zone"),
-        ("wrong type", lambda d: d["claims"].append(_new_claim(d, version="3")),
-         r"CLM-9999\): version must be a whole number"),
-        ("rejected without reason", lambda d: d["claims"].append(
-            _new_claim(d, status="rejected", rejection_reason="")),
-         r"CLM-9999\): Constraint .claim_rejection_needs_reason. is violated"),
-        ("label taken", lambda d: d["citations"][-1].update(label=d["citations"][1]["label"]),
-         r"citations\[\d+\] \(zz-new2099\): label: Citation with this Label already exists"),
-        ("unknown user", lambda d: d["claims"].append(_new_claim(d, history=[
-            dict(d["claims"][0]["history"][0], history_user="mallory")])),
-         r"CLM-9999\) history\[0\]: history_user: 'mallory' is not one of the users listed in the file"),
-    ]  # fmt: skip
+        (
+            "not a date",
+            lambda d: d["claims"].append(_new_claim(d, created="yesterday")),
+            r"created: 'yesterday' is not a date and time with a time zone",
+        ),
+        (
+            "wrong type",
+            lambda d: d["claims"].append(_new_claim(d, version="3")),
+            r"CLM-9999\): version must be a whole number",
+        ),
+        (
+            "rejected without reason",
+            lambda d: d["claims"].append(_new_claim(d, status="rejected", rejection_reason="")),
+            r"CLM-9999\): Constraint .claim_rejection_needs_reason. is violated",
+        ),
+        (
+            "label taken",
+            lambda d: d["citations"][-1].update(label=d["citations"][1]["label"]),
+            r"citations\[\d+\] \(zz-new2099\): label: Citation with this Label already exists",
+        ),
+        (
+            "unknown user",
+            lambda d: d["claims"].append(
+                _new_claim(d, history=[dict(d["claims"][0]["history"][0], history_user="mallory")])
+            ),
+            r"CLM-9999\) history\[0\]: history_user: 'mallory' is not one of the users listed in the file",
+        ),
+    ]
 
 
 @pytest.mark.parametrize("label, breaks, message", _bad_files(), ids=[case[0] for case in _bad_files()])
@@ -237,8 +294,12 @@ def test_a_bad_file_is_refused_with_what_and_where_and_nothing_is_written(
     with pytest.raises(CommandError, match=message):
         _import(path, "--merge")
 
-    assert (Claim.objects.count(), Citation.objects.count(), Citation.history.count(),
-            User.objects.count()) == counts  # fmt: skip
+    assert (
+        Claim.objects.count(),
+        Citation.objects.count(),
+        Citation.history.count(),
+        User.objects.count(),
+    ) == counts
     assert not Citation.objects.filter(key="zz-new2099").exists()
 
 
@@ -284,9 +345,15 @@ def test_export_takes_the_same_number_of_queries_whatever_the_size(db, django_as
         dataset_export()
     template = Claim.objects.order_by("public_id").first()
     for n in range(3):
-        claim = claim_create(user=curator, section=template.section, quote=template.quote,
-                             statement=f"Extra finding {n}.", therapy_class=template.therapy_class,
-                             direction=template.direction, citations=template.citations.all())  # fmt: skip
+        claim = claim_create(
+            user=curator,
+            section=template.section,
+            quote=template.quote,
+            statement=f"Extra finding {n}.",
+            therapy_class=template.therapy_class,
+            direction=template.direction,
+            citations=template.citations.all(),
+        )
         flag_raise(claim=claim, user=curator, kind=v.FlagKind.OTHER, text=f"Flag {n}")
     with django_assert_num_queries(expected):
         dataset_export()

@@ -25,10 +25,15 @@ def fast_password_hashing(settings):
 @pytest.fixture
 def draft(curator):
     return claim_create(
-        user=curator, section=Section.objects.get(number="3.1"), quote=QUOTE, statement=STATEMENT,
-        therapy_class="chemotherapy", direction="background", drugs=[Drug.objects.get(slug="doxorubicin")],
+        user=curator,
+        section=Section.objects.get(number="3.1"),
+        quote=QUOTE,
+        statement=STATEMENT,
+        therapy_class="chemotherapy",
+        direction="background",
+        drugs=[Drug.objects.get(slug="doxorubicin")],
         cell_lines=[(CellLine.objects.get(slug="mcf-7"), "recipient")],
-    )  # fmt: skip
+    )
 
 
 def _changes(revision):
@@ -44,8 +49,12 @@ def test_a_new_claim_has_one_creation_record_holding_its_relations(draft, curato
 
 
 def test_each_edit_adds_one_record_and_an_edit_that_changes_nothing_adds_none(draft, curator, other_curator):
-    claim_update(claim=draft, user=other_curator, statement="Tumour cells that pump drugs out resist chemotherapy.",
-                 drugs=[Drug.objects.get(slug="paclitaxel")])  # fmt: skip
+    claim_update(
+        claim=draft,
+        user=other_curator,
+        statement="Tumour cells that pump drugs out resist chemotherapy.",
+        drugs=[Drug.objects.get(slug="paclitaxel")],
+    )
     assert draft.history.count() == 2
     latest = draft.history.first()
     assert (latest.history_user, latest.version) == (other_curator, 2)
@@ -57,10 +66,13 @@ def test_each_edit_adds_one_record_and_an_edit_that_changes_nothing_adds_none(dr
 
 def test_revisions_say_field_by_field_what_changed(draft, curator, other_curator, editor):
     claim_update(
-        claim=draft, user=other_curator, statement="More drug efflux makes tumours resistant to chemotherapy.",
-        drugs=[Drug.objects.get(slug="paclitaxel")], cell_lines=[(CellLine.objects.get(slug="mcf-7"), "donor")],
+        claim=draft,
+        user=other_curator,
+        statement="More drug efflux makes tumours resistant to chemotherapy.",
+        drugs=[Drug.objects.get(slug="paclitaxel")],
+        cell_lines=[(CellLine.objects.get(slug="mcf-7"), "donor")],
         therapy_class="general",
-    )  # fmt: skip
+    )
     claim_transition(claim=draft, user=curator, to_status="in_review")
     newest, edit, created = claim_revisions(draft)
     assert [r.number for r in (newest, edit, created)] == [3, 2, 1] and newest.is_current
@@ -100,17 +112,24 @@ def test_a_claim_loaded_from_the_transcription_reads_as_one_creation():
 
 def test_word_diff_marks_only_the_changed_words():
     assert word_diff("drug efflux pumps", "drug influx pumps") == [
-        ("equal", "drug "), ("delete", "efflux"), ("insert", "influx"), ("equal", " pumps"),
-    ]  # fmt: skip
+        ("equal", "drug "),
+        ("delete", "efflux"),
+        ("insert", "influx"),
+        ("equal", " pumps"),
+    ]
 
 
 def test_restoring_brings_back_content_and_relations_as_a_new_reviewed_version(draft, curator, editor):
     claim_transition(claim=draft, user=curator, to_status="in_review")
     claim_transition(claim=draft, user=editor, to_status="approved")
     claim_update(
-        claim=draft, user=curator, statement="A worse statement.", drugs=[],
-        cell_lines=[(CellLine.objects.get(slug="mda-mb-231"), "studied")], notes="Oops.",
-    )  # fmt: skip
+        claim=draft,
+        user=curator,
+        statement="A worse statement.",
+        drugs=[],
+        cell_lines=[(CellLine.objects.get(slug="mda-mb-231"), "studied")],
+        notes="Oops.",
+    )
     first = claim_revisions(draft)[-1]
     version = Claim.objects.get(pk=draft.pk).version
 
@@ -161,8 +180,13 @@ def test_the_history_page_costs_the_same_queries_however_long_the_history(
     claim_update(claim=draft, user=curator, notes="One.")
     short = count()
     for n, slug in enumerate(["paclitaxel", "tamoxifen", "trastuzumab", "doxorubicin"]):
-        claim_update(claim=draft, user=curator, notes=f"Note {n}", drugs=[Drug.objects.get(slug=slug)],
-                     cell_lines=[(CellLine.objects.get(slug="mcf-7"), ["donor", "studied"][n % 2])])  # fmt: skip
+        claim_update(
+            claim=draft,
+            user=curator,
+            notes=f"Note {n}",
+            drugs=[Drug.objects.get(slug=slug)],
+            cell_lines=[(CellLine.objects.get(slug="mcf-7"), ["donor", "studied"][n % 2])],
+        )
     # Session, user, claim, history rows, citations/drugs/cargo as of each row, cell-line links
     # now and their history, then names of citations, drugs, cargo, cell lines, mechanisms,
     # sections, and the status changes.
@@ -189,8 +213,9 @@ def test_restoring_from_a_stale_page_changes_nothing(curator_client, draft, cura
     stale = Claim.objects.get(pk=draft.pk).version
     claim_update(claim=draft, user=other_curator, notes="Someone else was here.")
     first = claim_revisions(draft)[-1]
-    response = curator_client.post(f"/claims/{draft.public_id}/history/{first.record.history_id}/restore/",
-                                   {"version": stale})  # fmt: skip
+    response = curator_client.post(
+        f"/claims/{draft.public_id}/history/{first.record.history_id}/restore/", {"version": stale}
+    )
     assert response.status_code == 409
     claim = Claim.objects.get(pk=draft.pk)
     assert (claim.statement, claim.notes) == ("A statement to undo.", "Someone else was here.")
@@ -214,10 +239,18 @@ def test_entity_and_citation_changes_are_kept_with_who_made_them(admin_client, a
     drug = Drug.objects.get(slug="paclitaxel")
     response = admin_client.post(
         f"/admin/claims/drug/{drug.pk}/change/",
-        {"name": drug.name, "slug": drug.slug, "aliases": '["PTX", "Taxol"]', "notes": drug.notes,
-         "misprints": json.dumps(drug.misprints), "drug_class": drug.drug_class,
-         "chebi": drug.chebi, "drugbank": drug.drugbank, "ncit": drug.ncit},
-    )  # fmt: skip
+        {
+            "name": drug.name,
+            "slug": drug.slug,
+            "aliases": '["PTX", "Taxol"]',
+            "notes": drug.notes,
+            "misprints": json.dumps(drug.misprints),
+            "drug_class": drug.drug_class,
+            "chebi": drug.chebi,
+            "drugbank": drug.drugbank,
+            "ncit": drug.ncit,
+        },
+    )
     assert response.status_code == 302
     record = drug.history.first()
     assert (record.history_user, record.aliases) == (admin_user, ["PTX", "Taxol"])

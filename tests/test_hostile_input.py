@@ -25,12 +25,30 @@ from claims.models import Citation, Claim, Drug, Flag
 from claims.review_text import ANCHOR_CONTEXT, QuoteError, anchor_quote, read_review, split_sections
 
 CORPUS_FILE = Path(__file__).parent / "data" / "hostile.txt"
-CORPUS = [json.loads(line) for line in CORPUS_FILE.read_text(encoding="utf-8").splitlines()
-          if line.strip() and not line.startswith("#")] + ["A" * 100_000, "<b>" * 30_000]  # fmt: skip
+CORPUS = [
+    json.loads(line)
+    for line in CORPUS_FILE.read_text(encoding="utf-8").splitlines()
+    if line.strip() and not line.startswith("#")
+] + ["A" * 100_000, "<b>" * 30_000]
 MARKUP = set("<>&\"'")
 QUOTE = "However, increased drug efflux could lead to chemoresistance."
-CLAIM_PARAMS = ["q", "drug", "cargo", "cargo_type", "cell_line", "mechanism", "therapy_class", "direction",
-                "model", "status", "citation_support", "section", "citation", "ordering", "page"]  # fmt: skip
+CLAIM_PARAMS = [
+    "q",
+    "drug",
+    "cargo",
+    "cargo_type",
+    "cell_line",
+    "mechanism",
+    "therapy_class",
+    "direction",
+    "model",
+    "status",
+    "citation_support",
+    "section",
+    "citation",
+    "ordering",
+    "page",
+]
 CITATION_PARAMS = ["q", "year", "has_doi", "stub", "page"]
 QUERY_SURFACES = [
     ("/claims/", CLAIM_PARAMS),
@@ -52,8 +70,16 @@ CONTROL = {"format", "cursor", "page", "page_size"}
 # One bad filter value can stop a page before another parameter is used, so besides the whole
 # corpus in every parameter at once, each parameter also gets these on its own (the search word
 # makes a search really run).
-EACH_ALONE = ["exosome", "<script>alert('xss')</script>", "%' OR 1=1 --", "before\x00after", "lone \ud800 x",
-              "\u202egnp.exe", "99999999999999999999999999999999", "A" * 100_000]  # fmt: skip
+EACH_ALONE = [
+    "exosome",
+    "<script>alert('xss')</script>",
+    "%' OR 1=1 --",
+    "before\x00after",
+    "lone \ud800 x",
+    "\u202egnp.exe",
+    "99999999999999999999999999999999",
+    "A" * 100_000,
+]
 
 pytestmark = pytest.mark.django_db
 
@@ -143,9 +169,17 @@ def test_hostile_text_in_api_fields_is_stored_exactly_or_refused_with_a_400(
     curator_client, reader_client, value
 ):
     claim_fields = {"statement": value, "notes": value, "exosome_source": value}
-    response = _post_json(curator_client, "/api/claims/", {
-        "section": "3.1", "quote": QUOTE, "therapy_class": "chemotherapy", "direction": "background",
-        **claim_fields})  # fmt: skip
+    response = _post_json(
+        curator_client,
+        "/api/claims/",
+        {
+            "section": "3.1",
+            "quote": QUOTE,
+            "therapy_class": "chemotherapy",
+            "direction": "background",
+            **claim_fields,
+        },
+    )
     if response.status_code == 201:
         claim = Claim.objects.get(public_id=response.json()["id"])
         assert all(_stored(getattr(claim, name), value) for name in claim_fields)
@@ -191,10 +225,22 @@ def test_hostile_text_in_site_forms_is_stored_exactly_or_refused_with_a_400(
     curator_client, reader_client, editor_client, in_review, value
 ):
     count = Claim.objects.count()
-    response = _post_form(curator_client, "/claims/new/", {
-        "section": "3.1", "quote": QUOTE, "therapy_class": "chemotherapy", "direction": "background",
-        "model": "not_stated", "citation_support": "not_checked", "action": "save",
-        "statement": value, "notes": value, "exosome_source": value})  # fmt: skip
+    response = _post_form(
+        curator_client,
+        "/claims/new/",
+        {
+            "section": "3.1",
+            "quote": QUOTE,
+            "therapy_class": "chemotherapy",
+            "direction": "background",
+            "model": "not_stated",
+            "citation_support": "not_checked",
+            "action": "save",
+            "statement": value,
+            "notes": value,
+            "exosome_source": value,
+        },
+    )
     assert response.status_code in (302, 400), f"claim form: {response.status_code}"
     assert_escaped(value, response)
     if response.status_code == 302:
@@ -213,8 +259,11 @@ def test_hostile_text_in_site_forms_is_stored_exactly_or_refused_with_a_400(
     if response.status_code == 302:
         assert _stored(in_review.flags.order_by("-pk").first().text, value, form=True)
 
-    response = _post_form(editor_client, f"/claims/{in_review.public_id}/transition/",
-                          {"to_status": "rejected", "reason": value, "version": in_review.version})  # fmt: skip
+    response = _post_form(
+        editor_client,
+        f"/claims/{in_review.public_id}/transition/",
+        {"to_status": "rejected", "reason": value, "version": in_review.version},
+    )
     assert response.status_code in (302, 400), f"transition form: {response.status_code}"
     assert_escaped(value, response)
     rejected = Claim.objects.get(pk=in_review.pk)
@@ -232,8 +281,13 @@ def test_hostile_text_in_site_forms_is_stored_exactly_or_refused_with_a_400(
 
 def test_a_request_body_over_the_upload_limit_is_refused_not_crashed(curator_client, settings):
     settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 10_000
-    body = {"section": "3.1", "quote": QUOTE, "statement": "x" * 20_000, "therapy_class": "chemotherapy",
-            "direction": "background"}  # fmt: skip
+    body = {
+        "section": "3.1",
+        "quote": QUOTE,
+        "statement": "x" * 20_000,
+        "therapy_class": "chemotherapy",
+        "direction": "background",
+    }
     count = Claim.objects.count()
     assert _post_json(curator_client, "/api/claims/", body).status_code in (400, 413)
     assert _post_form(curator_client, "/claims/new/", {**body, "action": "save"}).status_code in (400, 413)
@@ -247,10 +301,14 @@ ENTRY = "@article{{entry{n},\n  author = {{Doe, Jane}},\n  title = {{Work {n}}},
     "limit, file, message",
     [
         ("BIBTEX_MAX_BYTES", ENTRY.format(n=1) * 3, "the file is 2"),
-        ("BIBTEX_MAX_ENTRIES", "".join(ENTRY.format(n=n) for n in range(3)), "the file has 3 entries; the limit is 2"),
+        (
+            "BIBTEX_MAX_ENTRIES",
+            "".join(ENTRY.format(n=n) for n in range(3)),
+            "the file has 3 entries; the limit is 2",
+        ),
     ],
     ids=["size", "entries"],
-)  # fmt: skip
+)
 def test_bibtex_uploads_over_the_limits_are_refused_with_the_limit_named(
     curator_client, settings, limit, file, message
 ):

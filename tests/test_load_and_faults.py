@@ -75,8 +75,16 @@ def test_a_database_outage_mid_run_gives_clean_503s_and_the_site_recovers_by_its
     run_id, owned = secrets.token_hex(3), owned_claims(setup, CLIENTS)
     before, pid = history_counts(bench, owned), bench.process.pid
 
-    results, timings, start = run_with_outage(bench, setup, clients=CLIENTS, seconds=10, outage="database",
-                                              outage_at=3, outage_seconds=2.5, run_id=run_id)  # fmt: skip
+    results, timings, start = run_with_outage(
+        bench,
+        setup,
+        clients=CLIENTS,
+        seconds=10,
+        outage="database",
+        outage_at=3,
+        outage_seconds=2.5,
+        run_id=run_id,
+    )
 
     behaviour, counts = judge(bench, results, timings, start, pid)
     assert behaviour == []

@@ -31,8 +31,12 @@ def mirna():
 @pytest.fixture
 def duplicate(mirna, curator):
     """A second spelling of ``mirna``, named by two claims (one of which also names ``mirna``)."""
-    twin = Cargo.objects.create(name=f"{mirna.name} (as misspelt)", slug=f"{mirna.slug}-misspelt",
-                                aliases=["miR-typo"], cargo_type=mirna.cargo_type)  # fmt: skip
+    twin = Cargo.objects.create(
+        name=f"{mirna.name} (as misspelt)",
+        slug=f"{mirna.slug}-misspelt",
+        aliases=["miR-typo"],
+        cargo_type=mirna.cargo_type,
+    )
     both = mirna.claims.order_by("public_id").first()
     claim_update(claim=both, user=curator, cargo=[*both.cargo.all(), twin])
     only = Claim.objects.exclude(cargo=mirna).order_by("public_id").first()
@@ -67,8 +71,10 @@ def test_merging_repoints_every_claim_and_keeps_the_spellings_as_aliases(mirna, 
         assert [row.cargo_id for row in record.cargo.all()].count(mirna.pk) == 1
     deletion = Cargo.history.filter(id=duplicate.pk).first()
     assert (deletion.history_type, deletion.history_user, deletion.history_change_reason) == (
-        "-", editor, f"merged into {mirna.slug}",
-    )  # fmt: skip
+        "-",
+        editor,
+        f"merged into {mirna.slug}",
+    )
 
 
 def test_old_spellings_still_find_the_claims_in_search_and_filters(mirna, duplicate, editor):
@@ -88,8 +94,12 @@ def test_blank_identifiers_are_filled_and_differing_ones_stop_the_merge(mirna, d
     entities_merge(keep=mirna, merge=[duplicate], user=editor)
     assert Cargo.objects.get(pk=mirna.pk).mirbase == "MIMAT0000001"
 
-    other = Cargo.objects.create(name="miR-other spelling", slug="mir-other-spelling", cargo_type=mirna.cargo_type,
-                                 mirbase="MIMAT0000002")  # fmt: skip
+    other = Cargo.objects.create(
+        name="miR-other spelling",
+        slug="mir-other-spelling",
+        cargo_type=mirna.cargo_type,
+        mirbase="MIMAT0000002",
+    )
     with pytest.raises(ValidationError, match="different miRBase"):
         entities_merge(keep=mirna, merge=[other], user=editor)
     assert Cargo.objects.filter(pk=other.pk).exists()
@@ -114,8 +124,9 @@ def test_merging_cell_lines_keeps_each_role_once_and_moves_derived_lines(curator
     entities_merge(keep=mcf7, merge=[twin], user=editor)
 
     assert sorted(ClaimCellLine.objects.filter(claim=first).values_list("cell_line__slug", "role")) == [
-        ("mcf-7", "donor"), ("mcf-7", "recipient"),
-    ]  # fmt: skip
+        ("mcf-7", "donor"),
+        ("mcf-7", "recipient"),
+    ]
     assert list(ClaimCellLine.objects.filter(claim=second).values_list("cell_line__slug", "role")) == [
         ("mcf-7", "studied")
     ]

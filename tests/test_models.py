@@ -20,10 +20,16 @@ def claim(review):
     quote = "However, increased drug efflux could lead to chemoresistance."
     start = review.text.index(quote)
     return Claim.objects.create(
-        public_id="CLM-9001", source=review, section=section, statement="Efflux causes resistance.",
-        quote=quote, quote_start=start, quote_end=start + len(quote),
-        therapy_class=v.TherapyClass.CHEMOTHERAPY, direction=v.Direction.BACKGROUND,
-    )  # fmt: skip
+        public_id="CLM-9001",
+        source=review,
+        section=section,
+        statement="Efflux causes resistance.",
+        quote=quote,
+        quote_start=start,
+        quote_end=start + len(quote),
+        therapy_class=v.TherapyClass.CHEMOTHERAPY,
+        direction=v.Direction.BACKGROUND,
+    )
 
 
 def violates(**changes):
@@ -65,8 +71,17 @@ def test_a_rejected_claim_with_a_reason_is_fine(claim):
 
 
 def test_public_ids_are_unique(claim, review):
-    duplicate = Claim(public_id=claim.public_id, source=review, section=claim.section, statement="x", quote="x",
-                      quote_start=0, quote_end=1, therapy_class="general", direction="background")  # fmt: skip
+    duplicate = Claim(
+        public_id=claim.public_id,
+        source=review,
+        section=claim.section,
+        statement="x",
+        quote="x",
+        quote_start=0,
+        quote_end=1,
+        therapy_class="general",
+        direction="background",
+    )
     with pytest.raises(IntegrityError), transaction.atomic():
         duplicate.save()
 

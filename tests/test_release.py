@@ -77,8 +77,14 @@ def test_the_changelog_lists_claims_added_changed_and_retracted_since_the_previo
         claim=rejected, user=editor, to_status=v.CurationStatus.REJECTED, reason="Not in the paper."
     )
     deleted.delete()
-    new = claim_create(user=curator, section=edited.section, quote=edited.quote, statement="A further finding.",
-                       therapy_class=edited.therapy_class, direction=v.Direction.BACKGROUND)  # fmt: skip
+    new = claim_create(
+        user=curator,
+        section=edited.section,
+        quote=edited.quote,
+        statement="A further finding.",
+        therapy_class=edited.therapy_class,
+        direction=v.Direction.BACKGROUND,
+    )
 
     output = _release("1.1", tmp_path)
 
@@ -92,8 +98,12 @@ def test_the_changelog_lists_claims_added_changed_and_retracted_since_the_previo
     manifest = json.loads((tmp_path / "1.1" / "manifest.json").read_text())
     assert manifest["previous_version"] == "1.0"
     assert manifest["counts"] | {"claims": 0, "citations": 0} == {
-        "claims": 0, "citations": 0, "added": 1, "changed": 1, "retracted": 2,
-    }  # fmt: skip
+        "claims": 0,
+        "citations": 0,
+        "added": 1,
+        "changed": 1,
+        "retracted": 2,
+    }
     released = {c["id"] for c in json.loads((tmp_path / "1.1" / "claims.json").read_text())["claims"]}
     assert released == _released_ids() and rejected.public_id not in released
 
@@ -137,8 +147,14 @@ def test_a_release_reads_the_database_in_the_same_number_of_queries_whatever_the
         release_make(version="1.1", output_dir=tmp_path)
     template = Claim.objects.order_by("public_id").first()
     for n in range(3):
-        claim_create(user=curator, section=template.section, quote=template.quote, statement=f"Extra {n}.",
-                     therapy_class=template.therapy_class, direction=template.direction,
-                     citations=template.citations.all())  # fmt: skip
+        claim_create(
+            user=curator,
+            section=template.section,
+            quote=template.quote,
+            statement=f"Extra {n}.",
+            therapy_class=template.therapy_class,
+            direction=template.direction,
+            citations=template.citations.all(),
+        )
     with django_assert_num_queries(expected):
         release_make(version="1.2", output_dir=tmp_path)

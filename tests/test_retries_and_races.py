@@ -13,9 +13,12 @@ from claims.services.claim_writes import claim_create
 
 QUOTE = "However, increased drug efflux could lead to chemoresistance."
 CLAIM = {
-    "section": "3.1", "quote": QUOTE, "statement": "More drug efflux can make tumours resistant to chemotherapy.",
-    "therapy_class": "chemotherapy", "direction": "background",
-}  # fmt: skip
+    "section": "3.1",
+    "quote": QUOTE,
+    "statement": "More drug efflux can make tumours resistant to chemotherapy.",
+    "therapy_class": "chemotherapy",
+    "direction": "background",
+}
 
 
 def _in_threads(count, work):

@@ -30,10 +30,13 @@ def second_editor(db):
 
 def _claim_in_review(author):
     claim = claim_create(
-        user=author, section=Section.objects.get(number="3.1"), quote=QUOTE,
+        user=author,
+        section=Section.objects.get(number="3.1"),
+        quote=QUOTE,
         statement="More drug efflux can make tumours resistant to chemotherapy.",
-        therapy_class="chemotherapy", direction="background",
-    )  # fmt: skip
+        therapy_class="chemotherapy",
+        direction="background",
+    )
     claim_transition(claim=claim, user=author, to_status=S.IN_REVIEW)
     return claim
 

@@ -38,8 +38,9 @@ def _production(**extra):
 
 
 def _manage(*args, env):
-    return subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True,
-                          text=True, timeout=120)  # fmt: skip
+    return subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
 
 
 def test_check_deploy_reports_nothing_with_only_the_required_variables_set():
@@ -111,10 +112,19 @@ print(json.dumps({
 
 
 def test_production_serves_hashed_compressed_static_files_that_every_page_can_find(tmp_path):
-    env = _production(DJANGO_ALLOWED_HOSTS="testserver", DATABASE_URL=f"sqlite:///{tmp_path}/db.sqlite3",
-                      DJANGO_SETTINGS_MODULE="exoclaims.settings")  # fmt: skip
-    result = subprocess.run([sys.executable, "-c", STATIC_CHECK, str(tmp_path / "static")], cwd=ROOT, env=env,
-                            capture_output=True, text=True, timeout=300)  # fmt: skip
+    env = _production(
+        DJANGO_ALLOWED_HOSTS="testserver",
+        DATABASE_URL=f"sqlite:///{tmp_path}/db.sqlite3",
+        DJANGO_SETTINGS_MODULE="exoclaims.settings",
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", STATIC_CHECK, str(tmp_path / "static")],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout.splitlines()[-1])
     manifest = json.loads((tmp_path / "static" / "staticfiles.json").read_text())["paths"]
@@ -176,8 +186,14 @@ def test_a_killed_postgresql_connection_gives_a_503_and_the_next_request_reconne
         cursor.execute("SELECT pg_backend_pid()")
         pid = cursor.fetchone()[0]
     params = connection.settings_dict
-    with psycopg.connect(host=params["HOST"], port=params["PORT"] or 5432, user=params["USER"],
-                         password=params["PASSWORD"], dbname=params["NAME"], autocommit=True) as other:  # fmt: skip
+    with psycopg.connect(
+        host=params["HOST"],
+        port=params["PORT"] or 5432,
+        user=params["USER"],
+        password=params["PASSWORD"],
+        dbname=params["NAME"],
+        autocommit=True,
+    ) as other:
         other.execute("SELECT pg_terminate_backend(%s)", [pid])
 
     response = client.get("/api/claims/", secure=True)
@@ -246,8 +262,17 @@ def test_the_admin_sign_in_is_throttled_too(alice):
 @pytest.mark.browser
 def test_no_page_breaks_the_content_security_policy(page, site):
     claim = Claim.objects.order_by("public_id").first()
-    for url in ["/", "/claims/", claim.get_absolute_url(), "/review/", "/citations/", "/drugs/",
-                "/api/docs/", "/accounts/login/", "/admin/login/"]:  # fmt: skip
+    for url in [
+        "/",
+        "/claims/",
+        claim.get_absolute_url(),
+        "/review/",
+        "/citations/",
+        "/drugs/",
+        "/api/docs/",
+        "/accounts/login/",
+        "/admin/login/",
+    ]:
         response = page.open(url)
         assert response.status == 200, url
         assert response.headers["content-security-policy"].startswith("default-src 'self'")

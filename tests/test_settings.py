@@ -20,8 +20,12 @@ def test_postgres_url_selects_psycopg_with_persistent_checked_connections():
     config = database_from_url("postgres://alice:s%40cret@db.example:6543/exo?sslmode=require")
     assert config["ENGINE"] == "django.db.backends.postgresql"
     assert (config["USER"], config["PASSWORD"], config["HOST"], config["PORT"], config["NAME"]) == (
-        "alice", "s@cret", "db.example", "6543", "exo",
-    )  # fmt: skip
+        "alice",
+        "s@cret",
+        "db.example",
+        "6543",
+        "exo",
+    )
     assert config["CONN_HEALTH_CHECKS"] is True
     assert config["OPTIONS"]["sslmode"] == "require"
 

@@ -62,13 +62,19 @@ def server(request, django_db_setup, django_db_blocker, tmp_path_factory):
     with django_db_blocker.unblock():
         database_url = _database_url(tmp)
     env = {
-        "PATH": "/usr/bin:/bin", "DATABASE_URL": database_url, "DJANGO_DEBUG": "0",
-        "DJANGO_SECRET_KEY": secrets.token_urlsafe(50), "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
-        "DJANGO_SECURE_SSL_REDIRECT": "0", "EXOCLAIMS_PLAIN_STATIC": "1",
-        "EXOCLAIMS_CLIENT_IP_HEADER": "HTTP_X_REAL_IP", "EXOCLAIMS_LOGIN_FAILURE_LIMIT": str(LIMIT),
-        "EXOCLAIMS_LOGIN_LOCKOUT_SECONDS": "300", "EXOCLAIMS_ANON_RATE": f"{LIMIT}/hour",
+        "PATH": "/usr/bin:/bin",
+        "DATABASE_URL": database_url,
+        "DJANGO_DEBUG": "0",
+        "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
+        "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
+        "DJANGO_SECURE_SSL_REDIRECT": "0",
+        "EXOCLAIMS_PLAIN_STATIC": "1",
+        "EXOCLAIMS_CLIENT_IP_HEADER": "HTTP_X_REAL_IP",
+        "EXOCLAIMS_LOGIN_FAILURE_LIMIT": str(LIMIT),
+        "EXOCLAIMS_LOGIN_LOCKOUT_SECONDS": "300",
+        "EXOCLAIMS_ANON_RATE": f"{LIMIT}/hour",
         **({"REDIS_URL": "redis://127.0.0.1:6379/0"} if request.param == "redis" else {}),
-    }  # fmt: skip
+    }
     # What `make serve` and compose's migrate service run; a second run changes nothing.
     subprocess.run([sys.executable, "manage.py", "createcachetable"], cwd=ROOT, env=env, check=True)
     with socket.socket() as probe:
@@ -76,10 +82,24 @@ def server(request, django_db_setup, django_db_blocker, tmp_path_factory):
         port = probe.getsockname()[1]
     access_log = tmp / "access.log"
     process = subprocess.Popen(
-        [str(BIN / "gunicorn"), "exoclaims.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", "2",
-         "--timeout", "30", "--access-logfile", str(access_log), "--access-logformat", "%(p)s %(m)s %(U)s %(s)s"],
-        cwd=ROOT, env=env, stderr=(tmp / "error.log").open("w"),
-    )  # fmt: skip
+        [
+            str(BIN / "gunicorn"),
+            "exoclaims.wsgi",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            "2",
+            "--timeout",
+            "30",
+            "--access-logfile",
+            str(access_log),
+            "--access-logformat",
+            "%(p)s %(m)s %(U)s %(s)s",
+        ],
+        cwd=ROOT,
+        env=env,
+        stderr=(tmp / "error.log").open("w"),
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         for _ in range(300):

@@ -48,12 +48,26 @@ def content(claims):
     """Everything a synthetic claim says, by public id (not primary keys, which differ per run)."""
     rows = claims_with_relations(claims.for_display().select_related("section").order_by("public_id"))
     return [
-        (c.public_id, c.statement, c.quote, c.quote_start, c.section.number, c.therapy_class, c.direction,
-         c.model, c.status, c.citation_support, c.mechanism.slug if c.mechanism else None, c.search_document,
-         [d.slug for d in c.loaded_drugs], [x.slug for x in c.loaded_cargo], [k.key for k in c.loaded_citations],
-         [(link.cell_line.slug, link.role) for link in c.loaded_cell_line_links])
+        (
+            c.public_id,
+            c.statement,
+            c.quote,
+            c.quote_start,
+            c.section.number,
+            c.therapy_class,
+            c.direction,
+            c.model,
+            c.status,
+            c.citation_support,
+            c.mechanism.slug if c.mechanism else None,
+            c.search_document,
+            [d.slug for d in c.loaded_drugs],
+            [x.slug for x in c.loaded_cargo],
+            [k.key for k in c.loaded_citations],
+            [(link.cell_line.slug, link.role) for link in c.loaded_cell_line_links],
+        )
         for c in rows
-    ]  # fmt: skip
+    ]
 
 
 def every_row():
@@ -77,9 +91,11 @@ def test_it_writes_the_asked_number_of_claims_and_a_realistic_world():
     assert Citation.objects.filter(key__startswith=PREFIX).count() == SMALL // 3
     assert Mechanism.objects.count() >= MECHANISMS_TOTAL
     sizes = claims.annotate(
-        drugs_n=Count("drugs", distinct=True), cargo_n=Count("cargo", distinct=True),
-        lines_n=Count("cell_line_links", distinct=True), citations_n=Count("citations", distinct=True),
-    )  # fmt: skip
+        drugs_n=Count("drugs", distinct=True),
+        cargo_n=Count("cargo", distinct=True),
+        lines_n=Count("cell_line_links", distinct=True),
+        citations_n=Count("citations", distinct=True),
+    )
     for claim in sizes:
         assert 1 <= claim.drugs_n <= 3 and 1 <= claim.cargo_n <= 4
         assert 1 <= claim.lines_n <= 2 and 1 <= claim.citations_n <= 3

@@ -77,10 +77,15 @@ def new_claim(curator, *, like=None, direction="background", **relations):
     like = like or Claim.objects.filter(source=the_review()).order_by("public_id").first()
     before = the_review().text[like.section.spans[0][0] : like.quote_start]
     return claim_create(
-        user=curator, section=like.section, quote=like.quote, occurrence=before.count(like.quote) + 1,
+        user=curator,
+        section=like.section,
+        quote=like.quote,
+        occurrence=before.count(like.quote) + 1,
         statement=relations.pop("statement", f"A test claim on the quote of {like.public_id}."),
-        therapy_class=relations.pop("therapy_class", "chemotherapy"), direction=direction, **relations,
-    )  # fmt: skip
+        therapy_class=relations.pop("therapy_class", "chemotherapy"),
+        direction=direction,
+        **relations,
+    )
 
 
 # ---------------------------------------------------------------------------------- the claim browser
@@ -262,10 +267,24 @@ def opposed(curator):
     """Two claims raising the same cargo with the same drug, one promoting resistance and one reversing it."""
     drug, cargo = Drug.objects.order_by("slug").first(), Cargo.objects.order_by("slug").first()
     citation = Citation.objects.order_by("key").first()
-    promotes = new_claim(curator, direction="promotes_resistance", drugs=[drug], cargo=[cargo], cargo_intervention="raised",
-                         citations=[citation], statement="Test: exosomes carry it & resistance follows.")  # fmt: skip
-    reverses = new_claim(curator, direction="reverses_resistance", drugs=[drug], cargo=[cargo], cargo_intervention="raised",
-                         citations=[citation], statement="Test: giving more of it restores sensitivity.")  # fmt: skip
+    promotes = new_claim(
+        curator,
+        direction="promotes_resistance",
+        drugs=[drug],
+        cargo=[cargo],
+        cargo_intervention="raised",
+        citations=[citation],
+        statement="Test: exosomes carry it & resistance follows.",
+    )
+    reverses = new_claim(
+        curator,
+        direction="reverses_resistance",
+        drugs=[drug],
+        cargo=[cargo],
+        cargo_intervention="raised",
+        citations=[citation],
+        statement="Test: giving more of it restores sensitivity.",
+    )
     return promotes, reverses
 
 
@@ -342,8 +361,12 @@ def test_an_unknown_claim_is_a_clear_404(client):
 
 @pytest.mark.parametrize("kind", ["drug", "cargo", "cell_line", "mechanism"])
 def test_an_entity_page_lists_its_claims_with_the_same_facets(client, cell_line_claims, kind):
-    model, path = {"drug": (Drug, "drugs"), "cargo": (Cargo, "cargo"), "cell_line": (CellLine, "cell_lines"),
-                   "mechanism": (Mechanism, "mechanism")}[kind]  # fmt: skip
+    model, path = {
+        "drug": (Drug, "drugs"),
+        "cargo": (Cargo, "cargo"),
+        "cell_line": (CellLine, "cell_lines"),
+        "mechanism": (Mechanism, "mechanism"),
+    }[kind]
     entity = model.objects.get(slug=busiest(f"{path}__slug"))
     response = client.get(entity.get_absolute_url())
     body = page_html(response)
@@ -496,16 +519,23 @@ def test_overlapping_quotes_nest_and_both_link_to_their_claims(client, curator):
     same = new_claim(curator, like=like, statement="Test: a second claim on the same sentence.")
     part = like.quote[: len(like.quote) // 2].rstrip()
     inner = claim_create(
-        user=curator, section=like.section, quote=part, statement="Test: a claim on half of the sentence.",
+        user=curator,
+        section=like.section,
+        quote=part,
+        statement="Test: a claim on half of the sentence.",
         occurrence=the_review().text[like.section.spans[0][0] : like.quote_start].count(part) + 1,
-        therapy_class="general", direction="background",
-    )  # fmt: skip
+        therapy_class="general",
+        direction="background",
+    )
     body = page_html(client.get("/review/"))
     assert reading_paragraphs(body) == review_paragraph_texts()
     assert_well_nested(body.split('<div class="reader">')[1])
-    first_piece = re.search(rf'<mark class="[^"]*" data-claim="{like.public_id}" id="{like.public_id}">'
-                            rf'<mark class="[^"]*" data-claim="{same.public_id}" id="{same.public_id}">'
-                            rf'<mark class="[^"]*" data-claim="{inner.public_id}" id="{inner.public_id}">', body)  # fmt: skip
+    first_piece = re.search(
+        rf'<mark class="[^"]*" data-claim="{like.public_id}" id="{like.public_id}">'
+        rf'<mark class="[^"]*" data-claim="{same.public_id}" id="{same.public_id}">'
+        rf'<mark class="[^"]*" data-claim="{inner.public_id}" id="{inner.public_id}">',
+        body,
+    )
     assert first_piece, "the three claims open at the same character, outermost (longest) first"
     for claim in (like, same, inner):
         pieces = re.findall(rf'data-claim="{claim.public_id}"[^>]*>', body)
@@ -579,8 +609,15 @@ def test_hostile_text_from_the_database_is_shown_as_text_everywhere(client, oppo
     Claim.objects.filter(pk=claim.pk).update(statement=HOSTILE, notes=HOSTILE)
     drug = claim.drugs.get()
     Drug.objects.filter(pk=drug.pk).update(name=HOSTILE, aliases=[HOSTILE])
-    pages = ["/", "/claims/", claim.get_absolute_url(), drug.get_absolute_url(), "/drugs/", "/review/",
-             claim.citations.get().get_absolute_url()]  # fmt: skip
+    pages = [
+        "/",
+        "/claims/",
+        claim.get_absolute_url(),
+        drug.get_absolute_url(),
+        "/drugs/",
+        "/review/",
+        claim.citations.get().get_absolute_url(),
+    ]
     for path in pages:
         body = page_html(client.get(path))
         assert "<script>alert" not in body and "<img src=x" not in body, path
@@ -601,9 +638,17 @@ def grow(curator):
 
     def add(n):
         for _ in range(n):
-            claim = new_claim(curator, like=cited, direction="promotes_resistance", drugs=[drug], cargo=[cargo],
-                              cell_lines=[(line, "donor")], mechanism=mechanism, citations=citations,
-                              cargo_intervention="raised")  # fmt: skip
+            claim = new_claim(
+                curator,
+                like=cited,
+                direction="promotes_resistance",
+                drugs=[drug],
+                cargo=[cargo],
+                cell_lines=[(line, "donor")],
+                mechanism=mechanism,
+                citations=citations,
+                cargo_intervention="raised",
+            )
             Flag.objects.create(claim=claim, kind=v.FlagKind.REVIEW_ERROR, text="Test erratum.")
         return drug, cargo, line, mechanism, citations[0], claim
 

@@ -21,10 +21,13 @@ def fast_password_hashing(settings):
 
 def _draft(author):
     return claim_create(
-        user=author, section=Section.objects.get(number="3.1"), quote=QUOTE,
+        user=author,
+        section=Section.objects.get(number="3.1"),
+        quote=QUOTE,
         statement="More drug efflux can make tumours resistant to chemotherapy.",
-        therapy_class="chemotherapy", direction="background",
-    )  # fmt: skip
+        therapy_class="chemotherapy",
+        direction="background",
+    )
 
 
 def _claim_in(status, author, editor):
@@ -150,8 +153,10 @@ def test_every_transition_is_recorded_with_who_and_when(curator, editor):
     claim_transition(claim=claim, user=curator, to_status=S.IN_REVIEW)
     trail = list(claim.status_changes.values_list("from_status", "to_status", "changed_by__username"))
     assert trail == [
-        ("draft", "in_review", "curator"), ("in_review", "approved", "editor"), ("approved", "in_review", "curator"),
-    ]  # fmt: skip
+        ("draft", "in_review", "curator"),
+        ("in_review", "approved", "editor"),
+        ("approved", "in_review", "curator"),
+    ]
     assert all(change.changed_at is not None for change in claim.status_changes.all())
     reasons = list(
         claim.history.order_by("history_id").values_list("history_change_reason", "history_user__username")

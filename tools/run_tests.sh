@@ -28,6 +28,7 @@ fi
 
 echo "== lint"
 "$BIN/ruff" check .
+"$BIN/ruff" format --check .
 echo "== import contracts (layers)"
 "$BIN/lint-imports"
 echo "== migrations are complete"

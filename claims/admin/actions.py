@@ -114,12 +114,21 @@ send_to_review.__name__ = "send_to_review"
 @admin.action(description="Reject the selected claims (with a reason)…", permissions=["review"])
 def reject(model_admin, request, queryset):
     def apply(data):
-        outcome = claims_transition(claims=queryset, user=request.user, to_status=v.CurationStatus.REJECTED,
-                                    reason=data["reason"])  # fmt: skip
+        outcome = claims_transition(
+            claims=queryset, user=request.user, to_status=v.CurationStatus.REJECTED, reason=data["reason"]
+        )
         report(model_admin, request, outcome, "rejected")
 
-    return _form_step(model_admin, request, queryset, action="reject", form_class=RejectForm,
-                      title="Reject claims", submit="Reject", apply=apply)  # fmt: skip
+    return _form_step(
+        model_admin,
+        request,
+        queryset,
+        action="reject",
+        form_class=RejectForm,
+        title="Reject claims",
+        submit="Reject",
+        apply=apply,
+    )
 
 
 def _setter(name, form_class, description, field):
@@ -128,8 +137,16 @@ def _setter(name, form_class, description, field):
             outcome = claims_set(claims=queryset, user=request.user, **{field: data[field]})
             report(model_admin, request, outcome, "changed")
 
-        return _form_step(model_admin, request, queryset, action=name, form_class=form_class,
-                          title=description.rstrip("…"), submit="Apply", apply=apply)  # fmt: skip
+        return _form_step(
+            model_admin,
+            request,
+            queryset,
+            action=name,
+            form_class=form_class,
+            title=description.rstrip("…"),
+            submit="Apply",
+            apply=apply,
+        )
 
     action.__name__ = name
     return admin.action(description=description, permissions=["change"])(action)
@@ -152,8 +169,16 @@ def set_mechanism(model_admin, request, queryset):
         )
 
     form_class = related_form(model_admin.admin_site, "mechanism", "Mechanism")
-    return _form_step(model_admin, request, queryset, action="set_mechanism", form_class=form_class,
-                      title="Set the mechanism", submit="Apply", apply=apply)  # fmt: skip
+    return _form_step(
+        model_admin,
+        request,
+        queryset,
+        action="set_mechanism",
+        form_class=form_class,
+        title="Set the mechanism",
+        submit="Apply",
+        apply=apply,
+    )
 
 
 def _entity_action(name, relation, service, description, label):
@@ -163,8 +188,16 @@ def _entity_action(name, relation, service, description, label):
             report(model_admin, request, outcome, "changed")
 
         form_class = related_form(model_admin.admin_site, relation, label)
-        return _form_step(model_admin, request, queryset, action=name, form_class=form_class,
-                          title=description.rstrip("…"), submit="Apply", apply=apply)  # fmt: skip
+        return _form_step(
+            model_admin,
+            request,
+            queryset,
+            action=name,
+            form_class=form_class,
+            title=description.rstrip("…"),
+            submit="Apply",
+            apply=apply,
+        )
 
     action.__name__ = name
     return admin.action(description=description, permissions=["change"])(action)
@@ -184,6 +217,15 @@ def export_csv(model_admin, request, queryset):
 
 
 CLAIM_ACTIONS = [
-    approve, send_to_review, reject, set_mechanism, set_therapy_class, set_citation_support,
-    add_drug, remove_drug, add_cargo, remove_cargo, export_csv,
-]  # fmt: skip
+    approve,
+    send_to_review,
+    reject,
+    set_mechanism,
+    set_therapy_class,
+    set_citation_support,
+    add_drug,
+    remove_drug,
+    add_cargo,
+    remove_cargo,
+    export_csv,
+]

@@ -49,11 +49,27 @@ class CitationAdmin(SimpleHistoryAdmin):
 
     fieldsets = [
         (None, {"fields": ["key", "label", "first_author", "year", "year_suffix", "entry_type"]}),
-        ("Bibliographic record", {"fields": ["author_names", "authors", "title", "journal", "journal_abbrev",
-                                             "volume", "issue", "pages", "doi", "pmid", "pmcid"]}),
+        (
+            "Bibliographic record",
+            {
+                "fields": [
+                    "author_names",
+                    "authors",
+                    "title",
+                    "journal",
+                    "journal_abbrev",
+                    "volume",
+                    "issue",
+                    "pages",
+                    "doi",
+                    "pmid",
+                    "pmcid",
+                ]
+            },
+        ),
         ("Resolution", {"fields": ["resolution", "resolution_note", "candidates", "evidence", "checked"]}),
         ("BibTeX and notes", {"fields": ["notes", "bibtex_fields", "raw_bibtex"], "classes": ["collapse"]}),
-    ]  # fmt: skip
+    ]
 
     def get_queryset(self, request):
         return super().get_queryset(request).with_claim_counts()

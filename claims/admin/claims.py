@@ -104,8 +104,17 @@ class FlagInline(admin.TabularInline):
 @admin.register(Claim)
 class ClaimAdmin(SimpleHistoryAdmin):
     form = ClaimAdminForm
-    list_display = ["public_id", "short_statement", "drug_names", "cargo_names", "mechanism", "status",
-                    "citation_support", "therapy_class", "direction"]  # fmt: skip
+    list_display = [
+        "public_id",
+        "short_statement",
+        "drug_names",
+        "cargo_names",
+        "mechanism",
+        "status",
+        "citation_support",
+        "therapy_class",
+        "direction",
+    ]
     list_editable = ["status", *CONTENT_COLUMNS]
     list_select_related = ["mechanism"]
     list_filter = FACET_FILTERS
@@ -116,17 +125,45 @@ class ClaimAdmin(SimpleHistoryAdmin):
     autocomplete_fields = ["drugs", "cargo", "targets", "mechanism"]
     inlines = [CitationInline, CitationCheckInline, CellLineLinkInline, FlagInline]
     actions = CLAIM_ACTIONS
-    readonly_fields = ["public_id", "status", "rejection_reason", "version", "quote_start", "quote_end",
-                       "created", "created_by", "updated", "updated_by", "site_links"]  # fmt: skip
+    readonly_fields = [
+        "public_id",
+        "status",
+        "rejection_reason",
+        "version",
+        "quote_start",
+        "quote_end",
+        "created",
+        "created_by",
+        "updated",
+        "updated_by",
+        "site_links",
+    ]
     fieldsets = [
         (None, {"fields": ["public_id", "status", "rejection_reason", "version", "site_links"]}),
-        ("Where the review says it", {"fields": ["section", "quote", "occurrence", "quote_start", "quote_end"]}),
+        (
+            "Where the review says it",
+            {"fields": ["section", "quote", "occurrence", "quote_start", "quote_end"]},
+        ),
         ("What it claims", {"fields": ["statement", "direction", "therapy_class", "model"]}),
-        ("What it is about", {"fields": ["drugs", "cargo", "cargo_intervention", "targets", "exosome_source",
-                                         "mechanism"]}),
-        ("Curation", {"fields": ["citation_support", "notes", "expected_version",
-                                 "created", "created_by", "updated", "updated_by"]}),
-    ]  # fmt: skip
+        (
+            "What it is about",
+            {"fields": ["drugs", "cargo", "cargo_intervention", "targets", "exosome_source", "mechanism"]},
+        ),
+        (
+            "Curation",
+            {
+                "fields": [
+                    "citation_support",
+                    "notes",
+                    "expected_version",
+                    "created",
+                    "created_by",
+                    "updated",
+                    "updated_by",
+                ]
+            },
+        ),
+    ]
 
     def get_queryset(self, request):
         return (
@@ -285,8 +322,13 @@ class ClaimAdmin(SimpleHistoryAdmin):
             # One row is all or nothing: an edit refused by the workflow also undoes the row's content changes.
             with transaction.atomic():
                 if content:
-                    claim_update(claim=claim, user=request.user, expected_version=claim.version,
-                                 change_reason="admin list edit", **content)  # fmt: skip
+                    claim_update(
+                        claim=claim,
+                        user=request.user,
+                        expected_version=claim.version,
+                        change_reason="admin list edit",
+                        **content,
+                    )
                 if "status" in changed:
                     claim_transition(claim=claim, user=request.user, to_status=form.cleaned_data["status"])
         except (ValidationError, PermissionDenied, StaleClaim) as error:

@@ -23,9 +23,13 @@ def merge_entities(model_admin, request, queryset):
         model_admin.message_user(request, "Select at least two entities to merge.", messages.WARNING)
         return None
     choices = [(str(e.pk), f"{e.name} ({e.slug}; {e.claim_count} claims)") for e in entities]
-    form_class = type("MergeForm", (forms.Form,), {
-        "keep": forms.ChoiceField(choices=choices, widget=forms.RadioSelect, label="Keep"),
-    })  # fmt: skip
+    form_class = type(
+        "MergeForm",
+        (forms.Form,),
+        {
+            "keep": forms.ChoiceField(choices=choices, widget=forms.RadioSelect, label="Keep"),
+        },
+    )
     form = form_class(request.POST if "apply" in request.POST else None)
     if form.is_bound and form.is_valid():
         keep = next(e for e in entities if str(e.pk) == form.cleaned_data["keep"])

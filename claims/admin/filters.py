@@ -42,8 +42,11 @@ class FacetFilter(admin.SimpleListFilter):
 
 def _facet_filter(parameter):
     title = ClaimFilter.base_filters[parameter].label.lower()
-    return type(f"{parameter.title().replace('_', '')}Filter", (FacetFilter,),
-                {"parameter_name": parameter, "title": title})  # fmt: skip
+    return type(
+        f"{parameter.title().replace('_', '')}Filter",
+        (FacetFilter,),
+        {"parameter_name": parameter, "title": title},
+    )
 
 
 FACET_FILTERS = [_facet_filter(parameter) for parameter in FACET_PARAMETERS]

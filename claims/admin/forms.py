@@ -16,18 +16,32 @@ class ClaimAdminForm(forms.ModelForm):
     """
 
     occurrence = forms.IntegerField(
-        required=False, min_value=1, max_value=1000,
+        required=False,
+        min_value=1,
+        max_value=1000,
         help_text="Only when the quote occurs more than once in the section: which one (1 = first).",
-    )  # fmt: skip
+    )
     expected_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
     service_errors = {}
 
     class Meta:
         model = Claim
         fields = [
-            "section", "quote", "statement", "drugs", "cargo", "cargo_intervention", "targets",
-            "exosome_source", "mechanism", "therapy_class", "direction", "model", "citation_support", "notes",
-        ]  # fmt: skip
+            "section",
+            "quote",
+            "statement",
+            "drugs",
+            "cargo",
+            "cargo_intervention",
+            "targets",
+            "exosome_source",
+            "mechanism",
+            "therapy_class",
+            "direction",
+            "model",
+            "citation_support",
+            "notes",
+        ]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

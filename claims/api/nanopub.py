@@ -122,7 +122,7 @@ def claim_nanopublication(claim, *, links):
                 "exo:line": _entity(links.url("api:cell-line-detail", link.cell_line.slug), link.cell_line),
             }
             for link in claim.loaded_cell_line_links
-        ],  # fmt: skip
+        ],
     }
     if claim.exosome_source:
         statement["exo:exosomeSource"] = claim.exosome_source
@@ -147,7 +147,7 @@ def claim_nanopublication(claim, *, links):
                 "oa:suffix": claim.quote_suffix,
             },
             {"@type": "oa:TextPositionSelector", "start": claim.quote_start, "end": claim.quote_end},
-        ],  # fmt: skip
+        ],
         "exo:section": claim.section.number,
     }
     checks = {check.citation_id: check for check in claim.loaded_citation_checks}

@@ -37,9 +37,11 @@ def format_parameter(*formats, description=""):
 
 
 IF_MATCH = OpenApiParameter(
-    "If-Match", str, OpenApiParameter.HEADER,
-    description="The ETag you read (e.g. \"CLM-0042-v3\"): the write is refused with 412 if the claim changed since",
-)  # fmt: skip
+    "If-Match",
+    str,
+    OpenApiParameter.HEADER,
+    description='The ETag you read (e.g. "CLM-0042-v3"): the write is refused with 412 if the claim changed since',
+)
 IF_NONE_MATCH = OpenApiParameter(
     "If-None-Match",
     str,
@@ -47,9 +49,12 @@ IF_NONE_MATCH = OpenApiParameter(
     description="An ETag you hold: 304 if the claim is unchanged",
 )
 ETAG = OpenApiParameter(
-    "ETag", str, OpenApiParameter.HEADER, response=[200, 201, 304],
+    "ETag",
+    str,
+    OpenApiParameter.HEADER,
+    response=[200, 201, 304],
     description="The claim's version tag (public id and version), for If-Match and If-None-Match",
-)  # fmt: skip
+)
 
 
 class RepeatedTermsFilterExtension(DjangoFilterExtension):

@@ -170,8 +170,11 @@ def _history_snapshot(part, keys):
     """History rows of ``part`` grouped by object id, each row encoded, m2m snapshots attached."""
     history = part.history
     fields = history_fields(history)
-    rows = list(history._default_manager.order_by("history_date", "history_id").values(
-        "id", "history_id", *[f.attname for f in fields]))  # fmt: skip
+    rows = list(
+        history._default_manager.order_by("history_date", "history_id").values(
+            "id", "history_id", *[f.attname for f in fields]
+        )
+    )
     m2m = {}
     for name in part.m2m:
         target = part.model._meta.get_field(name).related_model
@@ -225,8 +228,12 @@ def collect_dataset():
             groups = [
                 {"history": rows_} for object_id, rows_ in history.items() if object_id not in live[model]
             ]
-            groups.sort(key=lambda g: (sort_token(natural_key(part.key, g["history"][-1])),
-                                       g["history"][0]["history_date"]))  # fmt: skip
+            groups.sort(
+                key=lambda g: (
+                    sort_token(natural_key(part.key, g["history"][-1])),
+                    g["history"][0]["history_date"],
+                )
+            )
             deleted[part.name] = groups
     document["history_of_deleted"] = deleted
     document["users"] = sorted(keys.used_users)
@@ -274,8 +281,12 @@ def dataset_loads(text, *, where="the file"):
     if not isinstance(document, dict) or document.get("format") != FORMAT:
         raise DatasetError([f'{where} is not an ExoClaims data set (no "format": "{FORMAT}")'])
     if document.get("format_version") != FORMAT_VERSION:
-        raise DatasetError([f"{where} has format_version {document.get('format_version')!r}; "
-                            f"this version of ExoClaims reads {FORMAT_VERSION}"])  # fmt: skip
+        raise DatasetError(
+            [
+                f"{where} has format_version {document.get('format_version')!r}; "
+                f"this version of ExoClaims reads {FORMAT_VERSION}"
+            ]
+        )
     expected = {"format", "format_version", "users", "history_of_deleted", *(p.name for p in PARTS)}
     problems = [f"{where}: missing list '{name}'" for name in sorted(expected - set(document))]
     problems += [f"{where}: unknown entry '{name}'" for name in sorted(set(document) - expected)]
@@ -284,8 +295,9 @@ def dataset_loads(text, *, where="the file"):
             problems.append(f"{where}: '{name}' must be a list")
     deleted = document.get("history_of_deleted")
     if not isinstance(deleted, dict) or set(deleted) != {p.name for p in HISTORY_PARTS}:
-        problems.append(f"{where}: 'history_of_deleted' must map {', '.join(p.name for p in HISTORY_PARTS)} "
-                        "to lists")  # fmt: skip
+        problems.append(
+            f"{where}: 'history_of_deleted' must map {', '.join(p.name for p in HISTORY_PARTS)} to lists"
+        )
     if problems:
         raise DatasetError(problems)
     return document
@@ -308,12 +320,16 @@ class ImportReport:
                 if self.kept_different[name]:
                     shown = ", ".join(self.kept_different[name][:20])
                     more = len(self.kept_different[name]) - 20
-                    text += (f"; {len(self.kept_different[name])} kept as the database has them although "
-                             f"the file differs: {shown}{f' and {more} more' if more > 0 else ''}")  # fmt: skip
+                    text += (
+                        f"; {len(self.kept_different[name])} kept as the database has them although "
+                        f"the file differs: {shown}{f' and {more} more' if more > 0 else ''}"
+                    )
                 yield text
             if self.left_with_claim[name]:
-                yield (f"{name}: {self.left_with_claim[name]} in the file left out: their claims are kept "
-                       "as the database has them")  # fmt: skip
+                yield (
+                    f"{name}: {self.left_with_claim[name]} in the file left out: their claims are kept "
+                    "as the database has them"
+                )
         yield f"history rows added: {self.history_rows}"
         if self.users_created:
             yield f"inactive accounts created for users named in the history: {', '.join(self.users_created)}"

@@ -87,23 +87,27 @@ def _check_version(version, releases, output_dir):
         raise ReleaseError(f"release {version} already exists in {output_dir}; a release is never rewritten")
     latest = max(releases, key=_version_key, default=None)
     if latest is not None and _version_key(version) < _version_key(latest):
-        raise ReleaseError(f"version {version} is lower than the latest release, {latest}; "
-                           f"choose a version above {latest}")  # fmt: skip
+        raise ReleaseError(
+            f"version {version} is lower than the latest release, {latest}; choose a version above {latest}"
+        )
     return latest
 
 
 def _record(row):
     """A claim's CSV row with its list columns as JSON lists."""
-    return {name: (value.split(LIST_SEPARATOR) if value else []) if name in LIST_COLUMNS else value
-            for name, value in row.items()}  # fmt: skip
+    return {
+        name: (value.split(LIST_SEPARATOR) if value else []) if name in LIST_COLUMNS else value
+        for name, value in row.items()
+    }
 
 
 def source_citation(source):
     """The review as a reference: authors, title, journal, year;volume:article, DOI."""
     volume = f";{source.volume}" if source.volume else ""
     number = f":{source.article_number}" if source.article_number else ""
-    return (f"{source.authors}. {source.title}. {source.journal}. {source.year}{volume}{number}. "
-            f"doi:{source.doi}")  # fmt: skip
+    return (
+        f"{source.authors}. {source.title}. {source.journal}. {source.year}{volume}{number}. doi:{source.doi}"
+    )
 
 
 def _changes(previous_claims, records):
@@ -118,8 +122,11 @@ def _changes(previous_claims, records):
         if fields:
             changed.append((record["id"], fields))
     gone = sorted(set(before) - {record["id"] for record in records})
-    rejected = dict(Claim.objects.filter(public_id__in=gone, status=v.CurationStatus.REJECTED)
-                    .values_list("public_id", "rejection_reason"))  # fmt: skip
+    rejected = dict(
+        Claim.objects.filter(public_id__in=gone, status=v.CurationStatus.REJECTED).values_list(
+            "public_id", "rejection_reason"
+        )
+    )
     retracted = [(pid, f"rejected: {rejected[pid]}" if pid in rejected else "deleted") for pid in gone]
     return added, changed, retracted
 
@@ -132,8 +139,14 @@ def _one_line(text, limit=160):
 def _changelog(version, date, previous, records, added, changed, retracted):
     statements = {record["id"]: record["statement"] for record in records}
     lines = [f"# ExoClaims data release {version}", ""]
-    lines.append(f"Released {date}. " + (f"Changes since release {previous}." if previous else
-                                         "The first release: every claim in it is listed as added."))  # fmt: skip
+    lines.append(
+        f"Released {date}. "
+        + (
+            f"Changes since release {previous}."
+            if previous
+            else "The first release: every claim in it is listed as added."
+        )
+    )
     sections = [
         ("Added", [f"- {pid}: {_one_line(statements[pid])}" for pid in added]),
         ("Changed", [f"- {pid}: {', '.join(fields)}" for pid, fields in changed]),
@@ -174,15 +187,17 @@ def release_make(*, version, output_dir, base_url="", date=None):
         added, changed, retracted = _changes(previous_claims, records)
     if not sources:
         raise ReleaseError("the database holds no review yet (run load_review or import_dataset first)")
-    cite = (f"ExoClaims data release {version} ({date}): claims curated from "
-            f"{'; '.join(source_citation(s) for s in sources)}")  # fmt: skip
+    cite = (
+        f"ExoClaims data release {version} ({date}): claims curated from "
+        f"{'; '.join(source_citation(s) for s in sources)}"
+    )
     files = {
         "claims.json": json.dumps(
             {"version": version, "date": date, "how_to_cite": cite, "claims": records},
             ensure_ascii=False,
             indent=1,
         )
-        + "\n",  # fmt: skip
+        + "\n",
         "claims.csv": "".join(csv_lines(rows)),
         "citations.bib": citations_to_bibtex(citations),
         "CHANGELOG.md": _changelog(version, date, previous, records, added, changed, retracted),
@@ -192,22 +207,41 @@ def release_make(*, version, output_dir, base_url="", date=None):
     try:
         checksums = _write_files(partial, files)
         manifest = {
-            "name": "ExoClaims", "version": version, "date": date, "previous_version": previous,
+            "name": "ExoClaims",
+            "version": version,
+            "date": date,
+            "previous_version": previous,
             "how_to_cite": cite,
-            "sources": [{"citation": source_citation(s), "doi": s.doi, "licence": s.licence,
-                         "licence_url": s.licence_url} for s in sources],
-            "counts": {"claims": len(records), "citations": len(citations), "added": len(added),
-                       "changed": len(changed), "retracted": len(retracted)},
+            "sources": [
+                {
+                    "citation": source_citation(s),
+                    "doi": s.doi,
+                    "licence": s.licence,
+                    "licence_url": s.licence_url,
+                }
+                for s in sources
+            ],
+            "counts": {
+                "claims": len(records),
+                "citations": len(citations),
+                "added": len(added),
+                "changed": len(changed),
+                "retracted": len(retracted),
+            },
             "files": checksums,
-        }  # fmt: skip
-        _write_files(partial, {
-            "manifest.json": json.dumps(manifest, ensure_ascii=False, indent=1) + "\n",
-            "SHA256SUMS": "".join(f"{c['sha256']}  {name}\n" for name, c in checksums.items()),
-        })  # fmt: skip
+        }
+        _write_files(
+            partial,
+            {
+                "manifest.json": json.dumps(manifest, ensure_ascii=False, indent=1) + "\n",
+                "SHA256SUMS": "".join(f"{c['sha256']}  {name}\n" for name, c in checksums.items()),
+            },
+        )
         partial.chmod(0o755)
         partial.rename(output_dir / version)
     except BaseException:
         shutil.rmtree(partial, ignore_errors=True)
         raise
-    return Release(version, output_dir / version, previous, len(records), len(citations), added, changed,
-                   retracted)  # fmt: skip
+    return Release(
+        version, output_dir / version, previous, len(records), len(citations), added, changed, retracted
+    )

@@ -79,8 +79,11 @@ def _reserve_ids(model, count):
 
 def _insert(model, instances):
     """bulk_create, then put back the timestamps that auto_now/auto_now_add overwrote."""
-    stamped = [f for f in model._meta.concrete_fields if getattr(f, "auto_now", False)
-               or getattr(f, "auto_now_add", False)]  # fmt: skip
+    stamped = [
+        f
+        for f in model._meta.concrete_fields
+        if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)
+    ]
     kept = [[getattr(instance, f.attname) for f in stamped] for instance in instances]
     model._default_manager.bulk_create(instances, batch_size=500)
     if stamped and instances:
@@ -336,8 +339,10 @@ class Restore:
             )
         text = self.source_texts[claim.source_id]
         if text[claim.quote_start : claim.quote_end] != claim.quote:
-            self.fail(where, f"the quote is not at characters {claim.quote_start}–{claim.quote_end} "
-                             "of the source text")  # fmt: skip
+            self.fail(
+                where,
+                f"the quote is not at characters {claim.quote_start}–{claim.quote_end} of the source text",
+            )
 
     def _link_self_references(self, model, self_refs, new):
         changed = []
@@ -450,10 +455,19 @@ class Restore:
         live_links.update(zip(missing, _reserve_ids(through, len(missing)), strict=True))
         model = m2m_history_model(part, name)
         model._default_manager.bulk_create(
-            [model(**{"id": live_links[(i.id, t)], f"{owner}_id": i.id, f"{target}_id": t,
-                      "history_id": i.history_id}) for i, t in pairs],
+            [
+                model(
+                    **{
+                        "id": live_links[(i.id, t)],
+                        f"{owner}_id": i.id,
+                        f"{target}_id": t,
+                        "history_id": i.history_id,
+                    }
+                )
+                for i, t in pairs
+            ],
             batch_size=500,
-        )  # fmt: skip
+        )
 
 
 def dataset_import(*, document, merge=False):
@@ -461,8 +475,13 @@ def dataset_import(*, document, merge=False):
     with transaction.atomic():
         current = collect_dataset()
         if not merge and not current.is_empty():
-            counts = ", ".join(f"{len(current.document[p.name])} {p.name}" for p in PARTS[:8]
-                               if current.document[p.name])  # fmt: skip
-            raise DatasetError([f"the database already holds data ({counts or 'history rows'}); restore "
-                                "into an empty database, or merge by natural key with --merge"])  # fmt: skip
+            counts = ", ".join(
+                f"{len(current.document[p.name])} {p.name}" for p in PARTS[:8] if current.document[p.name]
+            )
+            raise DatasetError(
+                [
+                    f"the database already holds data ({counts or 'history rows'}); restore "
+                    "into an empty database, or merge by natural key with --merge"
+                ]
+            )
         return Restore(document, current).run()

@@ -41,16 +41,53 @@ ENTITY_FIELDS = {
 }
 ENTITY_TYPE_CHOICES = {"cargo": v.CargoType, "targets": v.TargetType}
 CITATION_FIELDS = {
-    "key", "label", "first_author", "year", "year_suffix", "authors", "title", "journal",
-    "journal_abbrev", "volume", "issue", "pages", "doi", "pmid", "pmcid", "entry_type", "notes",
-    "resolution", "resolution_note", "candidates", "evidence", "checked",
-}  # fmt: skip
+    "key",
+    "label",
+    "first_author",
+    "year",
+    "year_suffix",
+    "authors",
+    "title",
+    "journal",
+    "journal_abbrev",
+    "volume",
+    "issue",
+    "pages",
+    "doi",
+    "pmid",
+    "pmcid",
+    "entry_type",
+    "notes",
+    "resolution",
+    "resolution_note",
+    "candidates",
+    "evidence",
+    "checked",
+}
 CHECK_FIELDS = {"claim", "citation", "support", "note", "record", "level", "checked"}
 CLAIM_FIELDS = {
-    "id", "section", "quote", "occurrence", "statement", "citations", "drugs", "cargo",
-    "cargo_intervention", "targets", "restates", "cell_lines", "exosome_source", "mechanism",
-    "therapy_class", "direction", "model", "notes", "review_errors", "status", "citation_support",
-}  # fmt: skip
+    "id",
+    "section",
+    "quote",
+    "occurrence",
+    "statement",
+    "citations",
+    "drugs",
+    "cargo",
+    "cargo_intervention",
+    "targets",
+    "restates",
+    "cell_lines",
+    "exosome_source",
+    "mechanism",
+    "therapy_class",
+    "direction",
+    "model",
+    "notes",
+    "review_errors",
+    "status",
+    "citation_support",
+}
 CLAIM_REQUIRED = {"id", "section", "quote", "statement", "therapy_class", "direction", "model"}
 
 

@@ -32,8 +32,12 @@ from claims.models.citation_check import summarise_support
 from claims.models.claim import search_document_for
 
 ENTITY_MODELS = {
-    "mechanisms": Mechanism, "drugs": Drug, "cargo": Cargo, "cell_lines": CellLine, "targets": Target,
-}  # fmt: skip
+    "mechanisms": Mechanism,
+    "drugs": Drug,
+    "cargo": Cargo,
+    "cell_lines": CellLine,
+    "targets": Target,
+}
 ENTITY_FIELD_MAP = {"cargo": {"type": "cargo_type"}, "targets": {"type": "target_type"}}
 HISTORY_REASON = "load_review"
 
@@ -84,8 +88,10 @@ def _apply(instance, values, *, blank_wins=False):
 def _upsert(model, lookup, values, report, kind, *, blank_wins=False):
     instance = model.objects.filter(**lookup).first()
     if instance is None:
-        instance = model(**lookup, **{k: ("" if v is None and not model._meta.get_field(k).null else v)
-                                     for k, v in values.items()})  # fmt: skip
+        instance = model(
+            **lookup,
+            **{k: ("" if v is None and not model._meta.get_field(k).null else v) for k, v in values.items()},
+        )
         instance._change_reason = HISTORY_REASON
         instance.save()
         report.add(kind, "created")
@@ -103,11 +109,17 @@ def _upsert(model, lookup, values, report, kind, *, blank_wins=False):
 def _load_source(fixtures, report):
     meta = fixtures.source
     values = {
-        "title": meta["title"], "authors": meta["authors"], "journal": meta["journal"],
-        "volume": str(meta.get("volume", "")), "article_number": str(meta.get("article_number", "")),
-        "year": meta["year"], "published": str(meta.get("published", "")), "licence": meta["licence"],
-        "licence_url": meta.get("licence_url", ""), "text": fixtures.text,
-    }  # fmt: skip
+        "title": meta["title"],
+        "authors": meta["authors"],
+        "journal": meta["journal"],
+        "volume": str(meta.get("volume", "")),
+        "article_number": str(meta.get("article_number", "")),
+        "year": meta["year"],
+        "published": str(meta.get("published", "")),
+        "licence": meta["licence"],
+        "licence_url": meta.get("licence_url", ""),
+        "text": fixtures.text,
+    }
     source, _ = _upsert(Source, {"doi": meta["doi"]}, values, report, "source", blank_wins=True)
     sections = {}
     for span in fixtures.sections:
@@ -303,10 +315,12 @@ def _load_checks(fixtures, claims, citations, report):
         if claim is None:
             continue
         values = {
-            "support": row["support"], "note": (row.get("note") or "").strip(),
-            "record": row.get("record") or "", "level": row.get("level") or v.CheckLevel.ABSTRACT,
+            "support": row["support"],
+            "note": (row.get("note") or "").strip(),
+            "record": row.get("record") or "",
+            "level": row.get("level") or v.CheckLevel.ABSTRACT,
             "checked": row.get("checked"),
-        }  # fmt: skip
+        }
         check = stored.get((claim.pk, citation.pk))
         if check is None:
             CitationCheck.objects.create(claim=claim, citation=citation, **values)
@@ -317,15 +331,21 @@ def _load_checks(fixtures, claims, citations, report):
         else:
             report.add("citation checks", "unchanged")
         if row["support"] in v.FLAGGED_SUPPORT:
-            _flag_once(claim, v.FlagKind.MISATTRIBUTED,
-                       f"{citation.label}: {v.CitationSupport(row['support']).label}. {values['note']}")  # fmt: skip
+            _flag_once(
+                claim,
+                v.FlagKind.MISATTRIBUTED,
+                f"{citation.label}: {v.CitationSupport(row['support']).label}. {values['note']}",
+            )
     for row in fixtures.claims:
         claim = claims.get(row["id"])
         for key in row.get("citations") or []:
             citation = citations[key]
             if claim is not None and citation.resolution == v.CitationResolution.AMBIGUOUS:
-                _flag_once(claim, v.FlagKind.AMBIGUOUS_CITATION,
-                           f"{citation.label} is ambiguous: {citation.resolution_note}")  # fmt: skip
+                _flag_once(
+                    claim,
+                    v.FlagKind.AMBIGUOUS_CITATION,
+                    f"{citation.label} is ambiguous: {citation.resolution_note}",
+                )
 
 
 def _flag_once(claim, kind, text):

@@ -66,8 +66,15 @@ _CARGO_TYPES = [  # (type, share, name pattern)
     (v.CargoType.SMALL_MOLECULE, 2, "metabolite-S{n}"),
     (v.CargoType.OTHER, 3, "DNA-S{n}"),
 ]
-_SOURCES = ["drug-resistant tumour cells", "cancer-associated fibroblasts", "M2 macrophages",
-            "mesenchymal stem cells", "patient serum", "sensitive tumour cells", ""]  # fmt: skip
+_SOURCES = [
+    "drug-resistant tumour cells",
+    "cancer-associated fibroblasts",
+    "M2 macrophages",
+    "mesenchymal stem cells",
+    "patient serum",
+    "sensitive tumour cells",
+    "",
+]
 _QUOTES = {
     v.Direction.PROMOTES: "{cell} cells exposed to {drug} released exosomes rich in {cargo}, and recipient "
     "cells that took them up became resistant to {drug}{via}.",
@@ -88,16 +95,34 @@ _STATEMENTS = {
     v.Direction.BACKGROUND: "Exosomes from {cells} carry {cargo}, relevant to {drugs}.",
 }
 _WEIGHTS = {
-    "direction": {v.Direction.PROMOTES: 50, v.Direction.REVERSES: 25, v.Direction.BIOMARKER: 12,
-                  v.Direction.DELIVERY: 8, v.Direction.BACKGROUND: 5},
-    "model": {v.ModelSystem.IN_VITRO: 50, v.ModelSystem.IN_VIVO: 15, v.ModelSystem.MIXED: 15,
-              v.ModelSystem.CLINICAL: 10, v.ModelSystem.NOT_STATED: 10},
-    "status": {v.CurationStatus.APPROVED: 45, v.CurationStatus.IN_REVIEW: 35, v.CurationStatus.DRAFT: 15,
-               v.CurationStatus.REJECTED: 5},
-    "citation_support": {v.CitationSupport.NOT_CHECKED: 50, v.CitationSupport.SUPPORTED: 35,
-                         v.CitationSupport.PARTLY: 10, v.CitationSupport.NOT_SUPPORTED: 5},
+    "direction": {
+        v.Direction.PROMOTES: 50,
+        v.Direction.REVERSES: 25,
+        v.Direction.BIOMARKER: 12,
+        v.Direction.DELIVERY: 8,
+        v.Direction.BACKGROUND: 5,
+    },
+    "model": {
+        v.ModelSystem.IN_VITRO: 50,
+        v.ModelSystem.IN_VIVO: 15,
+        v.ModelSystem.MIXED: 15,
+        v.ModelSystem.CLINICAL: 10,
+        v.ModelSystem.NOT_STATED: 10,
+    },
+    "status": {
+        v.CurationStatus.APPROVED: 45,
+        v.CurationStatus.IN_REVIEW: 35,
+        v.CurationStatus.DRAFT: 15,
+        v.CurationStatus.REJECTED: 5,
+    },
+    "citation_support": {
+        v.CitationSupport.NOT_CHECKED: 50,
+        v.CitationSupport.SUPPORTED: 35,
+        v.CitationSupport.PARTLY: 10,
+        v.CitationSupport.NOT_SUPPORTED: 5,
+    },
     "role": {v.CellLineRole.DONOR: 40, v.CellLineRole.RECIPIENT: 40, v.CellLineRole.STUDIED: 20},
-}  # fmt: skip
+}
 _WEIGHTS = {name: (list(w), list(accumulate(w.values()))) for name, w in _WEIGHTS.items()}
 
 
@@ -135,8 +160,14 @@ def _some(rng, items, low, high, power, first=None):
 
 def _entity(model, name, slug_source, aliases=(), **extra):
     slug = PREFIX + slugify(slug_source)
-    return model(name=name, slug=slug, aliases=list(aliases), notes=NOTE,
-                 lookup_terms=lookup_terms_for(name, slug, aliases), **extra)  # fmt: skip
+    return model(
+        name=name,
+        slug=slug,
+        aliases=list(aliases),
+        notes=NOTE,
+        lookup_terms=lookup_terms_for(name, slug, aliases),
+        **extra,
+    )
 
 
 def _taken_names(model):
@@ -226,13 +257,22 @@ def _make_citations(rng, count):
         else:
             continue
         taken.add(label.casefold())
-        citations.append(Citation(
-            key=f"{PREFIX}{first.lower()}{year}{suffix}", label=label, first_author=first,
-            authors=f"{first}, A. and {rng.choice(authors)}, B.", year=year, year_suffix=suffix,
-            title=f"Exosomal cargo and drug resistance in breast cancer: synthetic study {len(citations) + 1}",
-            journal="Synthetic Journal of Oncology", volume=str(rng.randint(1, 60)),
-            pages=f"{rng.randint(1, 900)}-{rng.randint(901, 999)}", entry_type=v.EntryType.ARTICLE, notes=NOTE,
-        ))  # fmt: skip
+        citations.append(
+            Citation(
+                key=f"{PREFIX}{first.lower()}{year}{suffix}",
+                label=label,
+                first_author=first,
+                authors=f"{first}, A. and {rng.choice(authors)}, B.",
+                year=year,
+                year_suffix=suffix,
+                title=f"Exosomal cargo and drug resistance in breast cancer: synthetic study {len(citations) + 1}",
+                journal="Synthetic Journal of Oncology",
+                volume=str(rng.randint(1, 60)),
+                pages=f"{rng.randint(1, 900)}-{rng.randint(901, 999)}",
+                entry_type=v.EntryType.ARTICLE,
+                notes=NOTE,
+            )
+        )
     return Citation.objects.bulk_create(citations, batch_size=BATCH)
 
 
@@ -255,9 +295,11 @@ def _sentence_text(rng, world, section, start):
     cell_line, direction = _skewed(rng, world["cell_lines"], 2), _pick(rng, _WEIGHTS["direction"])
     mechanism = rng.choice(world["mechanisms"]) if rng.random() < 0.9 else None
     text = _QUOTES[direction].format(
-        cell=cell_line.name, drug=drug.name, cargo=cargo.name,
+        cell=cell_line.name,
+        drug=drug.name,
+        cargo=cargo.name,
         via=f" through {mechanism.name.lower()}" if mechanism else "",
-    )  # fmt: skip
+    )
     return text, _Sentence(section, start, start + len(text), drug, cargo, cell_line, mechanism, direction)
 
 
@@ -281,11 +323,15 @@ def _make_source(rng, seed, world):
             spans[number].append([offset, offset + len(line)])
             offset += len(line) + 1
     source = Source.objects.create(
-        doi=SYNTHETIC_DOI, title=f"Synthetic corpus for ExoClaims benchmarks (seed {seed})",
-        authors="ExoClaims generate_synthetic", journal="Synthetic data, not a publication", year=2025,
-        licence="CC0 1.0", licence_url="https://creativecommons.org/publicdomain/zero/1.0/",
+        doi=SYNTHETIC_DOI,
+        title=f"Synthetic corpus for ExoClaims benchmarks (seed {seed})",
+        authors="ExoClaims generate_synthetic",
+        journal="Synthetic data, not a publication",
+        year=2025,
+        licence="CC0 1.0",
+        licence_url="https://creativecommons.org/publicdomain/zero/1.0/",
         text="\n".join(lines) + "\n",
-    )  # fmt: skip
+    )
     sections = {
         n: Section(
             source=source, number=f"S{n}", title=f"Synthetic findings, part {n}", order=n, spans=spans[n]
@@ -305,22 +351,31 @@ def _plan_claim(rng, number, source, sections, sentence, world, therapy_of):
     status = _pick(rng, _WEIGHTS["status"])
     text = source.text
     claim = Claim(
-        public_id=f"{PUBLIC_ID_STEM}{number:06d}", source=source, section=sections[sentence.section],
+        public_id=f"{PUBLIC_ID_STEM}{number:06d}",
+        source=source,
+        section=sections[sentence.section],
         statement=_STATEMENTS[sentence.direction].format(
-            cargo=" and ".join(c.name for c in cargo), drugs=" and ".join(d.name for d in drugs),
+            cargo=" and ".join(c.name for c in cargo),
+            drugs=" and ".join(d.name for d in drugs),
             cells=" and ".join(f"{line.name} cells" for line in lines),
         ),
-        quote=text[sentence.start : sentence.end], quote_start=sentence.start, quote_end=sentence.end,
+        quote=text[sentence.start : sentence.end],
+        quote_start=sentence.start,
+        quote_end=sentence.end,
         quote_prefix=text[max(0, sentence.start - ANCHOR_CONTEXT) : sentence.start],
         quote_suffix=text[sentence.end : sentence.end + ANCHOR_CONTEXT],
-        exosome_source=rng.choice(_SOURCES), mechanism=sentence.mechanism,
-        therapy_class=therapy_of[sentence.drug.pk], direction=sentence.direction,
-        model=_pick(rng, _WEIGHTS["model"]), status=status,
+        exosome_source=rng.choice(_SOURCES),
+        mechanism=sentence.mechanism,
+        therapy_class=therapy_of[sentence.drug.pk],
+        direction=sentence.direction,
+        model=_pick(rng, _WEIGHTS["model"]),
+        status=status,
         citation_support=_pick(rng, _WEIGHTS["citation_support"]),
-        rejection_reason="Synthetic: the cited work does not show this." if status == v.CurationStatus.REJECTED
+        rejection_reason="Synthetic: the cited work does not show this."
+        if status == v.CurationStatus.REJECTED
         else "",
         notes="Synthetic: check the dose range in the cited work." if rng.random() < 0.1 else "",
-    )  # fmt: skip
+    )
     claim.search_document = search_document_for(claim, drugs=drugs, cargo=cargo, cell_lines=lines)
     return claim, {"drugs": drugs, "cargo": cargo, "citations": citations, "cell_lines": roles}
 
@@ -349,8 +404,10 @@ def _insert_links(model, columns, rows):
 def _write_claims(rng, count, source, sections, sentences, world, therapy_of, progress):
     totals = dict.fromkeys(["claims", "claim drugs", "claim cargo", "claim citations", "claim cell lines"], 0)
     for first in range(1, count + 1, BATCH):
-        planned = [_plan_claim(rng, n, source, sections, rng.choice(sentences), world, therapy_of)
-                   for n in range(first, min(first + BATCH, count + 1))]  # fmt: skip
+        planned = [
+            _plan_claim(rng, n, source, sections, rng.choice(sentences), world, therapy_of)
+            for n in range(first, min(first + BATCH, count + 1))
+        ]
         claims = Claim.objects.bulk_create([claim for claim, _ in planned])
         related = [(claim.pk, links) for claim, (_, links) in zip(claims, planned, strict=True)]
         for name, column in [("drugs", "drug"), ("cargo", "cargo"), ("citations", "citation")]:
@@ -420,9 +477,13 @@ def synthetic_generate(*, claims, seed=0, progress=None):
     _refresh_statistics()
     counts = {
         "mechanisms (synthetic)": sum(1 for m in world["mechanisms"] if m.slug.startswith(PREFIX)),
-        "drugs": len(world["drugs"]), "cargo": len(world["cargo"]), "cell lines": len(world["cell_lines"]),
-        "citations": len(world["citations"]), "sections": SECTIONS, **totals,
-    }  # fmt: skip
+        "drugs": len(world["drugs"]),
+        "cargo": len(world["cargo"]),
+        "cell lines": len(world["cell_lines"]),
+        "citations": len(world["citations"]),
+        "sections": SECTIONS,
+        **totals,
+    }
     return SyntheticReport(counts)
 
 

@@ -7,7 +7,19 @@ from claims.models.reliability import Counter, IdempotencyKey
 from claims.models.source import Section, Source
 
 __all__ = [
-    "Cargo", "CellLine", "Citation", "CitationCheck", "Claim", "ClaimCellLine", "Counter", "Drug", "Flag",
-    "IdempotencyKey", "Mechanism",
-    "Section", "Source", "StatusChange", "Target",
-]  # fmt: skip
+    "Cargo",
+    "CellLine",
+    "Citation",
+    "CitationCheck",
+    "Claim",
+    "ClaimCellLine",
+    "Counter",
+    "Drug",
+    "Flag",
+    "IdempotencyKey",
+    "Mechanism",
+    "Section",
+    "Source",
+    "StatusChange",
+    "Target",
+]

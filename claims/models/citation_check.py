@@ -20,7 +20,9 @@ class CitationCheck(models.Model):
     citation = models.ForeignKey(Citation, on_delete=models.CASCADE, related_name="checks")
     support = models.CharField(max_length=20, choices=v.CitationSupport.choices)
     note = models.TextField(blank=True, help_text="What the paper shows, in the curator's words")
-    record = models.CharField(max_length=500, blank=True, help_text="The record checked: PMID:27941677, DOI:10.…, or its address")
+    record = models.CharField(
+        max_length=500, blank=True, help_text="The record checked: PMID:27941677, DOI:10.…, or its address"
+    )
     level = models.CharField(max_length=12, choices=v.CheckLevel.choices, default=v.CheckLevel.ABSTRACT)
     checked = models.DateField(null=True, blank=True)
 

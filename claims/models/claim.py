@@ -115,8 +115,11 @@ class ClaimQuerySet(models.QuerySet):
             return self.order_by("public_id")
         # As double precision: ts_rank's real comes back to Python rounded to 9 digits, which then
         # no longer equals the stored value, and keyset paging (claims.api.cursor) on rank needs it to.
-        rank = RawSQL("ts_rank(claims_claim.search_vector, plainto_tsquery('english', %s))::double precision",
-                      [" ".join(terms)], output_field=models.FloatField())  # fmt: skip
+        rank = RawSQL(
+            "ts_rank(claims_claim.search_vector, plainto_tsquery('english', %s))::double precision",
+            [" ".join(terms)],
+            output_field=models.FloatField(),
+        )
         return self.annotate(rank=rank).order_by("-rank", "public_id")
 
     def related_to(self, claim):
@@ -254,11 +257,13 @@ class Claim(models.Model):
     )
     therapy_class = models.CharField(max_length=20, choices=v.TherapyClass.choices)
     direction = models.CharField(max_length=20, choices=v.Direction.choices)
-    model = models.CharField("model system", max_length=20, choices=v.ModelSystem.choices,
-                             default=v.ModelSystem.NOT_STATED)  # fmt: skip
+    model = models.CharField(
+        "model system", max_length=20, choices=v.ModelSystem.choices, default=v.ModelSystem.NOT_STATED
+    )
     status = models.CharField(max_length=20, choices=v.CurationStatus.choices, default=v.CurationStatus.DRAFT)
-    citation_support = models.CharField(max_length=20, choices=v.CitationSupport.choices,
-                                        default=v.CitationSupport.NOT_CHECKED)  # fmt: skip
+    citation_support = models.CharField(
+        max_length=20, choices=v.CitationSupport.choices, default=v.CitationSupport.NOT_CHECKED
+    )
     rejection_reason = models.TextField(blank=True)
     notes = models.TextField("curator notes", blank=True)
     search_document = models.TextField(editable=False, default="")
@@ -267,10 +272,12 @@ class Claim(models.Model):
     )
     created = models.DateTimeField(auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                   related_name="+")  # fmt: skip
-    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                   related_name="+")  # fmt: skip
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     history = HistoricalRecords(
         m2m_fields=[citations, drugs, cargo, targets], excluded_fields=["search_document"]

@@ -74,8 +74,11 @@ class Entity(models.Model):
     @property
     def identifiers(self):
         """(registry, accession, url) for every identifier that is set."""
-        return [(label, value, pattern.format(value)) for label, field, pattern in self.IDENTIFIERS
-                if (value := getattr(self, field))]  # fmt: skip
+        return [
+            (label, value, pattern.format(value))
+            for label, field, pattern in self.IDENTIFIERS
+            if (value := getattr(self, field))
+        ]
 
     IDENTIFIERS = ()
 

@@ -21,8 +21,15 @@ from claims.models.claim import PUBLIC_ID_PREFIX
 from claims.review_text import Anchor, QuoteError, SectionSpan, anchor_quote
 
 CONTENT_FIELDS = [
-    "statement", "exosome_source", "mechanism", "therapy_class", "direction", "model", "notes", "cargo_intervention",
-]  # fmt: skip
+    "statement",
+    "exosome_source",
+    "mechanism",
+    "therapy_class",
+    "direction",
+    "model",
+    "notes",
+    "cargo_intervention",
+]
 RELATION_FIELDS = ["citations", "drugs", "cargo", "targets", "cell_lines"]
 # The review rule's one definition. Reviewed fields are what an editor approves: what the claim
 # says, where the review says it, what it links to, and the verdict on whether the cited paper
@@ -30,10 +37,21 @@ RELATION_FIELDS = ["citations", "drugs", "cargo", "targets", "cell_lines"]
 # Changing any of them on an approved or rejected claim sends it back to review, and whoever
 # changed them may not approve it. Annotations are the curators' working notes: never published
 # as part of the finding, free to change without a new review.
-REVIEWED_FIELDS = frozenset({
-    "statement", "quote", "section", "exosome_source", "mechanism", "therapy_class", "direction", "model",
-    "cargo_intervention", "citation_support", *RELATION_FIELDS,
-})  # fmt: skip
+REVIEWED_FIELDS = frozenset(
+    {
+        "statement",
+        "quote",
+        "section",
+        "exosome_source",
+        "mechanism",
+        "therapy_class",
+        "direction",
+        "model",
+        "cargo_intervention",
+        "citation_support",
+        *RELATION_FIELDS,
+    }
+)
 ANNOTATION_FIELDS = frozenset({"notes"})
 MAX_TEXT = 20_000
 PUBLIC_ID_COUNTER = "claim-public-id"
@@ -222,39 +240,93 @@ def quote_occurrence(*, section, quote, start):
 
 
 def _create_state(
-    *, section, quote, statement, therapy_class, direction, model=v.ModelSystem.NOT_STATED, occurrence=None,
-    citations=(), drugs=(), cargo=(), cell_lines=(), exosome_source="", mechanism=None, notes="",
-    citation_support=v.CitationSupport.NOT_CHECKED, targets=(),
+    *,
+    section,
+    quote,
+    statement,
+    therapy_class,
+    direction,
+    model=v.ModelSystem.NOT_STATED,
+    occurrence=None,
+    citations=(),
+    drugs=(),
+    cargo=(),
+    cell_lines=(),
+    exosome_source="",
+    mechanism=None,
+    notes="",
+    citation_support=v.CitationSupport.NOT_CHECKED,
+    targets=(),
     cargo_intervention=v.CargoIntervention.NOT_APPLICABLE,
-):  # fmt: skip
+):
     values = {
-        "section": section, "quote": quote, "occurrence": occurrence, "statement": statement,
-        "therapy_class": therapy_class, "direction": direction, "model": model,
-        "exosome_source": exosome_source or "", "mechanism": mechanism, "notes": notes or "",
-        "citation_support": citation_support, "cargo_intervention": cargo_intervention,
-    }  # fmt: skip
-    relations = {"citations": list(citations), "drugs": list(drugs), "cargo": list(cargo),
-                 "targets": list(targets), "cell_lines": list(cell_lines)}  # fmt: skip
+        "section": section,
+        "quote": quote,
+        "occurrence": occurrence,
+        "statement": statement,
+        "therapy_class": therapy_class,
+        "direction": direction,
+        "model": model,
+        "exosome_source": exosome_source or "",
+        "mechanism": mechanism,
+        "notes": notes or "",
+        "citation_support": citation_support,
+        "cargo_intervention": cargo_intervention,
+    }
+    relations = {
+        "citations": list(citations),
+        "drugs": list(drugs),
+        "cargo": list(cargo),
+        "targets": list(targets),
+        "cell_lines": list(cell_lines),
+    }
     return values, relations
 
 
 def claim_create(
-    *, user, section, quote, statement, therapy_class, direction, model=v.ModelSystem.NOT_STATED,
-    occurrence=None, citations=(), drugs=(), cargo=(), cell_lines=(), exosome_source="", mechanism=None,
-    notes="", citation_support=v.CitationSupport.NOT_CHECKED, targets=(),
+    *,
+    user,
+    section,
+    quote,
+    statement,
+    therapy_class,
+    direction,
+    model=v.ModelSystem.NOT_STATED,
+    occurrence=None,
+    citations=(),
+    drugs=(),
+    cargo=(),
+    cell_lines=(),
+    exosome_source="",
+    mechanism=None,
+    notes="",
+    citation_support=v.CitationSupport.NOT_CHECKED,
+    targets=(),
     cargo_intervention=v.CargoIntervention.NOT_APPLICABLE,
-):  # fmt: skip
+):
     """Create a draft claim; raises ValidationError naming every bad field.
 
     ``cell_lines`` is a list of (cell line, role); ``occurrence`` picks among repeats of the quote.
     """
     fields = {
-        "section": section, "quote": quote, "statement": statement, "therapy_class": therapy_class,
-        "direction": direction, "model": model, "occurrence": occurrence, "citations": citations,
-        "drugs": drugs, "cargo": cargo, "cell_lines": cell_lines, "exosome_source": exosome_source,
-        "mechanism": mechanism, "notes": notes, "citation_support": citation_support, "targets": targets,
+        "section": section,
+        "quote": quote,
+        "statement": statement,
+        "therapy_class": therapy_class,
+        "direction": direction,
+        "model": model,
+        "occurrence": occurrence,
+        "citations": citations,
+        "drugs": drugs,
+        "cargo": cargo,
+        "cell_lines": cell_lines,
+        "exosome_source": exosome_source,
+        "mechanism": mechanism,
+        "notes": notes,
+        "citation_support": citation_support,
+        "targets": targets,
         "cargo_intervention": cargo_intervention,
-    }  # fmt: skip
+    }
     values, relations = _create_state(**fields)
     errors = _validate(values, relations)
     if errors:
@@ -344,9 +416,10 @@ def _identity(value):
 
 def _changed_fields(claim, values, relations, current):
     changed = {
-        name for name in CONTENT_FIELDS + ["section", "citation_support"]
+        name
+        for name in CONTENT_FIELDS + ["section", "citation_support"]
         if _identity(values[name]) != _identity(getattr(claim, name))
-    }  # fmt: skip
+    }
     anchor = values["anchor"]
     if (anchor.exact, anchor.start) != (claim.quote, claim.quote_start):
         changed.add("quote")
@@ -418,9 +491,12 @@ def claim_update(*, claim, user, expected_version=None, change_reason="", **chan
         reviewed = changed & REVIEWED_FIELDS
         if reviewed and claim.status in (v.CurationStatus.APPROVED, v.CurationStatus.REJECTED):
             StatusChange.objects.create(
-                claim=claim, from_status=claim.status, to_status=v.CurationStatus.IN_REVIEW,
-                reason=back_to_review_reason(reviewed), changed_by=user,
-            )  # fmt: skip
+                claim=claim,
+                from_status=claim.status,
+                to_status=v.CurationStatus.IN_REVIEW,
+                reason=back_to_review_reason(reviewed),
+                changed_by=user,
+            )
             claim.status, claim.rejection_reason = v.CurationStatus.IN_REVIEW, ""
         claim.updated_by = user
         if changed & set(RELATION_FIELDS):

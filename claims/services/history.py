@@ -23,11 +23,26 @@ from claims.services.merge import MERGE_REASON_PREFIX
 
 TEXT_FIELDS = ["statement", "quote", "exosome_source", "notes", "rejection_reason"]
 CHOICES = {
-    "therapy_class": v.TherapyClass, "direction": v.Direction, "model": v.ModelSystem,
-    "status": v.CurationStatus, "citation_support": v.CitationSupport,
-}  # fmt: skip
-SCALAR_FIELDS = ["status", "statement", "quote", "section", "exosome_source", "mechanism", "therapy_class",
-                 "direction", "model", "citation_support", "rejection_reason", "notes"]  # fmt: skip
+    "therapy_class": v.TherapyClass,
+    "direction": v.Direction,
+    "model": v.ModelSystem,
+    "status": v.CurationStatus,
+    "citation_support": v.CitationSupport,
+}
+SCALAR_FIELDS = [
+    "status",
+    "statement",
+    "quote",
+    "section",
+    "exosome_source",
+    "mechanism",
+    "therapy_class",
+    "direction",
+    "model",
+    "citation_support",
+    "rejection_reason",
+    "notes",
+]
 RELATIONS = {"citations": Citation, "drugs": Drug, "cargo": Cargo}
 RELATION_LABELS = {"citations": "Citations", "drugs": "Drugs", "cargo": "Cargo", "cell_lines": "Cell lines"}
 _TOKENS = re.compile(r"\s+|[^\s]+")
@@ -103,9 +118,12 @@ class _Names:
             wanted["section"].add(state["section"])
         self.names = {}
         for name, model, attr in [
-            ("citations", Citation, "label"), ("drugs", Drug, "name"), ("cargo", Cargo, "name"),
-            ("cell_lines", CellLine, "name"), ("mechanism", Mechanism, "name"),
-        ]:  # fmt: skip
+            ("citations", Citation, "label"),
+            ("drugs", Drug, "name"),
+            ("cargo", Cargo, "name"),
+            ("cell_lines", CellLine, "name"),
+            ("mechanism", Mechanism, "name"),
+        ]:
             ids = wanted[name] - {None}
             found = dict(model.objects.filter(pk__in=ids).values_list("pk", attr)) if ids else {}
             missing = ids - set(found)
@@ -180,9 +198,12 @@ def _states(claim, records):
             name: getattr(record, name) for name in SCALAR_FIELDS if name not in ("section", "mechanism")
         }
         state.update(
-            section=record.section_id, mechanism=record.mechanism_id, quote_start=record.quote_start,
-            cell_lines=cell_lines[record.history_id], **{name: m2m[name][record.history_id] for name in RELATIONS},
-        )  # fmt: skip
+            section=record.section_id,
+            mechanism=record.mechanism_id,
+            quote_start=record.quote_start,
+            cell_lines=cell_lines[record.history_id],
+            **{name: m2m[name][record.history_id] for name in RELATIONS},
+        )
         states.append(state)
     return states
 
@@ -212,9 +233,11 @@ def _changes(old, new, names):
     for name in SCALAR_FIELDS:
         if old.get(name) != new[name] or (name == "quote" and old.get("quote_start") != new["quote_start"]):
             change = FieldChange(
-                name, str(Claim._meta.get_field(name).verbose_name).capitalize(),
-                old=_display(name, old.get(name), names), new=_display(name, new[name], names),
-            )  # fmt: skip
+                name,
+                str(Claim._meta.get_field(name).verbose_name).capitalize(),
+                old=_display(name, old.get(name), names),
+                new=_display(name, new[name], names),
+            )
             if name in TEXT_FIELDS:
                 change.words = word_diff(change.old, change.new)
             if change.old != change.new or name == "quote":
@@ -222,19 +245,26 @@ def _changes(old, new, names):
     for name in RELATIONS:
         before, after = old.get(name, set()), new[name]
         if before != after:
-            changes.append(FieldChange(
-                name, RELATION_LABELS[name],
-                added=sorted(names.of(name, pk) for pk in after - before),
-                removed=sorted(names.of(name, pk) for pk in before - after),
-            ))  # fmt: skip
+            changes.append(
+                FieldChange(
+                    name,
+                    RELATION_LABELS[name],
+                    added=sorted(names.of(name, pk) for pk in after - before),
+                    removed=sorted(names.of(name, pk) for pk in before - after),
+                )
+            )
     before, after = old.get("cell_lines", set()), new["cell_lines"]
     if before != after:
         roles = dict(v.CellLineRole.choices)
         label = lambda link: f"{names.of('cell_lines', link[0])} ({roles.get(link[1], link[1])})"  # noqa: E731
-        changes.append(FieldChange(
-            "cell_lines", RELATION_LABELS["cell_lines"],
-            added=sorted(map(label, after - before)), removed=sorted(map(label, before - after)),
-        ))  # fmt: skip
+        changes.append(
+            FieldChange(
+                "cell_lines",
+                RELATION_LABELS["cell_lines"],
+                added=sorted(map(label, after - before)),
+                removed=sorted(map(label, before - after)),
+            )
+        )
     return changes
 
 
@@ -249,10 +279,12 @@ def claim_revisions(claim):
     for number, group in enumerate(_writes(records), start=1):
         last = group[-1]
         revision = Revision(
-            record=records[last], number=number, state=states[last],
+            record=records[last],
+            number=number,
+            state=states[last],
             history_ids=tuple(records[i].history_id for i in group),
             history_type="+" if records[group[0]].history_type == "+" else records[last].history_type,
-        )  # fmt: skip
+        )
         revision.changes = _changes(previous, states[last], names)
         revisions.append(revision)
         previous = states[last]
@@ -317,16 +349,26 @@ def claim_restore(*, claim, history_id, user, expected_version=None):
     related = {name: _resolve(model, state[name], name) for name, model in RELATIONS.items()}
     when = target.date.strftime("%Y-%m-%d %H:%M")
     return claim_update(
-        claim=claim, user=user, expected_version=expected_version,
+        claim=claim,
+        user=user,
+        expected_version=expected_version,
         change_reason=f"restored revision {target.number} ({when})",
-        statement=state["statement"], quote=state["quote"], section=section,
+        statement=state["statement"],
+        quote=state["quote"],
+        section=section,
         occurrence=quote_occurrence(section=section, quote=state["quote"], start=state["quote_start"]),
-        exosome_source=state["exosome_source"], mechanism=mechanism.get(state["mechanism"]),
-        therapy_class=state["therapy_class"], direction=state["direction"], model=state["model"],
-        notes=state["notes"], citation_support=state["citation_support"],
-        cell_lines=sorted({(lines[pk], role) for pk, role in state["cell_lines"]}, key=lambda x: (x[0].pk, x[1])),
+        exosome_source=state["exosome_source"],
+        mechanism=mechanism.get(state["mechanism"]),
+        therapy_class=state["therapy_class"],
+        direction=state["direction"],
+        model=state["model"],
+        notes=state["notes"],
+        citation_support=state["citation_support"],
+        cell_lines=sorted(
+            {(lines[pk], role) for pk, role in state["cell_lines"]}, key=lambda x: (x[0].pk, x[1])
+        ),
         **{name: list(dict.fromkeys(related[name][pk] for pk in state[name])) for name in RELATIONS},
-    )  # fmt: skip
+    )
 
 
 # A record's reviewed content (claim_writes.REVIEWED_FIELDS) as stored on the history row; the

@@ -85,8 +85,11 @@ def _affected_claims(model, merge_ids):
             pk__in=ClaimCellLine.objects.filter(cell_line__in=merge_ids).values("claim_id")
         )
     relation = "drugs" if model is Drug else "cargo"
-    return Claim.objects.filter(pk__in=getattr(Claim, relation).through.objects.filter(
-        **{f"{model._meta.model_name}__in": merge_ids}).values("claim_id"))  # fmt: skip
+    return Claim.objects.filter(
+        pk__in=getattr(Claim, relation)
+        .through.objects.filter(**{f"{model._meta.model_name}__in": merge_ids})
+        .values("claim_id")
+    )
 
 
 def _repoint(claim, model, keep, merge_ids, user):

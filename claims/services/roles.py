@@ -6,11 +6,22 @@ CURATORS = "curators"
 EDITORS = "editors"
 
 _EDITABLE = [
-    "claim", "claimcellline", "citation", "citationcheck", "drug", "cargo", "target", "cellline", "mechanism", "flag",
+    "claim",
+    "claimcellline",
+    "citation",
+    "citationcheck",
+    "drug",
+    "cargo",
+    "target",
+    "cellline",
+    "mechanism",
+    "flag",
 ]
 _CURATOR_CODENAMES = [f"{action}_{model}" for model in _EDITABLE for action in ("add", "change", "view")] + [
-    "view_source", "view_section", "view_statuschange",
-]  # fmt: skip
+    "view_source",
+    "view_section",
+    "view_statuschange",
+]
 _EDITOR_CODENAMES = _CURATOR_CODENAMES + [f"delete_{model}" for model in _EDITABLE] + ["review_claim"]
 
 

@@ -168,8 +168,11 @@ def _confirm(request):
         report = bibtex_import(data=data, user=request.user, expected_digest=pending["digest"])
     except PlanChanged as changed:
         _remember(request, data, pending["name"], changed.report)
-        messages.warning(request, "The citations changed since your preview. Nothing was written; "
-                                  "check this new preview and confirm again.")  # fmt: skip
+        messages.warning(
+            request,
+            "The citations changed since your preview. Nothing was written; "
+            "check this new preview and confirm again.",
+        )
         return _preview_page(request, changed.report, pending["name"], status=409)
     except BibtexRefused as refused:
         del request.session[SESSION_KEY]

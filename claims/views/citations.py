@@ -20,9 +20,23 @@ from claims.views.review_reader import the_review
 
 CITATIONS_PER_PAGE = 100
 LIST_FIELDS = [
-    "key", "label", "first_author", "author_names", "year", "year_suffix", "title", "journal",
-    "journal_abbrev", "volume", "issue", "pages", "doi", "pmid", "pmcid", "resolution",
-]  # fmt: skip
+    "key",
+    "label",
+    "first_author",
+    "author_names",
+    "year",
+    "year_suffix",
+    "title",
+    "journal",
+    "journal_abbrev",
+    "volume",
+    "issue",
+    "pages",
+    "doi",
+    "pmid",
+    "pmcid",
+    "resolution",
+]
 # A sentence ends at . ! or ? followed by a space and a capital (or an opening bracket): labels
 # ("Wang et al., 2019") never end a sentence, as "al." is always followed by a comma.
 _SENTENCE_END = re.compile(r"[.!?](?=\s+[A-Z(\[“\"])")
@@ -48,7 +62,7 @@ def citation_list(request):
             (filterset.filters[name].label, name, error)
             for name, errors in filterset.form.errors.items()
             for error in errors
-        ],  # fmt: skip
+        ],
         "form": filterset.form,
         "resolutions": v.CitationResolution.choices,
         "selected_resolutions": request.GET.getlist("resolution"),

@@ -112,7 +112,7 @@ def _preview(form, claim):
                 ("model", v.ModelSystem),
                 ("citation_support", v.CitationSupport),
             ]
-        },  # fmt: skip
+        },
         "cell_lines": [(line, roles[role]) for line, role in fields["cell_lines"]],
         "quote": _quote_context(check.anchor, fields["section"]),
         "duplicates": duplicates,
@@ -120,7 +120,7 @@ def _preview(form, claim):
             form.fields[name].label or name.replace("_", " ").capitalize()
             for name in check.changed
             if name in form.fields
-        ),  # fmt: skip
+        ),
     }
 
 

@@ -70,9 +70,12 @@ def claim_transition_view(request, public_id):
     to_status = form.cleaned_data["to_status"]
     try:
         claim_transition(
-            claim=claim, user=request.user, to_status=to_status, reason=form.cleaned_data["reason"],
+            claim=claim,
+            user=request.user,
+            to_status=to_status,
+            reason=form.cleaned_data["reason"],
             expected_version=form.cleaned_data["version"],
-        )  # fmt: skip
+        )
     except PermissionDenied as refusal:
         form.add_error(None, str(refusal))
         return _transition_page(request, claim, form, status=403)

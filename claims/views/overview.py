@@ -173,7 +173,7 @@ def _charts():
         "statuses": [
             (label, status_counts.get(value, 0), _claims_url(status=value))
             for value, label in v.CurationStatus.choices
-        ],  # fmt: skip
+        ],
         "heat_map": mechanism_by_therapy(),
         "top_drugs": _bars(drugs),
         "top_cargo": _bars(cargo),

@@ -91,12 +91,21 @@ def review(request):
     claims = _claims_for(source)
     mentions = citation_mentions(source.text)
     cited = Citation.objects.filter(label__in={label for _, _, label in mentions})
-    works = {c.label: CitedWork(c.key, c.get_absolute_url(), c.claim_count)
-             for c in cited.with_claim_counts().only("key", "label")}  # fmt: skip
+    works = {
+        c.label: CitedWork(c.key, c.get_absolute_url(), c.claim_count)
+        for c in cited.with_claim_counts().only("key", "label")
+    }
     highlights = [
-        Highlight(c.quote_start, c.quote_end, c.public_id, c.get_absolute_url(), _hover_text(c), bool(c.review_errors))
+        Highlight(
+            c.quote_start,
+            c.quote_end,
+            c.public_id,
+            c.get_absolute_url(),
+            _hover_text(c),
+            bool(c.review_errors),
+        )
         for c in claims
-    ]  # fmt: skip
+    ]
     annotator = Annotator(source.text, highlights, works)
     sections = _sections(source, claims, annotator)
     unbacked = [label for _, _, label in mentions if label in works and not works[label].claim_count]

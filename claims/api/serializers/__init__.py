@@ -16,8 +16,19 @@ from claims.api.serializers.entities import (
 from claims.api.serializers.facets import FacetsSerializer
 
 __all__ = [
-    "CargoSerializer", "CellLineSerializer", "CitationDetailSerializer", "CitationRefSerializer",
-    "CitationSerializer", "ClaimSerializer", "ClaimWriteSerializer", "DrugSerializer", "FacetsSerializer",
-    "FlagResolveSerializer", "FlagSerializer", "MechanismSerializer", "SectionSerializer",
-    "TargetSerializer", "TransitionSerializer",
-]  # fmt: skip
+    "CargoSerializer",
+    "CellLineSerializer",
+    "CitationDetailSerializer",
+    "CitationRefSerializer",
+    "CitationSerializer",
+    "ClaimSerializer",
+    "ClaimWriteSerializer",
+    "DrugSerializer",
+    "FacetsSerializer",
+    "FlagResolveSerializer",
+    "FlagSerializer",
+    "MechanismSerializer",
+    "SectionSerializer",
+    "TargetSerializer",
+    "TransitionSerializer",
+]

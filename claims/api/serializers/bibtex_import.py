@@ -10,9 +10,10 @@ class BibTeXUploadSerializer(serializers.Serializer):
 class BibTeXImportOptionsSerializer(serializers.Serializer):
     dry_run = serializers.BooleanField(required=False, default=False, help_text="Report only; write nothing")
     expected_digest = serializers.CharField(
-        required=False, max_length=64,
+        required=False,
+        max_length=64,
         help_text="The digest of a dry run's report: the import is refused (409) if it would now do something else",
-    )  # fmt: skip
+    )
 
 
 class ChangeSerializer(serializers.Serializer):
@@ -64,7 +65,7 @@ def report_data(report):
                 "changes": [{"field": f, "stored": str(s), "incoming": str(i)} for f, s, i in r.changes],
             }
             for r in report.results
-        ],  # fmt: skip
+        ],
         "unused": report.unused,
         "unmatched_stubs": report.unmatched_stubs,
     }

@@ -30,9 +30,19 @@ class CitationRefSerializer(serializers.ModelSerializer):
     class Meta:
         model = Citation
         fields = [
-            "key", "label", "doi", "pmid", "pmcid", "title", "authors", "journal", "journal_abbrev",
-            "year", "resolution", "url",
-        ]  # fmt: skip
+            "key",
+            "label",
+            "doi",
+            "pmid",
+            "pmcid",
+            "title",
+            "authors",
+            "journal",
+            "journal_abbrev",
+            "year",
+            "resolution",
+            "url",
+        ]
 
 
 def citation_ref(citation, links):
@@ -102,12 +112,38 @@ class CitationSerializer(serializers.ModelSerializer):
     class Meta:
         model = Citation
         fields = [
-            "url", "html_url", "key", "label", "first_author", "authors", "short_authors", "year",
-            "year_suffix", "title", "journal", "journal_abbrev", "volume", "issue", "pages", "doi",
-            "doi_url", "pmid", "pubmed_url", "pmcid", "pmc_url", "entry_type", "resolution",
-            "resolution_note", "candidates", "evidence", "checked", "notes", "is_stub", "claim_count",
+            "url",
+            "html_url",
+            "key",
+            "label",
+            "first_author",
+            "authors",
+            "short_authors",
+            "year",
+            "year_suffix",
+            "title",
+            "journal",
+            "journal_abbrev",
+            "volume",
+            "issue",
+            "pages",
+            "doi",
+            "doi_url",
+            "pmid",
+            "pubmed_url",
+            "pmcid",
+            "pmc_url",
+            "entry_type",
+            "resolution",
+            "resolution_note",
+            "candidates",
+            "evidence",
+            "checked",
+            "notes",
+            "is_stub",
+            "claim_count",
             "claims_url",
-        ]  # fmt: skip
+        ]
         read_only_fields = ["resolution_note", "candidates", "evidence", "checked"]
         extra_kwargs = {
             "key": {

@@ -98,8 +98,10 @@ class IdentifierSerializer(serializers.Serializer):
 
 
 def _identifier_help(*names):
-    return {name: {"help_text": f"e.g. {IDENTIFIER_FORMATS[name][1]}; set only once checked against the registry"}
-            for name in names}  # fmt: skip
+    return {
+        name: {"help_text": f"e.g. {IDENTIFIER_FORMATS[name][1]}; set only once checked against the registry"}
+        for name in names
+    }
 
 
 class EntitySerializer(serializers.ModelSerializer):
@@ -122,7 +124,18 @@ class EntitySerializer(serializers.ModelSerializer):
         help_text="Spellings that are the review's typos: matched by filters and search, shown as misprints.",
     )
 
-    common_fields = ["url", "html_url", "slug", "name", "aliases", "misprints", "identifiers", "notes", "claim_count", "claims_url"]  # fmt: skip
+    common_fields = [
+        "url",
+        "html_url",
+        "slug",
+        "name",
+        "aliases",
+        "misprints",
+        "identifiers",
+        "notes",
+        "claim_count",
+        "claims_url",
+    ]
 
     @extend_schema_field(IdentifierSerializer(many=True))
     def get_identifiers(self, entity):
@@ -182,8 +195,11 @@ class EntitySerializer(serializers.ModelSerializer):
                 taken.setdefault(term, slug)
         errors = {}
         for field, values in terms.items():
-            clashes = [f"'{t}' already names {self.noun} '{taken[t.strip().casefold()]}'." for t in values
-                       if t and t.strip().casefold() in taken]  # fmt: skip
+            clashes = [
+                f"'{t}' already names {self.noun} '{taken[t.strip().casefold()]}'."
+                for t in values
+                if t and t.strip().casefold() in taken
+            ]
             if clashes:
                 errors[field] = clashes
         return errors

@@ -12,7 +12,16 @@ from claims.api.views.facets import FacetsView
 from claims.api.views.root import ApiRootView, DocsView, not_found
 
 __all__ = [
-    "ApiRootView", "CargoViewSet", "CellLineViewSet", "CitationViewSet", "ClaimViewSet", "DocsView",
-    "DrugViewSet", "FacetsView", "MechanismViewSet", "SectionViewSet", "TargetViewSet",
+    "ApiRootView",
+    "CargoViewSet",
+    "CellLineViewSet",
+    "CitationViewSet",
+    "ClaimViewSet",
+    "DocsView",
+    "DrugViewSet",
+    "FacetsView",
+    "MechanismViewSet",
+    "SectionViewSet",
+    "TargetViewSet",
     "not_found",
-]  # fmt: skip
+]

@@ -230,15 +230,20 @@ class ClaimViewSet(JSONErrorsMixin, NamedLookupMixin, viewsets.ModelViewSet):
         )
         if not duplicates:
             return
-        raise LikelyDuplicate({
-            "detail": "A claim with the same citation, drug and cargo exists; send allow_duplicate: true to "
-            "create this one anyway.",
-            "duplicates": [
-                {"id": d.public_id, "statement": d.statement,
-                 "url": request.build_absolute_uri(reverse("api:claim-detail", args=[d.public_id]))}
-                for d in duplicates
-            ],
-        })  # fmt: skip
+        raise LikelyDuplicate(
+            {
+                "detail": "A claim with the same citation, drug and cargo exists; send allow_duplicate: true to "
+                "create this one anyway.",
+                "duplicates": [
+                    {
+                        "id": d.public_id,
+                        "statement": d.statement,
+                        "url": request.build_absolute_uri(reverse("api:claim-detail", args=[d.public_id])),
+                    }
+                    for d in duplicates
+                ],
+            }
+        )
 
     def update(self, request, *args, partial=False, **kwargs):
         claim = self.get_object()

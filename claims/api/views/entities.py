@@ -48,19 +48,27 @@ def refresh_search_documents(claims):
 def _entity_schema(noun, plural, serializer):
     read, written = schema.errors(404, 406, 429), schema.errors(*schema.WRITE_ERRORS)
     return extend_schema_view(
-        list=extend_schema(summary=f"{plural.capitalize()}, with claim counts",
-                           responses={200: serializer(many=True), **read}),
+        list=extend_schema(
+            summary=f"{plural.capitalize()}, with claim counts",
+            responses={200: serializer(many=True), **read},
+        ),
         retrieve=extend_schema(summary=f"One {noun}", responses={200: serializer, **read}),
         create=extend_schema(summary=f"Add a {noun} (curators)", responses={201: serializer, **written}),
-        update=extend_schema(summary=f"Replace a {noun}'s fields (curators)", responses={200: serializer, **written}),
-        partial_update=extend_schema(summary=f"Change some of a {noun}'s fields (curators)",
-                                     responses={200: serializer, **written}),
+        update=extend_schema(
+            summary=f"Replace a {noun}'s fields (curators)", responses={200: serializer, **written}
+        ),
+        partial_update=extend_schema(
+            summary=f"Change some of a {noun}'s fields (curators)", responses={200: serializer, **written}
+        ),
         destroy=extend_schema(
             summary=f"Delete a {noun} that no claim uses (editors)",
-            responses={204: None, 409: OpenApiResponse(schema.ErrorSerializer, description=f"The {noun} is still in use"),
-                       **written},
+            responses={
+                204: None,
+                409: OpenApiResponse(schema.ErrorSerializer, description=f"The {noun} is still in use"),
+                **written,
+            },
         ),
-    )  # fmt: skip
+    )
 
 
 class EntityViewSet(JSONErrorsMixin, NamedLookupMixin, viewsets.ModelViewSet):

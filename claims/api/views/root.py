@@ -85,8 +85,9 @@ def not_found(request, *args, **kwargs):
         if request.method in ("GET", "HEAD"):
             query = request.META.get("QUERY_STRING", "")
             return HttpResponsePermanentRedirect(with_slash + (f"?{query}" if query else ""))
-        return JsonResponse({"detail": f"There is no API endpoint at {request.path}; did you mean {with_slash}?"},
-                            status=404)  # fmt: skip
+        return JsonResponse(
+            {"detail": f"There is no API endpoint at {request.path}; did you mean {with_slash}?"}, status=404
+        )
     return JsonResponse(
         {"detail": f"There is no API endpoint at {request.path}; /api/ lists them."}, status=404
     )

@@ -17,6 +17,13 @@ from claims.services.bibtex.importing import ImportReport, PlanChanged, bibtex_i
 from claims.services.bibtex.parse import BibtexRefused, Problem
 
 __all__ = [
-    "BibtexRefused", "ImportReport", "PlanChanged", "Problem", "bibtex_import", "citation_to_bibtex",
-    "citations_of_claims", "citations_to_bibtex", "citations_to_bibtex_stream",
-]  # fmt: skip
+    "BibtexRefused",
+    "ImportReport",
+    "PlanChanged",
+    "Problem",
+    "bibtex_import",
+    "citation_to_bibtex",
+    "citations_of_claims",
+    "citations_to_bibtex",
+    "citations_to_bibtex_stream",
+]

@@ -25,8 +25,22 @@ from claims.services.bibtex.values import (
 )
 
 CHUNK_SIZE = 500
-FIRST_FIELDS = ["author", "editor", "title", "journal", "booktitle", "year", "month", "volume", "number",
-                "pages", "publisher", "doi", "pmid", "pmcid"]  # fmt: skip
+FIRST_FIELDS = [
+    "author",
+    "editor",
+    "title",
+    "journal",
+    "booktitle",
+    "year",
+    "month",
+    "volume",
+    "number",
+    "pages",
+    "publisher",
+    "doi",
+    "pmid",
+    "pmcid",
+]
 MONTHS = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
 _FIELD_NAME = re.compile(r"^[a-z][a-z0-9_\-:.+/]*$")
 _KEY_UNSAFE = re.compile(r"[^A-Za-z0-9_\-:.+/]")

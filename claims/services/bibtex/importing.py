@@ -67,8 +67,10 @@ class ImportReport:
     @property
     def digest(self):
         """Fingerprint of what the import would write: a confirmation must match its preview."""
-        plan = [(r.outcome, r.entry_key, r.key, r.label, [list(map(str, c)) for c in r.changes])
-                for r in self.results]  # fmt: skip
+        plan = [
+            (r.outcome, r.entry_key, r.key, r.label, [list(map(str, c)) for c in r.changes])
+            for r in self.results
+        ]
         return hashlib.sha256(json.dumps(plan, ensure_ascii=False).encode()).hexdigest()
 
     def summary(self):
@@ -102,8 +104,16 @@ def _new_citation(result):
         # Our own export of a stub: it carries the citation's identity and identifiers, no more.
         columns = {name: (columns[name] if name in ("doi", "pmid") else "") for name in COLUMNS}
         fields, raw = {}, ""
-    return Citation(key=result.key, label=result.label, first_author=item.surname, year=item.year,
-                    year_suffix=result.year_suffix, bibtex_fields=fields, raw_bibtex=raw, **columns)  # fmt: skip
+    return Citation(
+        key=result.key,
+        label=result.label,
+        first_author=item.surname,
+        year=item.year,
+        year_suffix=result.year_suffix,
+        bibtex_fields=fields,
+        raw_bibtex=raw,
+        **columns,
+    )
 
 
 def _enriched_citation(result):

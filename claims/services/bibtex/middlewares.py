@@ -22,10 +22,19 @@ from bibtexparser.model import Entry, Field, MiddlewareErrorBlock, String
 from claims.services.bibtex.latex import DECODER, VERBATIM_FIELDS, latex_to_text, verbatim_value
 
 _MONTH_MACROS = {
-    "jan": "January", "feb": "February", "mar": "March", "apr": "April", "may": "May", "jun": "June",
-    "jul": "July", "aug": "August", "sep": "September", "oct": "October", "nov": "November",
+    "jan": "January",
+    "feb": "February",
+    "mar": "March",
+    "apr": "April",
+    "may": "May",
+    "jun": "June",
+    "jul": "July",
+    "aug": "August",
+    "sep": "September",
+    "oct": "October",
+    "nov": "November",
     "dec": "December",
-}  # fmt: skip
+}
 _MACRO_NAME = re.compile(r"[^\s\"#%'(),={}0-9][^\s\"#%'(),={}]*")
 _NUMBER = re.compile(r"\d+")
 _FIELD_NAME = re.compile(r"^[a-z][a-z0-9_\-:.+/]*$")

@@ -38,15 +38,60 @@ _SPACED_AT = re.compile(r"^([ \t]*)@[ \t]+(?=[A-Za-z])", re.MULTILINE)
 _STRAY_FIELD = re.compile(r"\b[A-Za-z][\w-]*\s*=\s*[{\"]")
 # Types BibTeX's standard styles and biblatex define; anything else is most likely a typo
 # (@artcle), which BibTeX would only warn about and treat as misc.
-KNOWN_TYPES = frozenset({
-    "article", "book", "booklet", "inbook", "incollection", "inproceedings", "conference", "manual",
-    "mastersthesis", "misc", "phdthesis", "proceedings", "techreport", "unpublished",
-    "online", "electronic", "www", "report", "thesis", "dataset", "software", "patent", "periodical",
-    "collection", "mvbook", "mvcollection", "mvproceedings", "bookinbook", "suppbook", "suppcollection",
-    "suppperiodical", "reference", "mvreference", "inreference", "set", "xdata", "standard", "artwork",
-    "audio", "image", "movie", "music", "video", "letter", "review", "commentary", "jurisdiction",
-    "legislation", "legal", "performance",
-})  # fmt: skip
+KNOWN_TYPES = frozenset(
+    {
+        "article",
+        "book",
+        "booklet",
+        "inbook",
+        "incollection",
+        "inproceedings",
+        "conference",
+        "manual",
+        "mastersthesis",
+        "misc",
+        "phdthesis",
+        "proceedings",
+        "techreport",
+        "unpublished",
+        "online",
+        "electronic",
+        "www",
+        "report",
+        "thesis",
+        "dataset",
+        "software",
+        "patent",
+        "periodical",
+        "collection",
+        "mvbook",
+        "mvcollection",
+        "mvproceedings",
+        "bookinbook",
+        "suppbook",
+        "suppcollection",
+        "suppperiodical",
+        "reference",
+        "mvreference",
+        "inreference",
+        "set",
+        "xdata",
+        "standard",
+        "artwork",
+        "audio",
+        "image",
+        "movie",
+        "music",
+        "video",
+        "letter",
+        "review",
+        "commentary",
+        "jurisdiction",
+        "legislation",
+        "legal",
+        "performance",
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -236,8 +281,13 @@ def _entry_key_problems(entries):
             )
         elif entry.key.lower() in seen:
             first = seen[entry.key.lower()]
-            problems.append(Problem(line, entry.key, f"duplicate key (as '{first[0]}' on line {first[1]}; "
-                                                     "BibTeX keys ignore case)"))  # fmt: skip
+            problems.append(
+                Problem(
+                    line,
+                    entry.key,
+                    f"duplicate key (as '{first[0]}' on line {first[1]}; BibTeX keys ignore case)",
+                )
+            )
         else:
             seen[entry.key.lower()] = (entry.key, line)
     return problems

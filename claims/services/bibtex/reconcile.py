@@ -343,8 +343,15 @@ def reconcile(values, citations):
         if citation is None:
             results.append(EntryResult(NEW, item))
             continue
-        result = EntryResult(UNCHANGED, item, citation=citation, matched_by=how, key=citation.key,
-                             label=citation.label, year_suffix=citation.year_suffix)  # fmt: skip
+        result = EntryResult(
+            UNCHANGED,
+            item,
+            citation=citation,
+            matched_by=how,
+            key=citation.key,
+            label=citation.label,
+            year_suffix=citation.year_suffix,
+        )
         rivals = [values[i] for i in claimed[citation.pk] if i != index]
         reason = _identity_conflict(citation, item, how)
         if rivals:

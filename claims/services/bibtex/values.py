@@ -28,19 +28,69 @@ ENTRY_TYPES = {
     "conference": v.EntryType.INPROCEEDINGS,
 }
 # BibTeX's own entry types: anything else is exported as the type we map it to (misc).
-STANDARD_TYPES = frozenset({
-    "article", "book", "booklet", "inbook", "incollection", "inproceedings", "conference", "manual",
-    "mastersthesis", "misc", "phdthesis", "proceedings", "techreport", "unpublished",
-})  # fmt: skip
+STANDARD_TYPES = frozenset(
+    {
+        "article",
+        "book",
+        "booklet",
+        "inbook",
+        "incollection",
+        "inproceedings",
+        "conference",
+        "manual",
+        "mastersthesis",
+        "misc",
+        "phdthesis",
+        "proceedings",
+        "techreport",
+        "unpublished",
+    }
+)
 # Where the entry's own type is kept in Citation.bibtex_fields (upper case: no BibTeX field
 # name clashes with it, as field names are lower-cased on import).
 ENTRY_TYPE_FIELD = "ENTRYTYPE"
-COLUMNS = ["entry_type", "authors", "title", "journal", "journal_abbrev", "volume", "issue", "pages", "doi", "pmid",
-           "pmcid"]  # fmt: skip
-MAX_LENGTHS = {"first_author": 200, "journal": 300, "journal_abbrev": 200, "volume": 40, "issue": 40, "pages": 40,
-               "doi": 200, "pmid": 12, "pmcid": 20}  # fmt: skip
-_FOLD = str.maketrans({"Ł": "L", "ł": "l", "Ø": "O", "ø": "o", "Đ": "D", "đ": "d", "ı": "i", "ß": "ss",
-                       "Æ": "AE", "æ": "ae", "Œ": "OE", "œ": "oe", "Þ": "Th", "þ": "th"})  # fmt: skip
+COLUMNS = [
+    "entry_type",
+    "authors",
+    "title",
+    "journal",
+    "journal_abbrev",
+    "volume",
+    "issue",
+    "pages",
+    "doi",
+    "pmid",
+    "pmcid",
+]
+MAX_LENGTHS = {
+    "first_author": 200,
+    "journal": 300,
+    "journal_abbrev": 200,
+    "volume": 40,
+    "issue": 40,
+    "pages": 40,
+    "doi": 200,
+    "pmid": 12,
+    "pmcid": 20,
+}
+_FOLD = str.maketrans(
+    {
+        "Ł": "L",
+        "ł": "l",
+        "Ø": "O",
+        "ø": "o",
+        "Đ": "D",
+        "đ": "d",
+        "ı": "i",
+        "ß": "ss",
+        "Æ": "AE",
+        "æ": "ae",
+        "Œ": "OE",
+        "œ": "oe",
+        "Þ": "Th",
+        "þ": "th",
+    }
+)
 _YEAR = re.compile(r"^(\d{4})([a-z]?)$")
 _DATE_YEAR = re.compile(r"^(\d{4})(?:-\d\d){0,2}$")
 _KEY_SUFFIX = re.compile(r"(\d{4})([a-z])$", re.IGNORECASE)
