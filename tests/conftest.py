@@ -30,6 +30,10 @@ django.setup()
 
 from django.conf import settings  # noqa: E402
 
+# WhiteNoise warns on every request when STATIC_ROOT does not exist (tests serve static files
+# through the finders, never collectstatic): an empty directory silences a flood of UserWarnings.
+settings.STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+
 # Password hashing is deliberately slow; tests sign many personas in and out.
 settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # The suite runs in one process, so any cache is shared here; production's database cache would add
