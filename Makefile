@@ -32,7 +32,6 @@ serve: setup
 	  r = s.connect_ex(("$(HOST)", $(PORT))); s.close(); \
 	  sys.exit("Port $(PORT) on $(HOST) is busy (another server?). Serve on another: make PORT=8123 serve" if r == 0 else 0)'
 	$(DEV) $(BIN)/python manage.py migrate --verbosity 0
-	$(DEV) $(BIN)/python manage.py createcachetable
 	$(DEV) $(BIN)/python manage.py load_review
 	@echo "ExoClaims: http://$(HOST):$(PORT)/  (API: /api/, admin: /admin/)"
 	$(DEV) $(BIN)/python manage.py runserver $(HOST):$(PORT)
