@@ -31,7 +31,7 @@ from claims.models.claim import search_names, search_terms
 from claims.names import resolve_pks
 
 MAX_VALUES = 50
-MAX_TEXT = 200
+MAX_PARAMETER_LENGTH = 200
 _DOI_PREFIX = re.compile(r"^(?:https?://(?:dx\.)?doi\.org/|doi:\s*)", re.IGNORECASE)
 
 
@@ -52,7 +52,7 @@ class TermsField(forms.Field):
         if len(values) > MAX_VALUES:
             raise ValidationError(f"At most {MAX_VALUES} values may be given.")
         for item in values:
-            if len(item) > MAX_TEXT or "\x00" in item:
+            if len(item) > MAX_PARAMETER_LENGTH or "\x00" in item:
                 raise ValidationError(
                     "'%(value)s…' is not a valid %(noun)s.", params={"value": item[:40], "noun": self.noun}
                 )
@@ -263,7 +263,7 @@ class ClaimFilter(django_filters.FilterSet):
     review_errors = django_filters.MultipleChoiceFilter(
         label="Errors in the review", choices=REVIEW_ERROR_CHOICES, method="filter_review_errors"
     )
-    q = SearchFilter(label="Search", max_length=MAX_TEXT)
+    q = SearchFilter(label="Search", max_length=MAX_PARAMETER_LENGTH)
     ordering = UniqueOrderingFilter(
         fields=ORDERING,
         label="Sort by",
@@ -366,7 +366,7 @@ class CitationFilter(django_filters.FilterSet):
     has_doi = django_filters.ChoiceFilter(label="Has a DOI", choices=YES_NO, method="filter_has_doi")
     stub = django_filters.ChoiceFilter(label="Known only by its label", choices=YES_NO, method="filter_stub")
     resolution = django_filters.MultipleChoiceFilter(label="Resolution", choices=v.CitationResolution.choices)
-    q = django_filters.CharFilter(label="Search", max_length=MAX_TEXT, method="filter_q")
+    q = django_filters.CharFilter(label="Search", max_length=MAX_PARAMETER_LENGTH, method="filter_q")
 
     class Meta:
         model = Citation

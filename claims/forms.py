@@ -231,7 +231,7 @@ class ClaimForm(forms.Form):
         if claim is None:
             self.fields["form_token"].initial = uuid.uuid4().hex
         # Quotes come from the claim's own source; new claims quote the review (the first source).
-        source = claim.source_id if claim is not None else Source.objects.order_by("pk").values("pk")[:1]
+        source = claim.source_id if claim is not None else Source.objects.the_review_pk()
         self.fields["section"].queryset = Section.objects.filter(source=source).order_by("order")
 
     def clean_quote(self):

@@ -8,9 +8,8 @@ import pytest
 
 from claims import vocabulary as v
 from claims.facets import FACETS
-from claims.models import Citation, CitationCheck, Claim
+from claims.models import Citation, CitationCheck, Claim, Source
 from claims.review_text import citation_mentions
-from claims.views.review_reader import the_review
 
 pytestmark = pytest.mark.django_db
 
@@ -43,7 +42,7 @@ def resolve(citation, *, doi="10.5555/exo.test.1", pmid="24999999", pmcid="PMC40
 @pytest.fixture
 def paper(db):
     """A cited work that the review mentions, resolved, with a curator's check on its first claim."""
-    mentioned = {label for _, _, label in citation_mentions(the_review().text)}
+    mentioned = {label for _, _, label in citation_mentions(Source.objects.the_review().text)}
     citation = (
         Citation.objects.filter(claims__isnull=False, label__in=mentioned).distinct().order_by("key").first()
     )
@@ -123,7 +122,7 @@ def test_an_unresolved_citation_says_what_was_searched(client):
 
 def test_where_the_review_cites_it_gives_the_sentences_not_only_the_section(client):
     """Two mentions in one section are told apart by their sentences."""
-    text = the_review().text
+    text = Source.objects.the_review().text
     by_label = {}
     for begin, end, label in citation_mentions(text):
         by_label.setdefault(label, []).append((begin, end))

@@ -34,7 +34,7 @@ def citations_download(citations, fmt, stem="exoclaims-citations", *, with_revie
     """
     stream, renderer, extension = CITATION_DOWNLOADS[fmt]
     if fmt == "bibtex" and with_review:
-        chunks = citations_with_review_bibtex_stream(citations, Source.objects.order_by("pk").first())
+        chunks = citations_with_review_bibtex_stream(citations, Source.objects.the_review())
     else:
         chunks = stream(citations)
     return _attachment(chunks, renderer, f"{stem}.{extension}")

@@ -6,7 +6,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, inline_serializer
 from rest_framework import serializers
 
-from claims.filters import MAX_TEXT, MAX_VALUES, TermsFilter, YearsFilter
+from claims.filters import MAX_PARAMETER_LENGTH, MAX_VALUES, TermsFilter, YearsFilter
 
 ErrorSerializer = inline_serializer("Error", {"detail": serializers.CharField()})
 
@@ -64,7 +64,10 @@ class RepeatedTermsFilterExtension(DjangoFilterExtension):
 
     def resolve_filter_field(self, auto_schema, model, filterset_class, field_name, filter_field):
         if isinstance(filter_field, TermsFilter):
-            item, note = {"type": "string", "maxLength": MAX_TEXT}, "a slug, name or alias (any case)"
+            item, note = (
+                {"type": "string", "maxLength": MAX_PARAMETER_LENGTH},
+                "a slug, name or alias (any case)",
+            )
             if field_name in ("section", "citation"):
                 note = "a section number (3.1, fig2)" if field_name == "section" else "a citation key"
         elif isinstance(filter_field, YearsFilter):

@@ -5,6 +5,15 @@ class SourceManager(models.Manager):
     def get_by_natural_key(self, doi):
         return self.get(doi=doi)
 
+    def the_review(self):
+        """The transcribed review: the first source loaded (benchmark corpora come later). The one
+        way every page, serializer, download and form finds it."""
+        return self.order_by("pk").first()
+
+    def the_review_pk(self):
+        """The review's pk as a subquery, for filters that should not cost a query of their own."""
+        return self.order_by("pk").values("pk")[:1]
+
 
 class Source(models.Model):
     """A transcribed publication (the review) and its full text, which quotes point into."""

@@ -16,7 +16,7 @@ from django.db.models import F
 from django.db.models.functions import Length
 
 from claims import vocabulary as v
-from claims.models import Claim, ClaimCellLine, Counter, IdempotencyKey, Section, Source, StatusChange
+from claims.models import Claim, ClaimCellLine, Counter, IdempotencyKey, Section, StatusChange
 from claims.models.claim import PUBLIC_ID_PREFIX
 from claims.review_text import Anchor, QuoteError, SectionSpan, anchor_quote
 
@@ -53,7 +53,7 @@ REVIEWED_FIELDS = frozenset(
     }
 )
 ANNOTATION_FIELDS = frozenset({"notes"})
-MAX_TEXT = 20_000
+MAX_CLAIM_TEXT = 20_000
 PUBLIC_ID_COUNTER = "claim-public-id"
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
@@ -95,8 +95,8 @@ def _check_text(errors, name, value, *, required):
         return
     if required and not value.strip():
         errors[name] = ["This field is required."]
-    elif len(value) > MAX_TEXT:
-        errors[name] = [f"At most {MAX_TEXT} characters."]
+    elif len(value) > MAX_CLAIM_TEXT:
+        errors[name] = [f"At most {MAX_CLAIM_TEXT} characters."]
     elif _CONTROL.search(value):
         errors[name] = ["Contains control characters (such as NUL) that cannot be stored."]
 
@@ -506,8 +506,3 @@ def claim_update(*, claim, user, expected_version=None, change_reason="", **chan
         claim._change_reason = (change_reason or "")[:100] or None
         claim.save()
     return claim
-
-
-def source_default():
-    """The review (the only source so far); claims created from the site belong to it."""
-    return Source.objects.order_by("pk").first()

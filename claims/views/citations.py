@@ -12,11 +12,10 @@ from django.views.decorators.http import require_safe
 
 from claims import vocabulary as v
 from claims.filters import CitationFilter
-from claims.models import Citation, Claim, Section
+from claims.models import Citation, Claim, Section, Source
 from claims.review_text import citation_mentions, paragraph_bounds
 from claims.selectors import claims_with_relations
 from claims.services.bibtex.export import citation_to_bibtex
-from claims.views.review_reader import the_review
 
 CITATIONS_PER_PAGE = 100
 LIST_FIELDS = [
@@ -117,7 +116,7 @@ def sentence_around(text, start, end):
 
 def _places_in_review(citation):
     """Where the review cites the work, in reading order, each with its sentence."""
-    review = the_review()
+    review = Source.objects.the_review()
     if review is None:
         return []
     sections = list(Section.objects.filter(source=review).only("number", "title", "spans"))

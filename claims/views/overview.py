@@ -18,8 +18,7 @@ from django.views.decorators.http import require_safe
 from claims import vocabulary as v
 from claims.charts import Cell, Matrix, MatrixRow, bar_chart, heat_level
 from claims.facets import CACHE_SECONDS, data_version
-from claims.models import Cargo, CellLine, Citation, Claim, Drug, Flag, Mechanism
-from claims.views.review_reader import the_review
+from claims.models import Cargo, CellLine, Citation, Claim, Drug, Flag, Mechanism, Source
 
 TOP_ENTITIES = 10
 GAP_DRUGS, GAP_CARGO = 10, 20
@@ -209,6 +208,6 @@ def _short_reference(source):
 
 @require_safe
 def home(request):
-    review = the_review()
+    review = Source.objects.the_review()
     context = {"review": review, "review_reference": _short_reference(review), **_cached_charts()}
     return render(request, "claims/home.html", context)

@@ -15,11 +15,6 @@ from claims.selectors import claims_with_relations
 from claims.views.review_markup import Annotator, CitedWork, Highlight, visible_start
 
 
-def the_review():
-    """The transcribed review: the first source loaded (benchmark corpora come later)."""
-    return Source.objects.order_by("pk").first()
-
-
 @dataclass
 class Paragraph:
     html: str
@@ -85,7 +80,7 @@ def _sections(source, claims, annotator):
 
 @require_safe
 def review(request):
-    source = the_review()
+    source = Source.objects.the_review()
     if source is None:
         raise Http404("No review has been loaded yet.")
     claims = _claims_for(source)

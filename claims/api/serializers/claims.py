@@ -24,8 +24,8 @@ from claims.api.serializers.entities import (
     TargetRefSerializer,
 )
 from claims.api.serializers.fields import PageLinkField
-from claims.models import Cargo, CellLine, Citation, Claim, Drug, Mechanism, Section, Target
-from claims.services.claim_writes import MAX_TEXT, source_default
+from claims.models import Cargo, CellLine, Citation, Claim, Drug, Mechanism, Section, Source, Target
+from claims.services.claim_writes import MAX_CLAIM_TEXT
 
 MAX_RELATED = 100
 
@@ -221,7 +221,9 @@ class ClaimWriteSerializer(serializers.Serializer):
         max_length=20, help_text="Section number as in the review: abstract, 3.1, fig2"
     )
     quote = serializers.CharField(
-        max_length=MAX_TEXT, trim_whitespace=False, help_text="The exact sentence(s) of the review, verbatim"
+        max_length=MAX_CLAIM_TEXT,
+        trim_whitespace=False,
+        help_text="The exact sentence(s) of the review, verbatim",
     )
     occurrence = serializers.IntegerField(
         min_value=1,
@@ -229,7 +231,9 @@ class ClaimWriteSerializer(serializers.Serializer):
         allow_null=True,
         help_text="Which occurrence, when the same text occurs more than once in the section",
     )
-    statement = serializers.CharField(max_length=MAX_TEXT, help_text="What is asserted, in your own words")
+    statement = serializers.CharField(
+        max_length=MAX_CLAIM_TEXT, help_text="What is asserted, in your own words"
+    )
     therapy_class = serializers.ChoiceField(choices=v.TherapyClass.choices)
     direction = serializers.ChoiceField(choices=v.Direction.choices)
     model = serializers.ChoiceField(choices=v.ModelSystem.choices, required=False)
@@ -238,7 +242,7 @@ class ClaimWriteSerializer(serializers.Serializer):
     mechanism = serializers.CharField(
         max_length=100, required=False, allow_null=True, allow_blank=True, help_text="Mechanism slug, or null"
     )
-    notes = serializers.CharField(max_length=MAX_TEXT, required=False, allow_blank=True)
+    notes = serializers.CharField(max_length=MAX_CLAIM_TEXT, required=False, allow_blank=True)
     citations = serializers.ListField(
         child=serializers.CharField(max_length=60),
         required=False,
@@ -262,7 +266,9 @@ class ClaimWriteSerializer(serializers.Serializer):
 
     def validate_section(self, number):
         section = (
-            Section.objects.filter(source=source_default(), number=number).select_related("source").first()
+            Section.objects.filter(source=Source.objects.the_review(), number=number)
+            .select_related("source")
+            .first()
         )
         if section is None:
             raise serializers.ValidationError(f"The review has no section {number!r}.")
