@@ -10,14 +10,21 @@ from claims.request_hygiene import has_forbidden_character
 class BibTeXParser(BaseParser):
     """A .bib file sent as the request body (Content-Type: application/x-bibtex): the raw bytes.
 
-    Reads one byte past the import limit at most, so an oversized upload is refused by the
-    import (with its size message) without being held in memory whole.
+    Keeps one byte past the import limit at most, so an oversized upload is never held in memory
+    whole; the rest is read and counted only, so the refusal can name the file's real size.
     """
 
     media_type = "application/x-bibtex"
+    chunk_size = 64 * 1024
 
     def parse(self, stream, media_type=None, parser_context=None):
-        return {"file": stream.read(settings.BIBTEX_MAX_BYTES + 1) if stream is not None else b""}
+        if stream is None:
+            return {"file": b"", "size": 0}
+        kept = stream.read(settings.BIBTEX_MAX_BYTES + 1)
+        size = len(kept)
+        while len(kept) > settings.BIBTEX_MAX_BYTES and (chunk := stream.read(self.chunk_size)):
+            size += len(chunk)
+        return {"file": kept, "size": size}
 
 
 class BoundedJSONParser(JSONParser):

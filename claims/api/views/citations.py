@@ -31,6 +31,7 @@ from claims.api.views.base import JSONErrorsMixin, NamedLookupMixin
 from claims.filters import CitationFilter
 from claims.models import Citation, Claim
 from claims.services.bibtex import BibtexRefused, PlanChanged, bibtex_import
+from claims.services.bibtex.parse import size_problem
 
 WRITTEN = schema.errors(*schema.WRITE_ERRORS)
 CITATION_FORMATS = ("bibtex", "csl-json", "ris")
@@ -185,7 +186,10 @@ class CitationViewSet(JSONErrorsMixin, NamedLookupMixin, viewsets.ModelViewSet):
         upload = request.data.get("file")
         if upload is None or upload == b"":
             raise ValidationError({"file": ["Send a .bib file (form field 'file', or the request body)."]})
-        data = upload if isinstance(upload, bytes) else upload.read(settings.BIBTEX_MAX_BYTES + 1)
+        size = request.data.get("size") if isinstance(upload, bytes) else upload.size
+        if size > settings.BIBTEX_MAX_BYTES:  # named with the size sent, never the bytes kept
+            raise ValidationError({"file": [str(size_problem(size, settings.BIBTEX_MAX_BYTES))]})
+        data = upload if isinstance(upload, bytes) else upload.read()
         try:
             report = bibtex_import(data=data, user=request.user, **options.validated_data)
         except BibtexRefused as refused:
