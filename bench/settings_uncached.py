@@ -4,6 +4,8 @@ For measuring what a reader sees on the first request after a write (bench/datas
 serves the app twice, once with these settings, to time uncached facet counts).
 """
 
-from exoclaims.settings import *  # noqa: F403 (the same settings, one value replaced)
+from exoclaims import settings as app_settings
 
+# Django reads a settings module's upper-case names: the app's, with the cache replaced.
+globals().update({name: getattr(app_settings, name) for name in dir(app_settings) if name.isupper()})
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}}

@@ -226,5 +226,5 @@ def _load(claims):
         for kind, attribute in LOADED_ATTRIBUTES.items():
             setattr(claim, attribute, reader.found[kind].get(claim.pk, []))
     # A link does not point back at its claim (link.claim would be a query; nothing reads it): a
-    # claim and its links would be a reference cycle, which only the cycle collector frees, and a
-    # 100k-claim CSV then grew to 300 MiB between its runs.
+    # claim and its links would be a reference cycle, which only the cycle collector frees, so a
+    # streamed CSV kept the claims of the chunks it had written until the collector ran.

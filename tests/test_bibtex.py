@@ -16,6 +16,7 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
+from claims import vocabulary as v
 from claims.management.commands.import_bibtex import Command as ImportBibtex
 from claims.models import Citation, Claim
 from claims.review_text import citation_key, parse_label
@@ -26,7 +27,7 @@ from claims.services.bibtex import (
     citations_to_bibtex,
 )
 from claims.services.bibtex.latex import clean_text, latex_to_text, text_to_latex
-from claims.services.bibtex.parse import Person, join_persons, parse_bibtex
+from claims.services.bibtex.parse import KNOWN_TYPES, STANDARD_TYPES, Person, join_persons, parse_bibtex
 from claims.services.bibtex.values import COLUMNS, file_values, key_stem
 
 pytestmark = pytest.mark.django_db
@@ -668,6 +669,32 @@ def test_exported_entries_carry_issue_pmcid_and_journal_abbreviation(db):
     assert entry["pmcid"] == "PMC7000001" and entry["shortjournal"] == "J Rec" and entry["pmid"] == "30000001"
 
 
+@pytest.mark.parametrize("entry_type", sorted(KNOWN_TYPES))
+def test_an_entry_of_any_type_the_import_accepts_is_exported_as_a_type_it_accepts(tmp_path, entry_type):
+    """The import and the export read one list of entry types: a standard one is kept, biblatex's
+    become the type they map to, and the export imports back."""
+    import_file(write_bib(tmp_path, entry("free2001", "Free", 2001).replace("@article", f"@{entry_type}")))
+    exported = citations_to_bibtex(Citation.objects.filter(key="free2001"))
+    assert exported.startswith(f"@{entry_type if entry_type in STANDARD_TYPES else 'misc'}{{free2001,")
+    assert "1 entries: 0 new" in import_file(write_bib(tmp_path, exported, name="exported.bib"))
+
+
+@pytest.mark.parametrize("entry_type", v.EntryType.values)
+def test_a_citation_of_any_entry_type_exports_to_an_entry_the_import_accepts(tmp_path, entry_type):
+    """Without an imported entry behind it, a citation is exported with its entry_type column as the type."""
+    citation = Citation.objects.create(
+        key="kind2001",
+        label="Kind, 2001",
+        first_author="Kind",
+        year=2001,
+        authors="Kind, Test",
+        title="Fabricated record",
+        entry_type=entry_type,
+    )
+    exported = citations_to_bibtex([citation])
+    assert "1 entries: 0 new" in import_file(write_bib(tmp_path, exported))
+
+
 # Issue 18, items 11 and 12: BibTeX that BibTeX accepts, and re-imports without a Latin surname
 
 NON_LATIN = (
@@ -723,6 +750,23 @@ def test_an_unknown_entry_type_is_refused_naming_its_line(tmp_path):
     with pytest.raises(
         CommandError,
         match=re.escape("line 6, entry typo2001: @artcle is not a BibTeX entry type; did you mean @article?"),
+    ):
+        import_file(write_bib(tmp_path, text))
+    assert table_state() == before
+
+
+def test_an_entry_whose_type_starts_with_comment_is_refused_not_lost(tmp_path):
+    """Regression: bibtexparser reads @commentary{…} (a biblatex type) as a comment, so the entry
+    vanished from an import that reported success for the rest of the file."""
+    before = table_state()
+    text = (
+        "@comment{a note}\n"
+        + entry("fine2001", "Fine", 2001)
+        + entry("note2001", "Note", 2001).replace("@article", "@commentary")
+    )
+    with pytest.raises(
+        CommandError,
+        match=re.escape("line 7, entry note2001: @commentary would be read as a comment and the entry lost"),
     ):
         import_file(write_bib(tmp_path, text))
     assert table_state() == before

@@ -3,6 +3,7 @@
 Usage: python3 tools/check_transcription.py [FIXTURES_DIR]
 """
 
+import argparse
 import sys
 from pathlib import Path
 
@@ -11,7 +12,9 @@ from claims.dataops.review_fixtures import FIXTURES_DIR, FixtureErrors, read_fix
 
 
 def main():
-    root = Path(sys.argv[1]) if len(sys.argv) > 1 else FIXTURES_DIR
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("root", nargs="?", type=Path, default=FIXTURES_DIR, help=f"default: {FIXTURES_DIR}")
+    root = parser.parse_args().root
     try:
         result = read_fixtures(root)
     except FixtureErrors as exc:

@@ -176,34 +176,9 @@ class Restore:
             self.fail(where, f"{field.name} must not be null")
             return _INVALID
         if field.is_relation:
-            if field.related_model is get_user_model():
-                if not isinstance(value, str) or value not in self.users:
-                    self.fail(where, f"{field.name}: {value!r} is not one of the users listed in the file")
-                    return _INVALID
-                return self.users[value]
-            key = _as_key(value)
-            pk = keys[field.related_model].get(key) if key else None
-            if pk is None:
-                self.fail(where, f"{field.name}: {value!r} is neither in the file nor in the database")
-                return _INVALID
-            return pk
-        if value is None and field.null:
-            return None
-        if isinstance(field, models.DateField) and not isinstance(field, models.DateTimeField):
-            try:
-                return date.fromisoformat(value)
-            except (TypeError, ValueError):
-                self.fail(where, f"{field.name}: {value!r} is not a date (YYYY-MM-DD)")
-                return _INVALID
-        if isinstance(field, models.DateTimeField):
-            try:
-                parsed = datetime.fromisoformat(value) if isinstance(value, str) else None
-            except ValueError:
-                parsed = None
-            if parsed is None or parsed.tzinfo is None:
-                self.fail(where, f"{field.name}: {value!r} is not a date and time with a time zone")
-                return _INVALID
-            return parsed
+            return self._related_pk(field, value, where, keys)
+        if isinstance(field, models.DateField):  # a DateTimeField too
+            return self._date_value(field, value, where)
         if isinstance(field, models.JSONField):
             return value
         expected = int if isinstance(field, models.IntegerField) else str
@@ -211,6 +186,36 @@ class Restore:
             self.fail(where, f"{field.name} must be {'a whole number' if expected is int else 'text'}")
             return _INVALID
         return value
+
+    def _related_pk(self, field, value, where, keys):
+        """Users are named by username, other objects by natural key (``keys``: key -> pk per model)."""
+        if field.related_model is get_user_model():
+            if not isinstance(value, str) or value not in self.users:
+                self.fail(where, f"{field.name}: {value!r} is not one of the users listed in the file")
+                return _INVALID
+            return self.users[value]
+        key = _as_key(value)
+        pk = keys[field.related_model].get(key) if key else None
+        if pk is None:
+            self.fail(where, f"{field.name}: {value!r} is neither in the file nor in the database")
+            return _INVALID
+        return pk
+
+    def _date_value(self, field, value, where):
+        if not isinstance(field, models.DateTimeField):
+            try:
+                return date.fromisoformat(value)
+            except (TypeError, ValueError):
+                self.fail(where, f"{field.name}: {value!r} is not a date (YYYY-MM-DD)")
+                return _INVALID
+        try:
+            parsed = datetime.fromisoformat(value) if isinstance(value, str) else None
+        except ValueError:
+            parsed = None
+        if parsed is None or parsed.tzinfo is None:
+            self.fail(where, f"{field.name}: {value!r} is not a date and time with a time zone")
+            return _INVALID
+        return parsed
 
     def _row(self, row, expected, where):
         """The row if it has exactly the expected fields; None (and the problems reported) if not."""
@@ -247,59 +252,78 @@ class Restore:
         return f"{part.name}[{index}]" + (f" ({label})" if label else "")
 
     def _restore_live(self, part):
-        model = part.model
-        fields = record_fields(model)
-        self_refs = [f for f in fields if f.is_relation and f.related_model is model]
+        """Insert the part's objects that the database lacks, then their links and history jobs."""
+        fields = record_fields(part.model)
+        self_refs = [f for f in fields if f.is_relation and f.related_model is part.model]
         relations = [f.name for f in fields if f.is_relation]
+        new = self._new_objects(part, fields, self_refs, relations)
+        if self.errors:
+            return
+        self._insert_new(part, new, relations)
+        self._record_added(part, new, self_refs)
+
+    def _new_objects(self, part, fields, self_refs, relations):
+        """(index, record, key, unsaved instance, where) for each record to add; the rest are counted."""
         expected = {f.name for f in fields} | set(part.m2m) | ({"history"} if part.history else set())
-        in_database = {}
-        if part.key:
-            for record in self.current.document[part.name]:
-                in_database[natural_key(part.key, record)] = record
-        stored_rows = {sort_token(_without_history(r)) for r in self.current.document[part.name]}
+        stored = self.current.document[part.name]
+        in_database = {natural_key(part.key, record): record for record in stored} if part.key else {}
+        stored_rows = {sort_token(_without_history(r)) for r in stored}
         seen, new = set(), []
         for index, record in enumerate(self.document[part.name]):
             where = self._label(part, index, record) if isinstance(record, dict) else f"{part.name}[{index}]"
             if self._row(record, expected, where) is None:
                 continue
             if part.owned_by_claim and _as_key(record["claim"]) not in self.added_claims:
+                # Rows of a claim this restore did not add stay as the database has them.
                 if sort_token(_without_history(record)) in stored_rows:
                     self.report.unchanged[part.name] += 1
                 else:
                     self.report.left_with_claim[part.name] += 1
                 continue
             key = natural_key(part.key, record) if part.key else None
-            if key is not None:
-                if not all(isinstance(p, str) for p in key):
-                    self.fail(where, f"the natural key ({', '.join(part.key)}) must be text")
-                    continue
-                if key in seen:
-                    self.fail(where, "appears twice in the file")
-                    continue
-                seen.add(key)
-                if key in in_database:
-                    if _without_history(in_database[key]) == _without_history(record):
-                        self.report.unchanged[part.name] += 1
-                    else:
-                        self.report.kept_different[part.name].append("/".join(key))
-                    continue
-            values = {}
-            for f in fields:
-                if f not in self_refs:
-                    values[f.attname] = self._value(f, record[f.name], where, self.live_pk)
-            if _INVALID in values.values():
+            if key is not None and not self._is_new_key(part, key, record, where, seen, in_database):
                 continue
-            instance = model(**values)
-            self._set_lookup_terms(instance, where)
-            self._validate(instance, where, relations, constraints=False)
-            if isinstance(instance, Claim):
-                self._check_quote(instance, where)
-            new.append((index, record, key, instance, where))
-        if self.errors:
-            return
+            instance = self._unsaved_instance(part.model, fields, self_refs, relations, record, where)
+            if instance is not None:
+                new.append((index, record, key, instance, where))
+        return new
+
+    def _is_new_key(self, part, key, record, where, seen, in_database):
+        """Whether a record with this natural key is to be added; reports or counts it if not."""
+        if not all(isinstance(p, str) for p in key):
+            self.fail(where, f"the natural key ({', '.join(part.key)}) must be text")
+            return False
+        if key in seen:
+            self.fail(where, "appears twice in the file")
+            return False
+        seen.add(key)
+        if key not in in_database:
+            return True
+        if _without_history(in_database[key]) == _without_history(record):
+            self.report.unchanged[part.name] += 1
+        else:
+            self.report.kept_different[part.name].append("/".join(key))
+        return False
+
+    def _unsaved_instance(self, model, fields, self_refs, relations, record, where):
+        """The record as a checked, unsaved object (self-references set later); None if invalid."""
+        values = {}
+        for f in fields:
+            if f not in self_refs:
+                values[f.attname] = self._value(f, record[f.name], where, self.live_pk)
+        if _INVALID in values.values():
+            return None
+        instance = model(**values)
+        self._set_lookup_terms(instance, where)
+        self._validate(instance, where, relations, constraints=False)
+        if isinstance(instance, Claim):
+            self._check_quote(instance, where)
+        return instance
+
+    def _insert_new(self, part, new, relations):
         try:
             with transaction.atomic():
-                _insert(model, [instance for *_, instance, _ in new])
+                _insert(part.model, [instance for *_, instance, _ in new])
         except IntegrityError as exc:
             # Checking every constraint of every object up front costs seconds; the database
             # checks them anyway, so only when it refuses are they checked one by one to say where.
@@ -307,6 +331,10 @@ class Restore:
                 self._validate(instance, where, relations)
             self.errors = self.errors or [f"{part.name}: cannot be stored: {exc}"]
             self._stop_if_errors()
+
+    def _record_added(self, part, new, self_refs):
+        """Make the inserted objects findable by key, then link them and queue their history."""
+        model = part.model
         for _, record, key, instance, where in new:
             if key is not None:
                 self.live_pk[model][key] = self.any_pk[model][key] = instance.pk

@@ -194,29 +194,40 @@ def _read_entities(reader):
             seen_slugs[slug] = path
             aliases = _text_list(reader, path, name, entry, "aliases")
             misprints = _text_list(reader, path, name, entry, "misprints")
-            for term in [entry.get("name")] + aliases + misprints:
-                folded = str(term).casefold()
-                if folded in seen_names and seen_names[folded] != slug:
-                    reader.error(
-                        path, name, f"name, alias or misprint '{term}' also names '{seen_names[folded]}'"
-                    )
-                seen_names[folded] = slug
-            for term in set(aliases) & set(misprints):
-                reader.error(path, name, f"'{term}' is listed both as an alias and as a misprint")
-            if kind in ENTITY_TYPE_CHOICES:
-                _check_choice(reader, path, name, entry, "type", ENTITY_TYPE_CHOICES[kind])
-            if kind == "cell_lines":
-                _check_choice(reader, path, name, entry, "species", v.Species, required=False)
-                _check_choice(reader, path, name, entry, "subtype", v.Subtype, required=False)
-            rows_entry = dict(entry, aliases=aliases, misprints=misprints)
-            entities.setdefault(kind, []).append(rows_entry)
-        for path, index, entry in rows:
-            parent = entry.get("parent")
-            if parent and parent not in seen_slugs:
-                reader.error(path, _label(entry, index), f"parent '{parent}' is not a known {kind} slug")
-            if parent and parent == entry.get("slug"):
-                reader.error(path, _label(entry, index), "an entity cannot be its own parent")
+            _check_entity_terms(reader, path, name, entry, aliases, misprints, seen_names)
+            _check_entity_choices(reader, path, name, entry, kind)
+            entities.setdefault(kind, []).append(dict(entry, aliases=aliases, misprints=misprints))
+        _check_parents(reader, kind, rows, seen_slugs)
     return entities
+
+
+def _check_entity_terms(reader, path, name, entry, aliases, misprints, seen_names):
+    """Each name, alias and misprint finds one entity of its kind; ``seen_names`` maps those read so far."""
+    slug = entry.get("slug")
+    for term in [entry.get("name")] + aliases + misprints:
+        folded = str(term).casefold()
+        if folded in seen_names and seen_names[folded] != slug:
+            reader.error(path, name, f"name, alias or misprint '{term}' also names '{seen_names[folded]}'")
+        seen_names[folded] = slug
+    for term in set(aliases) & set(misprints):
+        reader.error(path, name, f"'{term}' is listed both as an alias and as a misprint")
+
+
+def _check_entity_choices(reader, path, name, entry, kind):
+    if kind in ENTITY_TYPE_CHOICES:
+        _check_choice(reader, path, name, entry, "type", ENTITY_TYPE_CHOICES[kind])
+    if kind == "cell_lines":
+        _check_choice(reader, path, name, entry, "species", v.Species, required=False)
+        _check_choice(reader, path, name, entry, "subtype", v.Subtype, required=False)
+
+
+def _check_parents(reader, kind, rows, slugs):
+    for path, index, entry in rows:
+        parent = entry.get("parent")
+        if parent and parent not in slugs:
+            reader.error(path, _label(entry, index), f"parent '{parent}' is not a known {kind} slug")
+        if parent and parent == entry.get("slug"):
+            reader.error(path, _label(entry, index), "an entity cannot be its own parent")
 
 
 def _text_list(reader, path, name, entry, fieldname):
@@ -302,92 +313,41 @@ def _read_citations(reader):
     return citations
 
 
+@dataclass
+class _Known:
+    """What a claim may name: the review's sections and the slugs and keys the other files define."""
+
+    sections: dict  # number -> section span
+    slugs: dict  # entity kind -> set of slugs
+    citation_keys: set
+
+
 def _read_claims(reader, text, sections, entities, citations):
-    by_number = {s.number: s for s in sections}
-    slugs = {kind: {e.get("slug") for e in rows} for kind, rows in entities.items()}
-    citation_keys = {c.get("key") for c in citations}
+    known = _Known(
+        sections={s.number: s for s in sections},
+        slugs={kind: {e.get("slug") for e in rows} for kind, rows in entities.items()},
+        citation_keys={c.get("key") for c in citations},
+    )
     claims, files, seen_ids, seen_pairs = [], {}, {}, {}
-    claim_dir = reader.root / "claims"
-    for path in sorted(claim_dir.glob("*.yaml")):
+    for path in sorted((reader.root / "claims").glob("*.yaml")):
         relative = path.relative_to(reader.root)
         for index, entry in reader.load_list(relative):
             name = _label(entry, index, "id")
-            _check_fields(reader, relative, name, entry, CLAIM_FIELDS, CLAIM_REQUIRED)
             public_id = entry.get("id")
-            if public_id and not PUBLIC_ID.match(str(public_id)):
-                reader.error(relative, name, "id must look like CLM-0001")
-            if public_id in seen_ids:
-                reader.error(relative, name, f"duplicate id (also in {seen_ids[public_id]})")
+            _check_fields(reader, relative, name, entry, CLAIM_FIELDS, CLAIM_REQUIRED)
+            _check_claim_id(reader, relative, name, public_id, seen_ids)
             seen_ids[public_id] = relative
-            section = by_number.get(str(entry.get("section")))
-            if section is None:
-                reader.error(
-                    relative, name, f"section '{entry.get('section')}' is not a section of the review"
-                )
-            quote = entry.get("quote")
-            anchor = None
-            if isinstance(quote, str) and section is not None:
-                try:
-                    anchor = anchor_quote(text, quote, entry.get("occurrence"), within=section)
-                except QuoteError as exc:
-                    reader.error(relative, name, f"quote: {exc}")
-            elif quote is not None and not isinstance(quote, str):
-                reader.error(relative, name, "quote must be text")
-            statement = entry.get("statement")
-            if isinstance(statement, str) and isinstance(quote, str) and statement.strip() == quote.strip():
-                reader.error(relative, name, "statement must be our own words, not the quote")
-            for choice_field, choices in [
-                ("therapy_class", v.TherapyClass),
-                ("direction", v.Direction),
-                ("model", v.ModelSystem),
-            ]:
-                _check_choice(reader, relative, name, entry, choice_field, choices)
-            _check_choice(reader, relative, name, entry, "status", v.CurationStatus, required=False)
-            _check_choice(
-                reader, relative, name, entry, "citation_support", v.CitationSupport, required=False
-            )
-            cited = entry.get("citations") or []
-            for key in cited:
-                if key not in citation_keys:
+            anchor = _anchor_claim_quote(reader, relative, name, entry, text, known.sections)
+            _check_statement(reader, relative, name, entry)
+            _check_claim_choices(reader, relative, name, entry)
+            for key in entry.get("citations") or []:
+                if key not in known.citation_keys:
                     reader.error(relative, name, f"citation '{key}' is not in citations.yaml")
-            _check_choice(
-                reader, relative, name, entry, "cargo_intervention", v.CargoIntervention, required=False
-            )
-            intervention = entry.get("cargo_intervention") or v.CargoIntervention.NOT_APPLICABLE
-            if entry.get("cargo") and intervention == v.CargoIntervention.NOT_APPLICABLE:
-                reader.error(
-                    relative,
-                    name,
-                    "a claim with cargo needs its cargo_intervention (raised, lowered, measured)",
-                )
-            if not entry.get("cargo") and intervention != v.CargoIntervention.NOT_APPLICABLE:
-                reader.error(relative, name, f"cargo_intervention '{intervention}' needs cargo")
-            for kind, fieldname in [("drugs", "drugs"), ("cargo", "cargo"), ("targets", "targets")]:
-                for slug in entry.get(fieldname) or []:
-                    if slug not in slugs.get(kind, set()):
-                        reader.error(relative, name, f"{fieldname}: '{slug}' is not a known {kind} slug")
-            for link in entry.get("cell_lines") or []:
-                if not isinstance(link, dict) or set(link) != {"slug", "role"}:
-                    reader.error(relative, name, "cell_lines entries need exactly 'slug' and 'role'")
-                    continue
-                if link["slug"] not in slugs.get("cell_lines", set()):
-                    reader.error(
-                        relative, name, f"cell_lines: '{link['slug']}' is not a known cell line slug"
-                    )
-                if link["role"] not in v.CellLineRole.values:
-                    reader.error(
-                        relative,
-                        name,
-                        f"cell_lines: role '{link['role']}' is not one of {', '.join(v.CellLineRole.values)}",
-                    )
-            mechanism = entry.get("mechanism")
-            if mechanism and mechanism not in slugs.get("mechanisms", set()):
-                reader.error(relative, name, f"mechanism '{mechanism}' is not a known mechanism slug")
-            errors = entry.get("review_errors") or []
-            if not isinstance(errors, list) or not all(isinstance(e, str) and e.strip() for e in errors):
-                reader.error(relative, name, "review_errors must be a list of non-empty texts")
+            _check_cargo_intervention(reader, relative, name, entry)
+            _check_claim_entities(reader, relative, name, entry, known.slugs)
+            _text_list(reader, relative, name, entry, "review_errors")
             if anchor is not None:
-                pair = (anchor.start, anchor.end, statement)
+                pair = (anchor.start, anchor.end, entry.get("statement"))
                 if pair in seen_pairs:
                     reader.error(relative, name, f"same quote and statement as {seen_pairs[pair]}")
                 seen_pairs[pair] = public_id
@@ -395,6 +355,81 @@ def _read_claims(reader, text, sections, entities, citations):
             files[public_id] = str(relative)
     _check_restates(reader, claims, files)
     return claims, files
+
+
+def _check_claim_id(reader, path, name, public_id, seen_ids):
+    if public_id and not PUBLIC_ID.match(str(public_id)):
+        reader.error(path, name, "id must look like CLM-0001")
+    if public_id in seen_ids:
+        reader.error(path, name, f"duplicate id (also in {seen_ids[public_id]})")
+
+
+def _anchor_claim_quote(reader, path, name, entry, text, sections):
+    """The quote's place in its section of the review; None (and the problem reported) if not found."""
+    section = sections.get(str(entry.get("section")))
+    if section is None:
+        reader.error(path, name, f"section '{entry.get('section')}' is not a section of the review")
+    quote = entry.get("quote")
+    if isinstance(quote, str) and section is not None:
+        try:
+            return anchor_quote(text, quote, entry.get("occurrence"), within=section)
+        except QuoteError as exc:
+            reader.error(path, name, f"quote: {exc}")
+    elif quote is not None and not isinstance(quote, str):
+        reader.error(path, name, "quote must be text")
+    return None
+
+
+def _check_statement(reader, path, name, entry):
+    statement, quote = entry.get("statement"), entry.get("quote")
+    if isinstance(statement, str) and isinstance(quote, str) and statement.strip() == quote.strip():
+        reader.error(path, name, "statement must be our own words, not the quote")
+
+
+def _check_claim_choices(reader, path, name, entry):
+    for fieldname, choices in [
+        ("therapy_class", v.TherapyClass),
+        ("direction", v.Direction),
+        ("model", v.ModelSystem),
+    ]:
+        _check_choice(reader, path, name, entry, fieldname, choices)
+    _check_choice(reader, path, name, entry, "status", v.CurationStatus, required=False)
+    _check_choice(reader, path, name, entry, "citation_support", v.CitationSupport, required=False)
+
+
+def _check_cargo_intervention(reader, path, name, entry):
+    """A claim names cargo and its cargo_intervention together, or neither."""
+    _check_choice(reader, path, name, entry, "cargo_intervention", v.CargoIntervention, required=False)
+    intervention = entry.get("cargo_intervention") or v.CargoIntervention.NOT_APPLICABLE
+    if entry.get("cargo") and intervention == v.CargoIntervention.NOT_APPLICABLE:
+        reader.error(
+            path, name, "a claim with cargo needs its cargo_intervention (raised, lowered, measured)"
+        )
+    if not entry.get("cargo") and intervention != v.CargoIntervention.NOT_APPLICABLE:
+        reader.error(path, name, f"cargo_intervention '{intervention}' needs cargo")
+
+
+def _check_claim_entities(reader, path, name, entry, slugs):
+    for kind in ("drugs", "cargo", "targets"):
+        for slug in entry.get(kind) or []:
+            if slug not in slugs.get(kind, set()):
+                reader.error(path, name, f"{kind}: '{slug}' is not a known {kind} slug")
+    _check_cell_line_links(reader, path, name, entry.get("cell_lines") or [], slugs.get("cell_lines", set()))
+    mechanism = entry.get("mechanism")
+    if mechanism and mechanism not in slugs.get("mechanisms", set()):
+        reader.error(path, name, f"mechanism '{mechanism}' is not a known mechanism slug")
+
+
+def _check_cell_line_links(reader, path, name, links, cell_lines):
+    for link in links:
+        if not isinstance(link, dict) or set(link) != {"slug", "role"}:
+            reader.error(path, name, "cell_lines entries need exactly 'slug' and 'role'")
+            continue
+        if link["slug"] not in cell_lines:
+            reader.error(path, name, f"cell_lines: '{link['slug']}' is not a known cell line slug")
+        if link["role"] not in v.CellLineRole.values:
+            roles = ", ".join(v.CellLineRole.values)
+            reader.error(path, name, f"cell_lines: role '{link['role']}' is not one of {roles}")
 
 
 def _check_restates(reader, claims, files):

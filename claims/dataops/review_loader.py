@@ -246,42 +246,56 @@ def _load_claims(fixtures, source, sections, entities, citations, report, overwr
             report.add("claims", "unchanged")
             continue
         if claim is None:
-            claim = Claim(
-                public_id=public_id,
-                status=row.get("status") or v.CurationStatus.IN_REVIEW,
-                **{"citation_support": v.CitationSupport.NOT_CHECKED, **values},
-            )
-            # Computed before the first save so a new claim is written (and versioned) once.
-            claim.search_document = search_document_for(
-                claim,
-                drugs=[entities["drugs"][s] for s in row.get("drugs") or []],
-                cargo=[entities["cargo"][s] for s in row.get("cargo") or []],
-                cell_lines=[entities["cell_lines"][link["slug"]] for link in row.get("cell_lines") or []],
-                targets=[entities["targets"][s] for s in row.get("targets") or []],
-            )
-            claim._change_reason = HISTORY_REASON
-            claim.save()
+            claim = _create_claim(public_id, row, values, entities)
+            _sync_relations(claim, row, entities, citations, prefetched=False)
             outcome = "created"
         else:
-            outcome = "updated" if _apply(claim, values, blank_wins=True) else "unchanged"
-        relations_changed = _sync_relations(claim, row, entities, citations, prefetched=outcome != "created")
-        document = claim.search_document if outcome == "created" else claim.build_search_document()
-        if outcome != "created" and (
-            outcome == "updated" or relations_changed or claim.search_document != document
-        ):
-            outcome = "updated"
-            claim.version += 1
-        claim.search_document = document
-        if outcome == "updated":
-            claim._change_reason = HISTORY_REASON
-            claim.save()
-        recorded = {f.text for f in claim.flags.all() if f.kind == v.FlagKind.REVIEW_ERROR}
-        for text in row.get("review_errors") or []:
-            if text.strip() not in recorded:
-                Flag.objects.create(claim=claim, kind=v.FlagKind.REVIEW_ERROR, text=text.strip())
+            outcome = _update_claim(claim, row, values, entities, citations)
+        _record_review_errors(claim, row)
         report.add("claims", outcome)
         loaded[public_id] = claim
     return loaded
+
+
+def _create_claim(public_id, row, values, entities):
+    claim = Claim(
+        public_id=public_id,
+        status=row.get("status") or v.CurationStatus.IN_REVIEW,
+        **{"citation_support": v.CitationSupport.NOT_CHECKED, **values},
+    )
+    # Computed before the first save so a new claim is written (and versioned) once.
+    claim.search_document = search_document_for(
+        claim,
+        drugs=[entities["drugs"][s] for s in row.get("drugs") or []],
+        cargo=[entities["cargo"][s] for s in row.get("cargo") or []],
+        cell_lines=[entities["cell_lines"][link["slug"]] for link in row.get("cell_lines") or []],
+        targets=[entities["targets"][s] for s in row.get("targets") or []],
+    )
+    claim._change_reason = HISTORY_REASON
+    claim.save()
+    return claim
+
+
+def _update_claim(claim, row, values, entities, citations):
+    """Bring a stored claim (read with its relations) in line with its row: "updated" or "unchanged"."""
+    changed = _apply(claim, values, blank_wins=True)
+    relations_changed = _sync_relations(claim, row, entities, citations, prefetched=True)
+    document = claim.build_search_document()
+    if not (changed or relations_changed or claim.search_document != document):
+        return "unchanged"
+    claim.version += 1
+    claim.search_document = document
+    claim._change_reason = HISTORY_REASON
+    claim.save()
+    return "updated"
+
+
+def _record_review_errors(claim, row):
+    """A flag for each error of the review the row notes; those already flagged are not repeated."""
+    recorded = {f.text for f in claim.flags.all() if f.kind == v.FlagKind.REVIEW_ERROR}
+    for text in row.get("review_errors") or []:
+        if text.strip() not in recorded:
+            Flag.objects.create(claim=claim, kind=v.FlagKind.REVIEW_ERROR, text=text.strip())
 
 
 def _support_by_claim(fixtures):

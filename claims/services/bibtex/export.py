@@ -14,12 +14,11 @@ from django.db.models import QuerySet
 from claims.models import Citation, Claim
 from claims.services.bibtex.latex import VERBATIM_FIELDS, text_to_latex
 from claims.services.bibtex.middlewares import NAME_FIELDS
-from claims.services.bibtex.parse import Person, join_persons
+from claims.services.bibtex.parse import STANDARD_TYPES, Person, join_persons
 from claims.services.bibtex.values import (
     ENTRY_TYPE_FIELD,
     ENTRY_TYPES,
     LABEL_AUTHORS_NOTE_PREFIX,
-    STANDARD_TYPES,
     STUB_NOTE_PREFIX,
     fold,
 )

@@ -15,6 +15,7 @@ from bibtexparser.middlewares.names import NameParts
 from bibtexparser.model import (
     DuplicateBlockKeyBlock,
     DuplicateFieldKeyBlock,
+    ExplicitComment,
     ImplicitComment,
     MiddlewareErrorBlock,
     ParsingFailedBlock,
@@ -36,9 +37,9 @@ _SPACED_AT = re.compile(r"^([ \t]*)@[ \t]+(?=[A-Za-z])", re.MULTILINE)
 # Text outside entries is a comment to BibTeX, whatever it holds; only a field assignment there
 # ("year = {2019}") means an entry lost its @ or was closed by an extra brace.
 _STRAY_FIELD = re.compile(r"\b[A-Za-z][\w-]*\s*=\s*[{\"]")
-# Types BibTeX's standard styles and biblatex define; anything else is most likely a typo
-# (@artcle), which BibTeX would only warn about and treat as misc.
-KNOWN_TYPES = frozenset(
+# The entry types of BibTeX's standard styles. An export keeps an imported entry's own type only
+# when it is one of these; biblatex's are written as the type they map to, which every style knows.
+STANDARD_TYPES = frozenset(
     {
         "article",
         "book",
@@ -54,6 +55,13 @@ KNOWN_TYPES = frozenset(
         "proceedings",
         "techreport",
         "unpublished",
+    }
+)
+# With the types biblatex adds, every type the import accepts; anything else is most likely a typo
+# (@artcle), which BibTeX would only warn about and treat as misc. Not biblatex's @commentary: the
+# splitter reads every type that starts with "comment" as a comment (see _swallowed_entry_problem).
+KNOWN_TYPES = STANDARD_TYPES | frozenset(
+    {
         "online",
         "electronic",
         "www",
@@ -85,7 +93,6 @@ KNOWN_TYPES = frozenset(
         "video",
         "letter",
         "review",
-        "commentary",
         "jurisdiction",
         "legislation",
         "legal",
@@ -220,6 +227,19 @@ def _stray_text_problem(comment):
     return None
 
 
+def _swallowed_entry_problem(comment):
+    """The splitter reads "@comment…" as a comment, "@commentary{key," included: to BibTeX that is
+    an entry, so it is refused rather than lost."""
+    match = _ENTRY_START.match(comment.raw or "")
+    if match is None or match.group(1).lower() == "comment":
+        return None
+    return Problem(
+        (comment.start_line or 0) + 1,
+        match.group(2),
+        f"@{match.group(1).lower()} would be read as a comment and the entry lost; write it as @misc",
+    )
+
+
 def _person(parts):
     return Person(*(tuple(getattr(parts, name)) for name in ("first", "von", "last", "jr")))
 
@@ -293,6 +313,19 @@ def _entry_key_problems(entries):
     return problems
 
 
+def _block_problems(blocks):
+    """What the splitter could not read, and entries it took for comments."""
+    problems = []
+    for block in blocks:
+        if isinstance(block, ParsingFailedBlock):
+            problems.append(_failed_block_problem(block))
+        elif isinstance(block, ImplicitComment) and (problem := _stray_text_problem(block)):
+            problems.append(problem)
+        elif isinstance(block, ExplicitComment) and (problem := _swallowed_entry_problem(block)):
+            problems.append(problem)
+    return problems
+
+
 def parse_bibtex(data, *, max_bytes, max_entries):
     """Entries of a .bib file, or BibtexRefused listing every problem (with line and entry key)."""
     if len(data) > max_bytes:
@@ -309,11 +342,7 @@ def parse_bibtex(data, *, max_bytes, max_entries):
         )
     for middleware in parse_stack():
         library = middleware.transform(library)
-    for block in library.blocks:
-        if isinstance(block, ParsingFailedBlock):
-            problems.append(_failed_block_problem(block))
-        elif isinstance(block, ImplicitComment) and (problem := _stray_text_problem(block)):
-            problems.append(problem)
+    problems += _block_problems(library.blocks)
     problems += _entry_key_problems(library.entries)
     if not library.entries and not problems:
         problems.append(

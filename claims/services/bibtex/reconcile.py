@@ -22,7 +22,7 @@ Matching, in this order:
    First author and year are never enough on their own when the second author is known on both
    sides and differs: a two-author label ("Mao and Jin, 2019") or the citation's structured
    author list names it, and the entry's second author must be that person. "Mao, L. and Li, J."
-   does not match "Mao and Jin, 2019"; the entry is reported as conflicting (issue 12).
+   does not match "Mao and Jin, 2019"; the entry is reported as conflicting.
    A key suffix made up by a reference manager (Better BibTeX's "wang2019a") is its own
    disambiguation, not necessarily the review's: entries with DOIs never depend on it, and the
    preview shows every pairing before anything is written.
@@ -287,11 +287,37 @@ def _mismatch_reason(item, citations):
 def reconcile(values, citations):
     """One EntryResult per entry (in file order), given every existing citation."""
     by_doi, by_name_year = _index(citations)
-    matches = {}
+    matches = {}  # entry index -> (citation, how), or (None, why it is ambiguous)
     for index, item in enumerate(values):
         if item.doi and item.doi.lower() in by_doi:
             matches[index] = (by_doi[item.doi.lower()], "DOI")
     taken = {citation.pk for citation, _ in matches.values()}
+    _match_by_key_and_title(values, citations, matches, taken)
+    mismatched = {}  # entry index -> the citations whose second author it contradicts
+    for indexes in _name_year_groups(values, matches).values():
+        _match_by_name_and_year(indexes, values, by_name_year, taken, matches, mismatched)
+    claimed = defaultdict(list)
+    for index, (citation, _) in matches.items():
+        if citation is not None:
+            claimed[citation.pk].append(index)
+    results = []
+    for index, item in enumerate(values):
+        citation, how = matches.get(index, (None, ""))
+        if index in mismatched:
+            results.append(EntryResult(CONFLICTING, item, reason=_mismatch_reason(item, mismatched[index])))
+        elif index in matches and citation is None:
+            results.append(EntryResult(CONFLICTING, item, reason=f"ambiguous: {how}"))
+        elif citation is None:
+            results.append(EntryResult(NEW, item))
+        else:
+            rivals = [values[i] for i in claimed[citation.pk] if i != index]
+            results.append(_matched_result(item, citation, how, rivals))
+    _assign_new_identities(results, citations)
+    return results
+
+
+def _match_by_key_and_title(values, citations, matches, taken):
+    """Rule 1b, for entries without a DOI or a Latin surname."""
     by_key_title = None
     for index, item in enumerate(values):
         if index in matches or item.doi or item.surname_keys or not item.columns["title"]:
@@ -301,72 +327,60 @@ def reconcile(values, citations):
         if citation is not None and citation.pk not in taken:
             matches[index] = (citation, "key and title")
             taken.add(citation.pk)
+
+
+def _name_year_groups(values, matches):
+    """The entries still unmatched, by first author's surname and year (rule 2)."""
     groups = defaultdict(list)
     for index, item in enumerate(values):
         if index not in matches and item.surname_keys:
             groups[(fold(item.surname), item.year)].append(index)
-    mismatched = {}
-    for indexes in groups.values():
-        candidates = _candidates(values[indexes[0]], by_name_year, taken)
-        agreeing = []
-        for index in indexes:
-            allowed = [c for c in candidates if not second_author_disagrees(c, values[index])]
-            if candidates and not allowed:
-                mismatched[index] = candidates
-            else:
-                agreeing.append(index)
-        candidates = [
-            c for c in candidates if any(not second_author_disagrees(c, values[i]) for i in agreeing)
-        ]
-        if candidates and agreeing:
-            matches.update(_match_group(agreeing, values, candidates))
-        for index in agreeing:
-            citation, _ = matches.get(index, (None, ""))
-            if citation is not None and second_author_disagrees(citation, values[index]):
-                del matches[index]
-                mismatched[index] = [citation]
+    return groups
 
-    claimed = defaultdict(list)
-    for index, (citation, _) in matches.items():
-        if citation is not None:
-            claimed[citation.pk].append(index)
 
-    results = []
-    for index, item in enumerate(values):
-        citation, how = matches.get(index, (None, ""))
-        if index in mismatched:
-            results.append(EntryResult(CONFLICTING, item, reason=_mismatch_reason(item, mismatched[index])))
-            continue
-        if index in matches and citation is None:
-            results.append(EntryResult(CONFLICTING, item, reason=f"ambiguous: {how}"))
-            continue
-        if citation is None:
-            results.append(EntryResult(NEW, item))
-            continue
-        result = EntryResult(
-            UNCHANGED,
-            item,
-            citation=citation,
-            matched_by=how,
-            key=citation.key,
-            label=citation.label,
-            year_suffix=citation.year_suffix,
+def _match_by_name_and_year(indexes, values, by_name_year, taken, matches, mismatched):
+    """Rule 2 for one group of entries: only citations whose second author agrees can match."""
+    candidates = _candidates(values[indexes[0]], by_name_year, taken)
+    agreeing = []
+    for index in indexes:
+        allowed = [c for c in candidates if not second_author_disagrees(c, values[index])]
+        if candidates and not allowed:
+            mismatched[index] = candidates
+        else:
+            agreeing.append(index)
+    candidates = [c for c in candidates if any(not second_author_disagrees(c, values[i]) for i in agreeing)]
+    if candidates and agreeing:
+        matches.update(_match_group(agreeing, values, candidates))
+    for index in agreeing:
+        citation, _ = matches.get(index, (None, ""))
+        if citation is not None and second_author_disagrees(citation, values[index]):
+            del matches[index]
+            mismatched[index] = [citation]
+
+
+def _matched_result(item, citation, how, rivals):
+    """Unchanged, enriched or conflicting: the entry matched ``citation``, as did ``rivals``."""
+    result = EntryResult(
+        UNCHANGED,
+        item,
+        citation=citation,
+        matched_by=how,
+        key=citation.key,
+        label=citation.label,
+        year_suffix=citation.year_suffix,
+    )
+    reason = _identity_conflict(citation, item, how)
+    if rivals:
+        others = ", ".join(f"{r.key} (line {r.line})" for r in rivals)
+        reason = f"{citation.key} is also matched by {others}"
+    result.changes, conflicts = _differences(citation, item)
+    if conflicts and not reason:
+        reason = "the file disagrees with stored values: " + "; ".join(
+            f"{name} is '{stored}', the file says '{incoming}'" for name, stored, incoming in conflicts
         )
-        rivals = [values[i] for i in claimed[citation.pk] if i != index]
-        reason = _identity_conflict(citation, item, how)
-        if rivals:
-            others = ", ".join(f"{r.key} (line {r.line})" for r in rivals)
-            reason = f"{citation.key} is also matched by {others}"
-        result.changes, conflicts = _differences(citation, item)
-        if conflicts and not reason:
-            reason = "the file disagrees with stored values: " + "; ".join(
-                f"{name} is '{stored}', the file says '{incoming}'" for name, stored, incoming in conflicts
-            )
-            result.changes = conflicts
-        if reason:
-            result.outcome, result.reason = CONFLICTING, reason
-        elif result.changes:
-            result.outcome = ENRICHED
-        results.append(result)
-    _assign_new_identities(results, citations)
-    return results
+        result.changes = conflicts
+    if reason:
+        result.outcome, result.reason = CONFLICTING, reason
+    elif result.changes:
+        result.outcome = ENRICHED
+    return result

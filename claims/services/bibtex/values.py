@@ -27,25 +27,6 @@ ENTRY_TYPES = {
     "inproceedings": v.EntryType.INPROCEEDINGS,
     "conference": v.EntryType.INPROCEEDINGS,
 }
-# BibTeX's own entry types: anything else is exported as the type we map it to (misc).
-STANDARD_TYPES = frozenset(
-    {
-        "article",
-        "book",
-        "booklet",
-        "inbook",
-        "incollection",
-        "inproceedings",
-        "conference",
-        "manual",
-        "mastersthesis",
-        "misc",
-        "phdthesis",
-        "proceedings",
-        "techreport",
-        "unpublished",
-    }
-)
 # Where the entry's own type is kept in Citation.bibtex_fields (upper case: no BibTeX field
 # name clashes with it, as field names are lower-cased on import).
 ENTRY_TYPE_FIELD = "ENTRYTYPE"
