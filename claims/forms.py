@@ -14,6 +14,7 @@ from claims import vocabulary as v
 from claims.models import Cargo, CellLine, Citation, Drug, Mechanism, Section, Source, Target
 from claims.models.entities import LOOKUP_SEPARATOR
 from claims.names import resolve_entities
+from claims.services.claim_fields import COLUMN_FIELDS, FIELD_NAMES
 
 SEPARATOR = re.compile(r"[;\n]")
 MAX_TERMS = 50
@@ -241,54 +242,27 @@ class ClaimForm(forms.Form):
     @staticmethod
     def initial_for(claim):
         links = list(claim.cell_line_links.select_related("cell_line").order_by("cell_line__name"))
-        initial = {
-            "section": claim.section.number,
-            "quote": claim.quote,
-            "statement": claim.statement,
-            "citations": _names(LOOKUPS["citation"], claim.citations.order_by("first_author", "year")),
-            "drugs": _names(LOOKUPS["drug"], claim.drugs.order_by("name")),
-            "cargo": _names(LOOKUPS["cargo"], claim.cargo.order_by("name")),
-            "cargo_intervention": claim.cargo_intervention,
-            "targets": _names(LOOKUPS["target"], claim.targets.order_by("name")),
-            "exosome_source": claim.exosome_source,
-            "mechanism": claim.mechanism.slug if claim.mechanism else "",
-            "therapy_class": claim.therapy_class,
-            "direction": claim.direction,
-            "model": claim.model,
-            "citation_support": claim.citation_support,
-            "notes": claim.notes,
-            "version": claim.version,
-        }
+        initial = {name: getattr(claim, name) for name in COLUMN_FIELDS}
+        initial.update(
+            section=claim.section.number,
+            mechanism=claim.mechanism.slug if claim.mechanism else "",
+            quote=claim.quote,
+            citations=_names(LOOKUPS["citation"], claim.citations.order_by("first_author", "year")),
+            drugs=_names(LOOKUPS["drug"], claim.drugs.order_by("name")),
+            cargo=_names(LOOKUPS["cargo"], claim.cargo.order_by("name")),
+            targets=_names(LOOKUPS["target"], claim.targets.order_by("name")),
+            version=claim.version,
+        )
         for role, name in ROLE_FIELDS.items():
             initial[name] = "; ".join(link.cell_line.name for link in links if link.role == role)
         return initial
 
     def service_fields(self):
-        """The cleaned data as claim_create / claim_update / claim_check arguments."""
+        """The cleaned data as claim_create / claim_update / claim_check arguments: every field of
+        a claim (claim_fields.CLAIM_FIELDS), the cell lines gathered from their role fields."""
         data = self.cleaned_data
-        fields = {
-            name: data[name]
-            for name in [
-                "section",
-                "quote",
-                "statement",
-                "citations",
-                "drugs",
-                "cargo",
-                "cargo_intervention",
-                "targets",
-                "exosome_source",
-                "mechanism",
-                "therapy_class",
-                "direction",
-                "model",
-                "citation_support",
-                "notes",
-            ]
-        }
+        fields = {name: data[name] for name in FIELD_NAMES if name != "cell_lines"}
         fields["cell_lines"] = [(line, role) for role, name in ROLE_FIELDS.items() for line in data[name]]
-        if data.get("occurrence"):
-            fields["occurrence"] = data["occurrence"]
         return fields
 
     def add_service_errors(self, error):

@@ -6,6 +6,7 @@ from django.contrib.admin.widgets import AutocompleteMixin
 from django.http import QueryDict
 
 from claims import vocabulary as v
+from claims.admin.forms import ClaimAdminForm
 from claims.facets import facet_counts
 from claims.filters import FACET_PARAMETERS, ClaimFilter
 from claims.models import Citation, Claim, Drug, Section
@@ -197,6 +198,58 @@ def test_the_change_form_shows_service_errors_next_to_the_field(
     assert Claim.objects.get(pk=claim.pk).version == claim.version
 
 
+def _field_row(html, name):
+    """The admin's row for one field: its label, input and errors."""
+    start = html.index(f'<div class="form-row field-{name}">')
+    return html[start : html.index('<div class="form-row', start + 1)]
+
+
+def test_a_refused_change_shows_the_error_in_its_fields_row_and_saves_nothing(curator_client, claim):
+    records = claim.history.count()
+    data = _change_form_data(curator_client.get(_change_url(claim)))
+    data.update(quote="A sentence the review never wrote.", change_reason="Trying a new quote.")
+    response = curator_client.post(_change_url(claim), data)
+    assert response.status_code == 200
+    row = _field_row(response.content.decode(), "quote")
+    assert 'class="errorlist' in row and "not an exact span of the review" in row
+    assert "not an exact span" not in _field_row(response.content.decode(), "statement")
+    current = Claim.objects.get(pk=claim.pk)
+    assert (current.version, current.quote, current.history.count()) == (claim.version, claim.quote, records)
+
+
+def test_the_admin_form_reports_the_services_refusal_from_its_own_validation(claim):
+    """Regression (issue 14): the refusal was raised while saving and the page rendered a second
+    time with the errors stashed on the request; now the form is simply invalid."""
+    data = {
+        "section": claim.section_id,
+        "quote": "A sentence the review never wrote.",
+        "statement": claim.statement,
+        "therapy_class": claim.therapy_class,
+        "direction": claim.direction,
+        "model": claim.model,
+        "citation_support": claim.citation_support,
+        "cargo_intervention": claim.cargo_intervention,
+        "expected_version": claim.version,
+    }
+    form = ClaimAdminForm(data, instance=claim)
+    assert not form.is_valid()
+    assert "not an exact span of the review" in " ".join(form.errors["quote"])
+
+
+def test_a_change_in_the_admin_keeps_its_edit_summary_in_the_history(curator_client, curator, claim):
+    data = _change_form_data(curator_client.get(_change_url(claim)))
+    data.update(notes="Checked against the cited paper.", change_reason="Noted the check.")
+    assert curator_client.post(_change_url(claim), data).status_code == 302
+    record = Claim.objects.get(pk=claim.pk).history.first()
+    assert (record.history_user, record.notes, record.history_change_reason) == (
+        curator,
+        "Checked against the cited paper.",
+        "Noted the check.",
+    )
+    html = curator_client.get(f"/claims/{claim.public_id}/history/").content.decode()
+    assert "Edit summary: “Noted the check.”" in html
+
+
 def test_removing_every_citation_of_a_finding_is_refused(curator_client, claim):
     data = _change_form_data(curator_client.get(_change_url(claim)))
     prefix = next(k for k in data if k.endswith("-INITIAL_FORMS") and "citations" in k).removesuffix(
@@ -241,11 +294,33 @@ def test_adding_a_claim_in_the_admin_creates_a_draft_with_offsets(curator_client
         model="not_stated",
         citation_support="not_checked",
     )
+    data["change_reason"] = "Added from the efflux paragraph."
     response = curator_client.post("/admin/claims/claim/add/", data)
     assert response.status_code == 302
     claim = Claim.objects.get(statement="Efflux makes cells resist drugs.")
     assert (claim.status, claim.created_by) == ("draft", curator)
     assert claim.source.text[claim.quote_start : claim.quote_end] == QUOTE
+    (record,) = claim.history.all()
+    assert (record.history_type, record.history_change_reason) == ("+", "Added from the efflux paragraph.")
+
+
+def test_a_refused_addition_in_the_admin_creates_nothing(curator_client):
+    count = Claim.objects.count()
+    data = _change_form_data(curator_client.get("/admin/claims/claim/add/"))
+    data.update(
+        section=Section.objects.get(number="3.1").pk,
+        quote=QUOTE,
+        statement="Efflux makes cells resist drugs.",
+        therapy_class="chemotherapy",
+        direction="promotes_resistance",  # a finding, and no citation row
+        model="not_stated",
+        citation_support="not_checked",
+    )
+    response = curator_client.post("/admin/claims/claim/add/", data)
+    assert response.status_code == 200
+    errors = " ".join(response.context["adminform"].form.non_field_errors())
+    assert "Citations: A claim needs at least one citation" in errors
+    assert Claim.objects.count() == count
 
 
 def test_every_relation_is_chosen_with_autocomplete(curator_client, claim):

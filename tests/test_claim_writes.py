@@ -5,7 +5,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 
 from claims import vocabulary as v
 from claims.models import Citation, Claim, Section, StatusChange
-from claims.services.claim_writes import StaleClaim, claim_create, claim_update, find_duplicates
+from claims.services.claim_fields import CLAIM_FIELDS, COLUMN, RELATION
+from claims.services.claim_writes import StaleClaim, claim_check, claim_create, claim_update, find_duplicates
 from claims.services.workflow import allowed_transitions, claim_transition, flag_raise, flag_resolve
 
 pytestmark = pytest.mark.django_db
@@ -69,6 +70,68 @@ def test_create_names_every_bad_field(curator):
     assert set(fields) == {"statement", "therapy_class", "citations", "quote"}
     assert "section 1" in fields["quote"][0]
     assert Claim.objects.filter(quote=QUOTE).count() == 0
+
+
+def test_create_names_unknown_and_missing_fields_and_writes_nothing(curator):
+    count = Claim.objects.count()
+    with pytest.raises(ValidationError) as error:
+        claim_create(
+            user=curator,
+            section=Section.objects.get(number="3.1"),
+            quote=QUOTE,
+            statement="Efflux makes cells resist.",
+            therapy_class="chemotherapy",
+            colour="blue",
+        )
+    fields = error.value.message_dict
+    assert set(fields) == {"colour", "direction"}
+    assert "A claim has no field 'colour'" in fields["colour"][0] and "statement" in fields["colour"][0]
+    assert fields["direction"] == ["This field is required."]
+    assert Claim.objects.count() == count
+
+
+def test_a_new_claims_edit_summary_is_kept_with_its_creation(curator):
+    claim = claim_create(
+        user=curator,
+        section=Section.objects.get(number="3.1"),
+        quote=QUOTE,
+        statement="Efflux makes cells resist.",
+        therapy_class="chemotherapy",
+        direction="background",
+        change_reason="Added from the review's section on efflux pumps.",
+    )
+    (record,) = claim.history.all()
+    assert (record.history_type, record.history_user, record.history_change_reason) == (
+        "+",
+        curator,
+        "Added from the review's section on efflux pumps.",
+    )
+
+
+def test_every_field_a_curator_writes_is_stored_on_the_claim(curator):
+    """Each column of claim_fields.CLAIM_FIELDS is written by create and update, each relation too."""
+    section = Section.objects.get(number="3.1")
+    claim = claim_create(
+        user=curator,
+        section=section,
+        quote=QUOTE,
+        statement="S.",
+        therapy_class="chemotherapy",
+        direction="background",
+    )
+    model_fields = {f.name for f in Claim._meta.get_fields()}
+    for field in CLAIM_FIELDS:
+        if field.kind in (COLUMN, RELATION):
+            assert field.name in model_fields, field.name
+        if field.kind == COLUMN and not field.required:
+            assert getattr(claim, field.name) == field.default, field.name
+
+
+def test_a_check_with_a_stale_version_is_refused_like_the_update(draft, curator):
+    claim_update(claim=draft, user=curator, statement="First edit of the statement.")
+    assert claim_check(claim=draft, expected_version=draft.version, notes="A note.").changed == {"notes"}
+    with pytest.raises(StaleClaim, match="changed by someone else"):
+        claim_check(claim=draft, expected_version=1, notes="A note.")
 
 
 def test_a_stale_update_is_refused_and_changes_nothing(draft, curator, other_curator):

@@ -5,7 +5,8 @@ from django.contrib.messages import get_messages
 
 from claims import vocabulary as v
 from claims.forms import ClaimForm
-from claims.models import Citation, Claim, Drug, Section
+from claims.models import Citation, Claim, Drug, Section, Target
+from claims.services.claim_fields import FIELD_NAMES
 from claims.services.claim_writes import claim_create, claim_update, quote_occurrence
 from claims.services.workflow import claim_transition
 
@@ -90,6 +91,46 @@ def test_saving_creates_a_draft_with_offsets_and_named_entities(curator_client, 
         ("mcf-7", "recipient"),
         ("mda-mb-231", "studied"),
     ]
+
+
+def test_a_new_claims_edit_summary_travels_through_the_preview_into_its_history(curator_client, curator):
+    summary = "Added from the efflux paragraph of section 3.1."
+    preview = curator_client.post(NEW, {**_form(), "edit_summary": summary, "action": "preview"})
+    html = preview.content.decode()
+    assert f'name="edit_summary" value="{summary}"' in html and f"Edit summary: “{summary}”" in html
+    response = curator_client.post(NEW, {**_form(), "edit_summary": summary, "action": "save"})
+    claim = Claim.objects.get(statement=_form()["statement"])
+    assert response.status_code == 302
+    assert (claim.history.get().history_type, claim.history.get().history_change_reason) == ("+", summary)
+    history = curator_client.get(f"/claims/{claim.public_id}/history/").content.decode()
+    assert f"Edit summary: “{summary}”" in history
+
+
+def test_a_new_claims_overlong_edit_summary_is_refused_by_name_and_nothing_is_created(curator_client):
+    count = Claim.objects.count()
+    response = curator_client.post(NEW, {**_form(), "edit_summary": "x" * 101, "action": "save"})
+    assert response.status_code == 400 and "Edit summary: at most 100 characters" in response.content.decode()
+    assert Claim.objects.count() == count
+
+
+def test_the_preview_shows_what_the_cargo_acts_on_and_what_was_done_to_it(curator_client):
+    target = Target.objects.create(slug="pten-x", name="PTEN-X", target_type=v.TargetType.GENE)
+    response = curator_client.post(
+        NEW, {**_form(targets="PTEN-X", cargo_intervention="lowered"), "action": "preview"}
+    )
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert f'<dt>Acts on</dt><dd><a href="{target.get_absolute_url()}">PTEN-X</a></dd>' in html
+    label = v.CargoIntervention("lowered").label
+    assert f"<dt>Cargo intervention</dt><dd>{label}</dd>" in html
+
+
+def test_the_form_asks_for_every_field_of_a_claim():
+    """A field added to claim_fields.CLAIM_FIELDS must get an input here (cell lines: one per role)."""
+    form = ClaimForm()
+    missing = [name for name in FIELD_NAMES if name != "cell_lines" and name not in form.fields]
+    assert missing == []
+    assert {f"{role}_cell_lines" for role in v.CellLineRole.values} <= set(form.fields)
 
 
 def _repeated_phrase():

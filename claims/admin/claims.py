@@ -18,18 +18,11 @@ from claims.admin.filters import FACET_FILTERS
 from claims.admin.forms import ClaimAdminForm, list_edit_form, mechanism_choices
 from claims.models import Cargo, CitationCheck, Claim, ClaimCellLine, Drug, Flag
 from claims.services.bulk import BulkOutcome, refusal_text
-from claims.services.claim_writes import StaleClaim, claim_create, claim_update
+from claims.services.claim_writes import StaleClaim, claim_update
 from claims.services.history import claim_restore
 from claims.services.workflow import claim_transition
 
 CONTENT_COLUMNS = ["mechanism", "therapy_class", "direction"]
-
-
-class _Refused(Exception):
-    """A service refused the admin's save; carries {field: [messages]} for the re-rendered form."""
-
-    def __init__(self, errors):
-        self.errors = errors
 
 
 def _citation_link_text(link):
@@ -46,6 +39,11 @@ class CitationInline(admin.TabularInline):
     extra = 0
     autocomplete_fields = ["citation"]
     verbose_name, verbose_name_plural = "citation", "citations"
+    relation = "citations"  # the claim field its rows set (see ClaimAdmin.posted_relations)
+
+    @staticmethod
+    def relation_value(row):
+        return row["citation"]
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("citation")
@@ -77,6 +75,11 @@ class CellLineLinkInline(admin.TabularInline):
     extra = 0
     autocomplete_fields = ["cell_line"]
     verbose_name, verbose_name_plural = "cell line", "cell lines"
+    relation = "cell_lines"
+
+    @staticmethod
+    def relation_value(row):
+        return (row["cell_line"], row["role"])
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("cell_line")  # each row is headed by its name
@@ -155,6 +158,7 @@ class ClaimAdmin(SimpleHistoryAdmin):
                 "fields": [
                     "citation_support",
                     "notes",
+                    "change_reason",
                     "expected_version",
                     "created",
                     "created_by",
@@ -201,74 +205,51 @@ class ClaimAdmin(SimpleHistoryAdmin):
             reverse("claims:claim-edit", args=[claim.public_id]),
         )
 
-    # The change form: saves go through the services.
+    # The change form: ClaimAdminForm checks and saves through the services.
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         form = super().get_form(request, obj, change, **kwargs)
-        errors = getattr(request, "_claim_service_errors", None)
-        return type(form.__name__, (form,), {"service_errors": errors}) if errors else form
 
-    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
-        try:
-            return super().changeform_view(request, object_id, form_url, extra_context)
-        except _Refused as refused:
-            # The save was rolled back; render the form again with the user's input and the
-            # service's errors next to the fields they name.
-            request._claim_service_errors = refused.errors
-            return super().changeform_view(request, object_id, form_url, extra_context)
-        except StaleClaim as stale:
-            request._claim_service_errors = {
-                None: [f"{stale}. Your input is kept below; saving again applies it over the other change."]
-            }
-            request.POST = request.POST.copy()
-            request.POST["expected_version"] = str(stale.claim.version)
-            return super().changeform_view(request, object_id, form_url, extra_context)
+        def posted_relations():
+            return self.posted_relations(request, obj)
 
-    def save_model(self, request, obj, form, change):
-        """Nothing here: save_related writes the claim with its inlines in one service call."""
+        return type(form.__name__, (form,), {"posted_relations": staticmethod(posted_relations)})
 
-    def save_related(self, request, form, formsets, change):
-        fields = self._service_fields(form, formsets)
-        try:
-            if change:
-                claim = Claim.objects.get(pk=form.instance.pk)
-                claim_update(
-                    claim=claim,
-                    user=request.user,
-                    expected_version=form.cleaned_data["expected_version"],
-                    **fields,
-                )
-            else:
-                claim = claim_create(user=request.user, **fields)
-        except ValidationError as error:
-            raise _Refused(error.message_dict) from error
-        for field in Claim._meta.concrete_fields:
-            setattr(form.instance, field.attname, getattr(claim, field.attname))
-        form.instance._state.adding = False
-
-    @staticmethod
-    def _service_fields(form, formsets):
-        data = form.cleaned_data
-        fields = {name: data[name] for name in ClaimAdminForm.Meta.fields}
-        fields["drugs"], fields["cargo"] = list(data["drugs"]), list(data["cargo"])
-        fields["targets"] = list(data["targets"])
-        if data.get("occurrence"):
-            fields["occurrence"] = data["occurrence"]
-        for formset in formsets:
+    def posted_relations(self, request, obj):
+        """The citations and cell lines in the inline rows posted with the change form, read by
+        the inlines' own formsets: {name: value}, or None while a row is invalid (the page shows
+        that row's errors). Rows a user may only view are left out, so they stay as they are."""
+        relations = {}
+        for inline in self.get_inline_instances(request, obj):
+            name = getattr(inline, "relation", None)
+            if name is None or not inline.has_change_permission(request, obj):
+                continue
+            FormSet = inline.get_formset(request, obj)
+            formset = FormSet(**self.get_formset_kwargs(request, obj, inline, FormSet.get_default_prefix()))
+            if not formset.is_valid():
+                return None
             rows = [
                 f.cleaned_data for f in formset.forms if f.cleaned_data and not f.cleaned_data.get("DELETE")
             ]
-            if formset.model is Claim.citations.through:
-                fields["citations"] = [row["citation"] for row in rows]
-            elif formset.model is ClaimCellLine:
-                fields["cell_lines"] = [(row["cell_line"], row["role"]) for row in rows]
-        return fields
+            relations[name] = [inline.relation_value(row) for row in rows]
+        return relations
+
+    def save_model(self, request, obj, form, change):
+        """Nothing here: save_related writes the claim with its inline rows in one service call."""
+
+    def save_related(self, request, form, formsets, change):
+        claim = form.save_claim(user=request.user)
+        # The admin's responses and log entries read the form's instance: give it the saved claim.
+        for field in Claim._meta.concrete_fields:
+            setattr(form.instance, field.attname, getattr(claim, field.attname))
 
     def construct_change_message(self, request, form, formsets, add=False):
         if add:
             return [{"added": {}}]
         changed = [
-            str(form.fields[name].label or name) for name in form.changed_data if name != "expected_version"
+            str(form.fields[name].label or name)
+            for name in form.changed_data
+            if name not in ("expected_version", "change_reason")
         ]
         changed += [str(fs.model._meta.verbose_name_plural) for fs in formsets or [] if fs.has_changed()]
         return [{"changed": {"fields": changed}}] if changed else ""

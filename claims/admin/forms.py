@@ -2,17 +2,25 @@
 
 from django import forms
 from django.contrib.admin.widgets import AutocompleteSelect
+from django.core.exceptions import ValidationError
 
 from claims import vocabulary as v
 from claims.models import Claim, Mechanism
+from claims.services.claim_fields import CHANGE_REASON_MAX, FIELD_NAMES
+from claims.services.claim_writes import StaleClaim, claim_check, claim_create, claim_update
 from claims.services.workflow import REVIEW_DECISIONS
+
+# Relations edited in the change form's inline rows rather than in fields of the form.
+INLINE_RELATIONS = ("citations", "cell_lines")
 
 
 class ClaimAdminForm(forms.ModelForm):
-    """Edits go through claim_create / claim_update (see ClaimAdmin); this form only collects them.
+    """The admin's claim form: it collects a claim's fields (claim_fields.CLAIM_FIELDS), checks
+    them with the claim service in ``clean()``, so the service's refusals show next to the
+    fields they name before anything is saved, and ``save_claim`` writes through the service.
 
-    ``service_errors`` is set on a second rendering when the service refused the first one, so
-    its errors appear next to the fields they name.
+    The citations and cell lines come from the inline rows posted with it: ``posted_relations``
+    is set by ClaimAdmin.get_form to read them ({name: value}, or None while a row is invalid).
     """
 
     occurrence = forms.IntegerField(
@@ -22,44 +30,82 @@ class ClaimAdminForm(forms.ModelForm):
         help_text="Only when the quote occurs more than once in the section: which one (1 = first).",
     )
     expected_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
-    service_errors = {}
+    change_reason = forms.CharField(
+        label="Edit summary",
+        required=False,
+        max_length=CHANGE_REASON_MAX,
+        help_text="Why you added or changed it, in a few words (shown in the claim's history).",
+    )
 
     class Meta:
         model = Claim
-        fields = [
-            "section",
-            "quote",
-            "statement",
-            "drugs",
-            "cargo",
-            "cargo_intervention",
-            "targets",
-            "exosome_source",
-            "mechanism",
-            "therapy_class",
-            "direction",
-            "model",
-            "citation_support",
-            "notes",
-        ]
+        fields = [name for name in FIELD_NAMES if name not in (*INLINE_RELATIONS, "occurrence")]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        self.service_fields = self.stored_claim = None  # set by clean() when the service accepts
         if self.instance.pk:
             self.fields["expected_version"].initial = self.instance.version
+
+    @staticmethod
+    def posted_relations():
+        """The relations posted beside the form's fields (none, unless ClaimAdmin sets this)."""
+        return {}
 
     def clean_quote(self):
         return self.cleaned_data["quote"].replace("\r\n", "\n")
 
     def clean(self):
         cleaned = super().clean()
-        for name, messages in self.service_errors.items():
+        # The service checks a whole claim: first its fields and inline rows must parse.
+        if self.errors:
+            return cleaned
+        relations = self.posted_relations()
+        if relations is None:
+            return cleaned
+        fields = {name: cleaned.get(name) for name in FIELD_NAMES if name in self.fields}
+        fields.update({name: list(fields[name]) for name in ("drugs", "cargo", "targets")}, **relations)
+        try:
+            if self.instance.pk:
+                # Locked until the admin's transaction ends, so the version checked is the one saved over.
+                self.stored_claim = Claim.objects.select_for_update().get(pk=self.instance.pk)
+                claim_check(claim=self.stored_claim, expected_version=cleaned["expected_version"], **fields)
+            else:
+                claim_check(**fields)
+        except ValidationError as error:
+            self.add_service_errors(error)
+        except StaleClaim as stale:
+            self.add_error(
+                None, f"{stale}. Your input is kept below; saving again applies it over the other change."
+            )
+            self.data = self.data.copy()
+            self.data[self.add_prefix("expected_version")] = str(stale.claim.version)
+        else:
+            self.service_fields = fields
+        return cleaned
+
+    def add_service_errors(self, error):
+        """Show a service ValidationError by the fields it names; the inline rows' refusals
+        (citations, cell lines) above the form, named."""
+        for name, messages in error.message_dict.items():
             if name in self.fields:
                 self.add_error(name, messages)
             else:
-                label = (name or "").replace("_", " ").capitalize()
-                self.add_error(None, [f"{label}: {m}" if label else m for m in messages])
-        return cleaned
+                label = name.replace("_", " ").capitalize()
+                self.add_error(None, [f"{label}: {m}" for m in messages])
+
+    def save_claim(self, *, user):
+        """Create or update the claim through the service, with the fields ``clean()`` checked."""
+        reason = self.cleaned_data["change_reason"]
+        if self.instance.pk:
+            return claim_update(
+                claim=self.stored_claim,
+                user=user,
+                expected_version=self.cleaned_data["expected_version"],
+                change_reason=reason,
+                **self.service_fields,
+            )
+        return claim_create(user=user, change_reason=reason, **self.service_fields)
 
 
 def list_edit_form(base, mechanism_choices, *, can_review=True):

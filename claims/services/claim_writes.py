@@ -19,42 +19,23 @@ from claims import vocabulary as v
 from claims.models import Claim, ClaimCellLine, Counter, IdempotencyKey, Section, StatusChange
 from claims.models.claim import PUBLIC_ID_PREFIX
 from claims.review_text import Anchor, QuoteError, SectionSpan, anchor_quote
-
-CONTENT_FIELDS = [
-    "statement",
-    "exosome_source",
-    "mechanism",
-    "therapy_class",
-    "direction",
-    "model",
-    "notes",
-    "cargo_intervention",
-]
-RELATION_FIELDS = ["citations", "drugs", "cargo", "targets", "cell_lines"]
-# The review rule's one definition. Reviewed fields are what an editor approves: what the claim
-# says, where the review says it, what it links to, and the verdict on whether the cited paper
-# supports it (published, exported and filtered on, so a change to it needs a second look too).
-# Changing any of them on an approved or rejected claim sends it back to review, and whoever
-# changed them may not approve it. Annotations are the curators' working notes: never published
-# as part of the finding, free to change without a new review.
-REVIEWED_FIELDS = frozenset(
-    {
-        "statement",
-        "quote",
-        "section",
-        "exosome_source",
-        "mechanism",
-        "therapy_class",
-        "direction",
-        "model",
-        "cargo_intervention",
-        "citation_support",
-        *RELATION_FIELDS,
-    }
+from claims.services.claim_fields import (
+    ANNOTATION_FIELDS as ANNOTATION_FIELDS,  # re-exported: the review rule is read from here
 )
-ANNOTATION_FIELDS = frozenset({"notes"})
-MAX_CLAIM_TEXT = 20_000
+from claims.services.claim_fields import (
+    CHANGE_REASON_MAX,
+    CHOICE_FIELDS,
+    COLUMN_FIELDS,
+    FIELD_NAMES,
+    FIELDS_BY_NAME,
+    RELATION_FIELDS,
+    REVIEWED_FIELDS,
+    TEXT_FIELDS,
+)
+
 PUBLIC_ID_COUNTER = "claim-public-id"
+# Relations written as plain many-to-many sets; a claim's cell lines are links with a role.
+_LINKED = tuple(name for name in RELATION_FIELDS if name != "cell_lines")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 
@@ -87,44 +68,37 @@ def _section_span(section):
     return SectionSpan(section.number, section.title, section.order, tuple(tuple(s) for s in section.spans))
 
 
-def _check_text(errors, name, value, *, required):
+def _check_text(errors, field, value):
     if value is None:
         value = ""
     if not isinstance(value, str):
-        errors[name] = ["Must be text."]
+        errors[field.name] = ["Must be text."]
         return
-    if required and not value.strip():
-        errors[name] = ["This field is required."]
-    elif len(value) > MAX_CLAIM_TEXT:
-        errors[name] = [f"At most {MAX_CLAIM_TEXT} characters."]
+    if field.required and not value.strip():
+        errors[field.name] = ["This field is required."]
+    elif len(value) > field.max_length:
+        errors[field.name] = [f"At most {field.max_length} characters."]
     elif _CONTROL.search(value):
-        errors[name] = ["Contains control characters (such as NUL) that cannot be stored."]
+        errors[field.name] = ["Contains control characters (such as NUL) that cannot be stored."]
 
 
 def _validate(values, relations):
     """Return {field: [messages]} for everything wrong with a claim's new state."""
     errors = {}
-    _check_text(errors, "statement", values.get("statement"), required=True)
-    _check_text(errors, "quote", values.get("quote"), required=True)
-    for name in ("exosome_source", "notes"):
-        _check_text(errors, name, values.get(name), required=False)
-    if len(values.get("exosome_source") or "") > 300:
-        errors["exosome_source"] = ["At most 300 characters."]
+    for field in TEXT_FIELDS:
+        _check_text(errors, field, values.get(field.name))
+    statement, quote = values.get("statement"), values.get("quote")
     if (
-        values.get("statement")
-        and values.get("quote")
-        and values["statement"].strip() == values["quote"].strip()
+        isinstance(statement, str)
+        and isinstance(quote, str)
+        and statement
+        and statement.strip() == quote.strip()
     ):
         errors["statement"] = ["Write the statement in your own words, not as a copy of the quote."]
-    for name, choices in [
-        ("therapy_class", v.TherapyClass),
-        ("direction", v.Direction),
-        ("model", v.ModelSystem),
-        ("citation_support", v.CitationSupport),
-        ("cargo_intervention", v.CargoIntervention),
-    ]:
-        if values.get(name) not in choices.values:
-            errors[name] = [f"'{values.get(name)}' is not one of: {', '.join(choices.values)}."]
+    for field in CHOICE_FIELDS:
+        value = values.get(field.name)
+        if value not in field.choices.values:
+            errors[field.name] = [f"'{value}' is not one of: {', '.join(field.choices.values)}."]
     if not relations["citations"] and values.get("direction") != v.Direction.BACKGROUND:
         errors["citations"] = ["A claim needs at least one citation unless its direction is background."]
     for cell_line, role in relations["cell_lines"]:
@@ -195,10 +169,8 @@ def _set_relations(claim, relations, user):
     # one per m2m signal): the caller's final save records the claim with all its relations.
     claim.skip_history_when_saving = True
     try:
-        claim.citations.set(relations["citations"])
-        claim.drugs.set(relations["drugs"])
-        claim.cargo.set(relations["cargo"])
-        claim.targets.set(relations["targets"])
+        for name in _LINKED:
+            getattr(claim, name).set(relations[name])
     finally:
         del claim.skip_history_when_saving
     wanted = {(line.pk, role) for line, role in relations["cell_lines"]}
@@ -215,15 +187,11 @@ def _set_relations(claim, relations, user):
 
 
 def _relations_of(claim):
-    return {
-        "citations": list(claim.citations.all()),
-        "drugs": list(claim.drugs.all()),
-        "cargo": list(claim.cargo.all()),
-        "targets": list(claim.targets.all()),
-        "cell_lines": [
-            (link.cell_line, link.role) for link in claim.cell_line_links.select_related("cell_line")
-        ],
-    }
+    relations = {name: list(getattr(claim, name).all()) for name in _LINKED}
+    relations["cell_lines"] = [
+        (link.cell_line, link.role) for link in claim.cell_line_links.select_related("cell_line")
+    ]
+    return relations
 
 
 def quote_occurrence(*, section, quote, start):
@@ -239,95 +207,38 @@ def quote_occurrence(*, section, quote, start):
     return None
 
 
-def _create_state(
-    *,
-    section,
-    quote,
-    statement,
-    therapy_class,
-    direction,
-    model=v.ModelSystem.NOT_STATED,
-    occurrence=None,
-    citations=(),
-    drugs=(),
-    cargo=(),
-    cell_lines=(),
-    exosome_source="",
-    mechanism=None,
-    notes="",
-    citation_support=v.CitationSupport.NOT_CHECKED,
-    targets=(),
-    cargo_intervention=v.CargoIntervention.NOT_APPLICABLE,
-):
-    values = {
-        "section": section,
-        "quote": quote,
-        "occurrence": occurrence,
-        "statement": statement,
-        "therapy_class": therapy_class,
-        "direction": direction,
-        "model": model,
-        "exosome_source": exosome_source or "",
-        "mechanism": mechanism,
-        "notes": notes or "",
-        "citation_support": citation_support,
-        "cargo_intervention": cargo_intervention,
-    }
-    relations = {
-        "citations": list(citations),
-        "drugs": list(drugs),
-        "cargo": list(cargo),
-        "targets": list(targets),
-        "cell_lines": list(cell_lines),
-    }
+def _create_state(fields):
+    """A new claim's values and relations from ``claim_create``'s fields, defaults filled in."""
+    unknown = sorted(set(fields) - set(FIELD_NAMES))
+    missing = [name for name in FIELD_NAMES if FIELDS_BY_NAME[name].required and name not in fields]
+    if unknown or missing:
+        errors = {
+            name: [f"A claim has no field '{name}' (it has: {', '.join(FIELD_NAMES)})."] for name in unknown
+        }
+        errors.update({name: ["This field is required."] for name in missing})
+        raise ValidationError(errors)
+    values = {name: fields.get(name, field.default) for name, field in FIELDS_BY_NAME.items()}
+    relations = {name: list(values.pop(name)) for name in RELATION_FIELDS}
+    for field in TEXT_FIELDS:
+        if values[field.name] is None:
+            values[field.name] = ""
     return values, relations
 
 
-def claim_create(
-    *,
-    user,
-    section,
-    quote,
-    statement,
-    therapy_class,
-    direction,
-    model=v.ModelSystem.NOT_STATED,
-    occurrence=None,
-    citations=(),
-    drugs=(),
-    cargo=(),
-    cell_lines=(),
-    exosome_source="",
-    mechanism=None,
-    notes="",
-    citation_support=v.CitationSupport.NOT_CHECKED,
-    targets=(),
-    cargo_intervention=v.CargoIntervention.NOT_APPLICABLE,
-):
-    """Create a draft claim; raises ValidationError naming every bad field.
+def _history_reason(change_reason):
+    return (change_reason or "")[:CHANGE_REASON_MAX] or None
+
+
+def claim_create(*, user, change_reason="", **fields):
+    """Create a draft claim from ``fields`` (claim_fields.CLAIM_FIELDS: name -> value; the
+    optional ones default as defined there); raises ValidationError naming every bad field,
+    unknown and missing ones included.
 
     ``cell_lines`` is a list of (cell line, role); ``occurrence`` picks among repeats of the quote.
+    ``change_reason`` (the edit summary, at most CHANGE_REASON_MAX characters) is kept with the
+    history record of the creation.
     """
-    fields = {
-        "section": section,
-        "quote": quote,
-        "statement": statement,
-        "therapy_class": therapy_class,
-        "direction": direction,
-        "model": model,
-        "occurrence": occurrence,
-        "citations": citations,
-        "drugs": drugs,
-        "cargo": cargo,
-        "cell_lines": cell_lines,
-        "exosome_source": exosome_source,
-        "mechanism": mechanism,
-        "notes": notes,
-        "citation_support": citation_support,
-        "targets": targets,
-        "cargo_intervention": cargo_intervention,
-    }
-    values, relations = _create_state(**fields)
+    values, relations = _create_state(fields)
     errors = _validate(values, relations)
     if errors:
         raise ValidationError(errors)
@@ -336,17 +247,17 @@ def claim_create(
         claim = Claim(
             public_id=_allocate_public_id(),
             source=section.source,
-            section=section,
             status=v.CurationStatus.DRAFT,
             created_by=user,
             updated_by=user,
-            **{name: values[name] for name in CONTENT_FIELDS + ["citation_support"]},
+            **{name: values[name] for name in COLUMN_FIELDS},
         )
         _apply_anchor(claim, values["anchor"])
         claim.save_without_historical_record()
         _set_relations(claim, relations, user)
         claim.search_document = claim.build_search_document()
         claim._history_user = user
+        claim._change_reason = _history_reason(change_reason)
         claim.save(update_fields=["search_document"])
         # The record above was written by an UPDATE, so simple-history typed it "changed";
         # it is the claim's first record, i.e. its creation.
@@ -386,19 +297,18 @@ def claim_create_once(*, user, token, **fields):
     return claim, True
 
 
-UPDATABLE = set(CONTENT_FIELDS + RELATION_FIELDS + ["quote", "section", "occurrence", "citation_support"])
+UPDATABLE = frozenset(FIELD_NAMES)
 
 
 def _update_state(claim, changes):
     unknown = sorted(set(changes) - UPDATABLE)
     if unknown:
         raise ValidationError({name: ["This field cannot be changed here."] for name in unknown})
-    values = {
-        name: getattr(claim, name) for name in CONTENT_FIELDS + ["quote", "section", "citation_support"]
-    }
+    values = {name: getattr(claim, name) for name in (*COLUMN_FIELDS, "quote")}
     values.update({k: val for k, val in changes.items() if k not in RELATION_FIELDS})
-    for name in ("exosome_source", "notes"):
-        values[name] = "" if values[name] is None else values[name]
+    for field in TEXT_FIELDS:
+        if values[field.name] is None:
+            values[field.name] = ""
     same_quote = values["quote"] == claim.quote and values["section"] == claim.section
     if values.get("occurrence") is None and same_quote:
         # Keep the anchor where it is when the quote is repeated in its section.
@@ -415,15 +325,11 @@ def _identity(value):
 
 
 def _changed_fields(claim, values, relations, current):
-    changed = {
-        name
-        for name in CONTENT_FIELDS + ["section", "citation_support"]
-        if _identity(values[name]) != _identity(getattr(claim, name))
-    }
+    changed = {name for name in COLUMN_FIELDS if _identity(values[name]) != _identity(getattr(claim, name))}
     anchor = values["anchor"]
     if (anchor.exact, anchor.start) != (claim.quote, claim.quote_start):
         changed.add("quote")
-    for name in ("citations", "drugs", "cargo", "targets"):
+    for name in _LINKED:
         if {item.pk for item in relations[name]} != {item.pk for item in current[name]}:
             changed.add(name)
     if {(line.pk, role) for line, role in relations["cell_lines"]} != {
@@ -433,14 +339,16 @@ def _changed_fields(claim, values, relations, current):
     return frozenset(changed)
 
 
-def claim_check(*, claim=None, **fields):
+def claim_check(*, claim=None, expected_version=None, **fields):
     """Validate without writing: a new claim (``claim_create``'s fields) or changes to ``claim``.
 
     Returns a ClaimCheck (the anchored quote, with its offsets, and the fields that would
-    change); raises ValidationError naming every bad field. Used by previews.
+    change); raises ValidationError naming every bad field, then StaleClaim if
+    ``expected_version`` is given and the claim has moved on from it (as ``claim_update`` would).
+    Used by previews and by forms that report every refusal before saving.
     """
     if claim is None:
-        values, relations = _create_state(**fields)
+        values, relations = _create_state(fields)
     else:
         values, relations, current = _update_state(claim, fields)
     errors = _validate(values, relations)
@@ -448,6 +356,12 @@ def claim_check(*, claim=None, **fields):
         raise ValidationError(errors)
     if claim is None:
         return ClaimCheck(values["anchor"], frozenset(values) | frozenset(relations))
+    if (
+        expected_version is not None
+        and not Claim.objects.filter(pk=claim.pk, version=expected_version).exists()
+    ):
+        claim.refresh_from_db()
+        raise StaleClaim(claim, expected_version)
     return ClaimCheck(values["anchor"], _changed_fields(claim, values, relations, current))
 
 
@@ -465,7 +379,7 @@ def claim_update(*, claim, user, expected_version=None, change_reason="", **chan
     changed; if none does, nothing is written. Editing a reviewed field (REVIEWED_FIELDS) of an
     approved or rejected claim sends it back to review, so every published claim has been
     checked as it stands; annotations (ANNOTATION_FIELDS) do not.
-    ``change_reason`` (at most 100 characters) is kept with the history record.
+    ``change_reason`` (at most CHANGE_REASON_MAX characters) is kept with the history record.
     """
     values, relations, current = _update_state(claim, changes)
     errors = _validate(values, relations)
@@ -485,7 +399,7 @@ def claim_update(*, claim, user, expected_version=None, change_reason="", **chan
             claim.refresh_from_db()
             raise StaleClaim(claim, version)
         claim.version = version + 1
-        for name in CONTENT_FIELDS + ["section", "citation_support"]:
+        for name in COLUMN_FIELDS:
             setattr(claim, name, values[name])
         _apply_anchor(claim, values["anchor"])
         reviewed = changed & REVIEWED_FIELDS
@@ -503,6 +417,6 @@ def claim_update(*, claim, user, expected_version=None, change_reason="", **chan
             _set_relations(claim, relations, user)
         claim.search_document = claim.build_search_document()
         claim._history_user = user
-        claim._change_reason = (change_reason or "")[:100] or None
+        claim._change_reason = _history_reason(change_reason)
         claim.save()
     return claim

@@ -19,6 +19,7 @@ from claims import vocabulary as v
 from claims.forms import LOOKUPS, ClaimForm
 from claims.models import Claim
 from claims.review_text import paragraph_bounds
+from claims.services.claim_fields import CHANGE_REASON_MAX, CHOICE_FIELDS
 from claims.services.claim_writes import (
     StaleClaim,
     claim_check,
@@ -32,12 +33,14 @@ from claims.services.history import claim_revisions
 from claims.views.curation_workflow import curation_panel_context
 
 PREVIEW, SAVE, EDIT = "preview", "save", "edit"
-# Kept with the history record as its change reason (simple-history's column holds 100 characters).
-SUMMARY_MAX = 100
 
 
-def permission_required(permission):
-    """Anonymous visitors are sent to sign in; signed-in users without ``permission`` get a 403."""
+def sign_in_then_permission_required(permission):
+    """Anonymous visitors are sent to sign in; signed-in users without ``permission`` get a 403.
+
+    Unlike Django's ``permission_required``, which sends both to the sign-in page (or, with
+    ``raise_exception``, refuses both with a 403).
+    """
 
     def decorator(view):
         @wraps(view)
@@ -72,7 +75,7 @@ def _render_form(request, form, *, claim=None, preview=None, status=200, **extra
         "preview": preview,
         "datalists": _datalists(),
         "edit_summary": request.POST.get("edit_summary", ""),
-        "summary_max": SUMMARY_MAX,
+        "summary_max": CHANGE_REASON_MAX,
         **extra,
     }
     if claim is not None:
@@ -83,8 +86,8 @@ def _render_form(request, form, *, claim=None, preview=None, status=200, **extra
 def _edit_summary(request, form):
     """The curator's one-line summary of an edit; None (and a form error) when it cannot be kept."""
     summary = " ".join(request.POST.get("edit_summary", "").split())
-    if len(summary) > SUMMARY_MAX or "\x00" in summary:
-        form.add_error(None, f"Edit summary: at most {SUMMARY_MAX} characters, on one line.")
+    if len(summary) > CHANGE_REASON_MAX or "\x00" in summary:
+        form.add_error(None, f"Edit summary: at most {CHANGE_REASON_MAX} characters, on one line.")
         return None
     return summary
 
@@ -104,15 +107,7 @@ def _preview(form, claim):
     return {
         "check": check,
         "fields": fields,
-        "labels": {
-            name: dict(choices.choices)[fields[name]]
-            for name, choices in [
-                ("direction", v.Direction),
-                ("therapy_class", v.TherapyClass),
-                ("model", v.ModelSystem),
-                ("citation_support", v.CitationSupport),
-            ]
-        },
+        "labels": {field.name: field.choices(fields[field.name]).label for field in CHOICE_FIELDS},
         "cell_lines": [(line, roles[role]) for line, role in fields["cell_lines"]],
         "quote": _quote_context(check.anchor, fields["section"]),
         "duplicates": duplicates,
@@ -132,7 +127,7 @@ def _blocked_by_duplicates(form, preview):
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
-@permission_required("claims.add_claim")
+@sign_in_then_permission_required("claims.add_claim")
 def claim_create_view(request):
     if request.method != "POST":
         return _render_form(request, ClaimForm())
@@ -144,16 +139,20 @@ def claim_create_view(request):
     # Before the duplicate check: the second submit's duplicate is the claim the first one made.
     if action == SAVE and token and (first := claim_created_with(user=request.user, token=token)):
         return _already_created(request, first)
+    summary = _edit_summary(request, form)
+    if summary is None:
+        return _render_form(request, form, status=400)
     preview = _preview(form, None)
     if preview is None:
         return _render_form(request, form, status=400)
     if action != SAVE or _blocked_by_duplicates(form, preview):
         return _render_form(request, form, preview=preview, status=200 if action != SAVE else 400)
+    fields = {**preview["fields"], "change_reason": summary}
     try:
         if token:
-            claim, created = claim_create_once(user=request.user, token=token, **preview["fields"])
+            claim, created = claim_create_once(user=request.user, token=token, **fields)
         else:
-            claim, created = claim_create(user=request.user, **preview["fields"]), True
+            claim, created = claim_create(user=request.user, **fields), True
     except ValidationError as error:  # the data changed between the check and the save
         form.add_service_errors(error)
         return _render_form(request, form, status=400)
@@ -194,7 +193,7 @@ def _conflict(request, claim, stale):
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
-@permission_required("claims.change_claim")
+@sign_in_then_permission_required("claims.change_claim")
 def claim_edit_view(request, public_id):
     claim = get_object_or_404(
         Claim.objects.select_related("section__source", "mechanism"), public_id=public_id

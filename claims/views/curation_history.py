@@ -12,7 +12,7 @@ from claims.forms import RestoreForm
 from claims.models import Claim, StatusChange
 from claims.services.claim_writes import StaleClaim
 from claims.services.history import claim_restore, claim_revisions, revision_changes
-from claims.views.curation import permission_required
+from claims.views.curation import sign_in_then_permission_required
 
 STATUS_WORDS = {
     v.CurationStatus.IN_REVIEW: "Sent to review",
@@ -61,7 +61,7 @@ def claim_history_view(request, public_id):
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
-@permission_required("claims.change_claim")
+@sign_in_then_permission_required("claims.change_claim")
 def claim_restore_view(request, public_id, history_id):
     """GET: what restoring the revision would change; POST: restore it through claim_update."""
     claim = get_object_or_404(Claim, public_id=public_id)

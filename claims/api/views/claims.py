@@ -110,7 +110,8 @@ class LikelyDuplicate(Conflict):
     create=extend_schema(
         summary="Create a claim (curators)",
         description="Created as a draft. Refused with 409 when a claim with the same citation, drug and "
-        "cargo exists, unless `allow_duplicate` is true.",
+        "cargo exists, unless `allow_duplicate` is true. `change_reason`, if given, is kept in the "
+        "claim's history as the edit summary of its creation.",
         request=ClaimWriteSerializer,
         parameters=[schema.ETAG],
         responses={
