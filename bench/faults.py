@@ -18,133 +18,23 @@ write was lost, applied twice or applied in part.
 import argparse
 import json
 import secrets
-import subprocess
 import sys
-import threading
-import time
 from pathlib import Path
-from urllib.parse import urlsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.mixed_load import (  # noqa: E402
-    READ_PATHS,
+from bench.mixed_load import add_exclude_option, loopback_only, read_paths, summarise  # noqa: E402
+from tools.load_harness import (  # noqa: E402
+    OUTAGES,
     Bench,
-    add_exclude_option,
     curators_for,
-    errors_in,
-    get,
     history_counts,
+    judge,
     log,
-    loopback_only,
     owned_claims,
-    read_paths,
-    run_load,
-    summarise,
+    run_with_outage,
     verify_writes,
 )
-
-RECOVERY_GRACE_SECONDS = 2.0  # requests already in flight when the database came back may still fail
-
-
-def cluster_serving(server):
-    """(version, name) of the local cluster listening on the server's port."""
-    port = urlsplit(server).port or 5432
-    listing = subprocess.run(
-        ["pg_lsclusters", "--no-header"], capture_output=True, text=True, check=True
-    ).stdout
-    for line in listing.splitlines():
-        version, name, cluster_port, *_ = line.split()
-        if int(cluster_port) == port:
-            return version, name
-    raise SystemExit(f"no local PostgreSQL cluster listens on port {port} (pg_lsclusters)")
-
-
-def restart_server(bench, seconds):
-    version, name = cluster_serving(bench.server)
-    log(f"restarting PostgreSQL cluster {version}/{name}")
-    subprocess.run(["pg_ctlcluster", "--skip-systemctl-redirect", version, name, "restart"], check=True)
-
-
-def cut_off_database(bench, seconds):
-    log(f"cutting off database {bench.name} for {seconds:g} s")
-    with bench.admin() as admin:
-        admin.execute(f'ALTER DATABASE "{bench.name}" ALLOW_CONNECTIONS false')
-        admin.execute(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", [bench.name]
-        )
-        time.sleep(seconds)
-        admin.execute(f'ALTER DATABASE "{bench.name}" ALLOW_CONNECTIONS true')
-
-
-OUTAGES = {"restart": restart_server, "database": cut_off_database}
-
-
-class HealthWatch(threading.Thread):
-    """Polls /healthz to time the outage as the outside world sees it."""
-
-    def __init__(self, base, until):
-        super().__init__(daemon=True)
-        self.base, self.until, self.samples = base, until, []
-
-    def run(self):
-        while time.monotonic() < self.until:
-            started = time.monotonic()
-            status = get(self.base + "/healthz", timeout=10).status
-            self.samples.append((started, time.monotonic(), status))
-            time.sleep(0.2)
-
-
-def run_with_outage(
-    bench, setup, *, clients, seconds, outage, outage_at, outage_seconds, run_id, read_paths=READ_PATHS
-):
-    """The load run with the outage injected after ``outage_at`` seconds; returns results and timings."""
-    timings = {}
-
-    def inject():
-        time.sleep(outage_at)
-        timings["outage_started"] = time.monotonic()
-        OUTAGES[outage](bench, outage_seconds)
-        timings["outage_ended"] = time.monotonic()
-
-    start = time.monotonic()
-    watch = HealthWatch(f"http://127.0.0.1:{bench.port}", start + seconds)
-    injector = threading.Thread(target=inject, daemon=True)
-    watch.start()
-    injector.start()
-    results = run_load(bench, setup, clients=clients, seconds=seconds, run_id=run_id, read_paths=read_paths)
-    injector.join()
-    watch.join()
-    down = [done for _, done, status in watch.samples if status != 200 and done >= timings["outage_started"]]
-    # Back: the first health check sent after the database was up again that succeeded.
-    back = [done for sent, done, status in watch.samples if status == 200 and sent >= timings["outage_ended"]]
-    timings["unavailable_seconds"] = round(down[-1] - down[0], 2) if down else 0.0
-    timings["outage_seconds"] = round(timings["outage_ended"] - timings["outage_started"], 2)
-    timings["recovered"] = back[0] if back else None
-    return results, timings, start
-
-
-def judge(bench, results, timings, start, gunicorn_pid):
-    """Problems with how the site behaved through the outage (empty: it behaved)."""
-    problems = []
-    failures = errors_in(results)
-    unclean = [r for r in failures if not r.clean_503]
-    problems += [
-        f"not a clean 503: {r.status} {r.kind} {r.path} at +{r.started - start:.1f} s" for r in unclean[:20]
-    ]
-    if timings["recovered"] is None:
-        problems.append("/healthz never answered 200 again after the outage")
-    else:
-        late = [r for r in failures if r.started > timings["recovered"] + RECOVERY_GRACE_SECONDS]
-        problems += [
-            f"failed after recovery: {r.status} {r.kind} {r.path} at +{r.started - start:.1f} s"
-            for r in late[:20]
-        ]
-    if bench.process.poll() is not None or bench.process.pid != gunicorn_pid:
-        problems.append("gunicorn exited during the run")
-    if get(f"http://127.0.0.1:{bench.port}/healthz").status != 200:
-        problems.append("/healthz is not 200 at the end of the run")
-    return problems, {"failed requests": len(failures), "clean 503s": len(failures) - len(unclean)}
 
 
 def main(argv=None):

@@ -18,12 +18,6 @@ CHANGELIST = "/admin/claims/claim/"
 S = v.CurationStatus
 
 
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    """The personas' passwords need not resist attack here; the default hasher costs ~1 s a user."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def three():
     """Three claims of the transcription (in review, as loaded), with citations."""

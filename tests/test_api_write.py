@@ -19,11 +19,10 @@ from claims.models import (
     Drug,
     Flag,
     Mechanism,
-    Section,
     StatusChange,
 )
-from claims.services.claim_writes import claim_create
 from claims.services.workflow import claim_transition, flag_raise
+from tests.factories import make_claim
 
 pytestmark = pytest.mark.django_db
 
@@ -64,13 +63,8 @@ def author(db):
 
 @pytest.fixture
 def draft(author):
-    return claim_create(
-        user=author,
-        section=Section.objects.get(number="3.1"),
-        quote=QUOTE,
-        statement="Pumping more drug out of the cell can make tumours resistant to chemotherapy.",
-        therapy_class="chemotherapy",
-        direction="background",
+    return make_claim(
+        author, statement="Pumping more drug out of the cell can make tumours resistant to chemotherapy."
     )
 
 

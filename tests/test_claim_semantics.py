@@ -10,7 +10,8 @@ import pytest
 from claims import vocabulary as v
 from claims.models import Cargo, Citation, Claim, Drug, Mechanism, Target
 from claims.services.claim_writes import claim_update
-from tests.test_views import listed, new_claim, page_html, result_count
+from tests.factories import make_claim
+from tests.pages import listed, page_html, result_count
 
 pytestmark = pytest.mark.django_db
 
@@ -26,7 +27,7 @@ def findings(curator):
     citation = Citation.objects.order_by("key").first()
 
     def claim(intervention, direction, statement):
-        return new_claim(
+        return make_claim(
             curator,
             direction=direction,
             drugs=[drug],
@@ -259,7 +260,7 @@ def mechanism_tree(curator):
         name="Test grandchild mechanism", slug="test-grandchild", parent=child
     )
     for mechanism in (root, child, grandchild, grandchild):
-        new_claim(curator, mechanism=mechanism)
+        make_claim(curator, mechanism=mechanism)
     return root, child, grandchild
 
 
@@ -306,7 +307,7 @@ def test_the_mechanism_facet_is_a_tree(client, mechanism_tree):
 
 
 def test_uncited_claims_can_be_listed_and_carry_a_badge(client, curator):
-    uncited = new_claim(curator, direction="background", statement="Test: an uncited background claim.")
+    uncited = make_claim(curator, direction="background", statement="Test: an uncited background claim.")
     expected = sorted(Claim.objects.filter(citations__isnull=True).values_list("public_id", flat=True))
     api = client.get("/api/claims/", {"cited": "no", "page_size": 500}).json()
     assert sorted(c["id"] for c in api["results"]) == expected and api["count"] == len(expected)

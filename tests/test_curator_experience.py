@@ -10,13 +10,12 @@ from django.contrib.messages import get_messages
 
 from claims import vocabulary as v
 from claims.forms import ClaimForm
-from claims.models import Citation, Claim, Drug, Flag, Section, StatusChange
-from claims.services.claim_writes import claim_create, claim_update
+from claims.models import Citation, Claim, Drug, Flag, StatusChange
+from claims.services.claim_writes import claim_update
 from claims.services.workflow import claim_transition
+from tests.factories import PASSWORD, make_claim
 
 S = v.CurationStatus
-QUOTE = "However, increased drug efflux could lead to chemoresistance."
-PASSWORD = "correct horse battery"  # tests/conftest.py's personas
 CHANGELIST = "/admin/claims/claim/"
 
 
@@ -41,15 +40,7 @@ def _reviewable(count=1):
 
 @pytest.fixture
 def draft(curator):
-    return claim_create(
-        user=curator,
-        section=Section.objects.get(number="3.1"),
-        quote=QUOTE,
-        statement="More drug efflux can make tumours resistant to chemotherapy.",
-        therapy_class="chemotherapy",
-        direction="background",
-        drugs=[Drug.objects.get(slug="doxorubicin")],
-    )
+    return make_claim(curator, drugs=[Drug.objects.get(slug="doxorubicin")])
 
 
 # 1. Unsaved edits are never lost silently (the server side; the browser side is below).

@@ -6,31 +6,21 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from claims import vocabulary as v
-from claims.models import CellLine, Claim, Drug, Section
-from claims.services.claim_writes import claim_create, claim_update
+from claims.models import CellLine, Claim, Drug
+from claims.services.claim_writes import claim_update
 from claims.services.history import claim_restore, claim_revisions, word_diff
 from claims.services.workflow import claim_transition
+from tests.factories import make_claim, persona_client
 
 pytestmark = pytest.mark.django_db
-QUOTE = "However, increased drug efflux could lead to chemoresistance."
 STATEMENT = "More drug efflux can make tumours resistant to chemotherapy."
-
-
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    """The personas' passwords need not resist attack here; the default hasher costs ~1 s a user."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture
 def draft(curator):
-    return claim_create(
-        user=curator,
-        section=Section.objects.get(number="3.1"),
-        quote=QUOTE,
+    return make_claim(
+        curator,
         statement=STATEMENT,
-        therapy_class="chemotherapy",
-        direction="background",
         drugs=[Drug.objects.get(slug="doxorubicin")],
         cell_lines=[(CellLine.objects.get(slug="mcf-7"), "recipient")],
     )
@@ -222,10 +212,10 @@ def test_restoring_from_a_stale_page_changes_nothing(curator_client, draft, cura
 
 
 @pytest.mark.parametrize(("persona", "expected"), [("anonymous", 302), ("reader", 403)])
-def test_only_curators_may_restore(request, client, draft, curator, persona, expected):
+def test_only_curators_may_restore(request, draft, curator, persona, expected):
     claim_update(claim=draft, user=curator, statement="A statement to undo.")
     first = claim_revisions(draft)[-1]
-    http = client if persona == "anonymous" else request.getfixturevalue(f"{persona}_client")
+    http = persona_client(request, persona)
     url = f"/claims/{draft.public_id}/history/{first.record.history_id}/restore/"
     assert http.post(url, {"version": Claim.objects.get(pk=draft.pk).version}).status_code == expected
     assert Claim.objects.get(pk=draft.pk).statement == "A statement to undo."

@@ -85,9 +85,7 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    """The personas' passwords need not resist attack here; the default hasher costs ~1 s a user."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+def fresh_throttle():
     cache.clear()  # the sign-in throttle counts the failed sign-ins below
     yield
     cache.clear()

@@ -1,4 +1,5 @@
-"""The load and fault runs of bench/ in a short, bounded form: gunicorn + PostgreSQL on loopback.
+"""The load and fault runs of bench/ in a short, bounded form: gunicorn + PostgreSQL on loopback,
+driven by tools/load_harness.py as bench/mixed_load.py and bench/faults.py drive it.
 
 The full runs (50 clients for 60 s, and a real PostgreSQL restart) are in docs/reliability.md.
 Here: 8 clients for a few seconds, then the same with this run's database cut off for a few
@@ -12,14 +13,15 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
-from bench.faults import judge, run_with_outage
-from bench.mixed_load import (
+from tools.load_harness import (
     Bench,
     curators_for,
     errors_in,
     history_counts,
+    judge,
     owned_claims,
     run_load,
+    run_with_outage,
     verify_writes,
 )
 

@@ -16,12 +16,6 @@ from claims.services.workflow import claim_transition
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    """The personas' passwords need not resist attack here; the default hasher costs ~1 s a user."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def mirna():
     """A miRNA of the transcription that some claims name."""

@@ -5,31 +5,19 @@ from django.db import IntegrityError, transaction
 
 from claims import vocabulary as v
 from claims.models import Cargo, CellLine, Citation, Claim, ClaimCellLine, Drug, Mechanism, Section, Source
+from tests.factories import make_claim
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def review():
-    return Source.objects.get(doi="10.3389/fbioe.2023.1214648")
+    return Source.objects.the_review()
 
 
 @pytest.fixture
-def claim(review):
-    section = Section.objects.get(source=review, number="3.1")
-    quote = "However, increased drug efflux could lead to chemoresistance."
-    start = review.text.index(quote)
-    return Claim.objects.create(
-        public_id="CLM-9001",
-        source=review,
-        section=section,
-        statement="Efflux causes resistance.",
-        quote=quote,
-        quote_start=start,
-        quote_end=start + len(quote),
-        therapy_class=v.TherapyClass.CHEMOTHERAPY,
-        direction=v.Direction.BACKGROUND,
-    )
+def claim():
+    return make_claim()
 
 
 def violates(**changes):

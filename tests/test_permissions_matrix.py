@@ -14,12 +14,12 @@ from dataclasses import dataclass
 import pytest
 from django.contrib.auth.models import Group, Permission, User
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.test import Client
 
 from claims import vocabulary as v
 from claims.forms import ClaimForm
 from claims.models import Citation, Claim, Drug, Flag, Mechanism, Source
 from claims.services.claim_writes import claim_update
+from tests.factories import persona_client
 
 pytestmark = pytest.mark.django_db
 PERSONAS = ["anonymous", "reader", "curator", "editor", "admin"]
@@ -41,12 +41,6 @@ class World:
     citation: Citation
     drug: Drug
     revision: int
-
-
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    """The personas' passwords need not resist attack here; the default hasher costs ~1 s a user."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture
@@ -390,17 +384,11 @@ PATHS = [
 ]
 
 
-def _client(request, persona):
-    if persona == "anonymous":
-        return Client()
-    return request.getfixturevalue(f"{persona}_client")
-
-
 @pytest.mark.parametrize("persona", PERSONAS)
 @pytest.mark.parametrize("path", PATHS, ids=[f"{p.surface}: {p.name}" for p in PATHS])
 def test_every_write_path_admits_exactly_the_roles_it_should(request, world, path, persona):
     expected = path.outcomes[PERSONAS.index(persona)]
-    client = _client(request, persona)
+    client = persona_client(request, persona)
     before = path.state(world)
 
     response = path.send(client, world)

@@ -19,7 +19,7 @@ from django.test.utils import CaptureQueriesContext
 
 from claims.dataops.synthetic import PREFIX, PUBLIC_ID_STEM
 from claims.models import Cargo, CellLine, Citation, Claim, Drug, Mechanism
-from tests.test_views import QUERY_BUDGETS, _url
+from tests.pages import QUERY_BUDGETS, budgeted_url
 
 pytestmark = [pytest.mark.django_db, pytest.mark.slow]
 
@@ -90,7 +90,7 @@ def budgets_at(client, size):
     )
     found = {}
     for name in QUERY_BUDGETS:
-        found[name] = queries(client, _url(name, drug, cargo, line, mechanism, citation, curated))
+        found[name] = queries(client, budgeted_url(name, drug, cargo, line, mechanism, citation, curated))
     last_page = -(-drug.claims.count() // 50)
     for template in API_BUDGETS:
         url = template.format(drug=drug.slug, cargo=cargo.slug, line=line.slug, claim=claim.public_id)

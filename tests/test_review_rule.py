@@ -4,39 +4,27 @@ import pytest
 from django.core.exceptions import PermissionDenied
 
 from claims import vocabulary as v
-from claims.models import Claim, Section, StatusChange
+from claims.models import Claim, StatusChange
 from claims.services.claim_writes import (
     ANNOTATION_FIELDS,
     REVIEWED_FIELDS,
     UPDATABLE,
-    claim_create,
     claim_update,
 )
 from claims.services.workflow import allowed_transitions, claim_transition
+from tests.factories import make_claim, make_user
 
 pytestmark = pytest.mark.django_db
 S = v.CurationStatus
-QUOTE = "However, increased drug efflux could lead to chemoresistance."
 
 
 @pytest.fixture
 def second_editor(db):
-    from django.contrib.auth.models import Group, User
-
-    user = User.objects.create_user("second_editor", "e2@example.org", "correct horse battery", is_staff=True)
-    user.groups.add(Group.objects.get(name="editors"))
-    return user
+    return make_user("second_editor", "editors", is_staff=True)
 
 
 def _claim_in_review(author):
-    claim = claim_create(
-        user=author,
-        section=Section.objects.get(number="3.1"),
-        quote=QUOTE,
-        statement="More drug efflux can make tumours resistant to chemotherapy.",
-        therapy_class="chemotherapy",
-        direction="background",
-    )
+    claim = make_claim(author)
     claim_transition(claim=claim, user=author, to_status=S.IN_REVIEW)
     return claim
 

@@ -21,70 +21,28 @@ from claims.middleware import DatabaseUnavailableMiddleware
 from claims.models import Cargo, CellLine, Citation, Claim, ClaimCellLine, Drug, Flag, Mechanism, Source
 from claims.review_text import citation_mentions, paragraph_bounds
 from claims.services.bibtex.latex import latex_to_text
-from claims.services.claim_writes import claim_create
 from claims.views.browse import PAGE_SIZE
 from claims.views.review_markup import visible_start
+from tests.factories import make_claim
+from tests.pages import (
+    QUERY_BUDGETS,
+    budgeted_url,
+    every_listed,
+    every_page,
+    listed,
+    page_html,
+    result_count,
+    text_of,
+)
 
 pytestmark = pytest.mark.django_db
 HOSTILE = '<script>alert("pwned")</script><img src=x onerror=alert(1)>'
 ESCAPED_HOSTILE = "&lt;script&gt;alert(&quot;pwned&quot;)&lt;/script&gt;&lt;img src=x onerror=alert(1)&gt;"
 
 
-def page_html(response):
-    return response.content.decode()
-
-
-def listed(response):
-    """Public ids of the claim rows on a page, in order."""
-    return re.findall(r'data-public-id="([^"]+)"', page_html(response))
-
-
-def result_count(response):
-    return int(re.search(r'id="result-count"[^>]*>(\d+) claim', page_html(response)).group(1))
-
-
-def text_of(fragment):
-    return unescape(re.sub(r"<[^>]+>", "", fragment))
-
-
-def every_page(client, path, params=None):
-    """The HTML of every page of a listing, following its "next" links."""
-    pages, number = [], 1
-    while True:
-        pages.append(page_html(client.get(path, {**(params or {}), "page": number})))
-        if 'rel="next"' not in pages[-1]:
-            return "".join(pages)
-        number += 1
-
-
-def every_listed(client, path, params):
-    """The public ids on every page of a claim listing."""
-    return re.findall(r'data-public-id="([^"]+)"', every_page(client, path, params))
-
-
 def expected_ids(query):
     return list(
         Claim.objects.filter(query).distinct().order_by("public_id").values_list("public_id", flat=True)
-    )
-
-
-def the_review():
-    return Source.objects.get(doi="10.3389/fbioe.2023.1214648")
-
-
-def new_claim(curator, *, like=None, direction="background", **relations):
-    """A claim on an existing claim's quote (so it anchors), with the given relations."""
-    like = like or Claim.objects.filter(source=the_review()).order_by("public_id").first()
-    before = the_review().text[like.section.spans[0][0] : like.quote_start]
-    return claim_create(
-        user=curator,
-        section=like.section,
-        quote=like.quote,
-        occurrence=before.count(like.quote) + 1,
-        statement=relations.pop("statement", f"A test claim on the quote of {like.public_id}."),
-        therapy_class=relations.pop("therapy_class", "chemotherapy"),
-        direction=direction,
-        **relations,
     )
 
 
@@ -267,7 +225,7 @@ def opposed(curator):
     """Two claims raising the same cargo with the same drug, one promoting resistance and one reversing it."""
     drug, cargo = Drug.objects.order_by("slug").first(), Cargo.objects.order_by("slug").first()
     citation = Citation.objects.order_by("key").first()
-    promotes = new_claim(
+    promotes = make_claim(
         curator,
         direction="promotes_resistance",
         drugs=[drug],
@@ -276,7 +234,7 @@ def opposed(curator):
         citations=[citation],
         statement="Test: exosomes carry it & resistance follows.",
     )
-    reverses = new_claim(
+    reverses = make_claim(
         curator,
         direction="reverses_resistance",
         drugs=[drug],
@@ -289,11 +247,11 @@ def opposed(curator):
 
 
 def test_a_claim_page_shows_its_quote_highlighted_in_its_paragraph(client):
-    claim = Claim.objects.filter(source=the_review()).order_by("-quote_start").first()
+    claim = Claim.objects.filter(source=Source.objects.the_review()).order_by("-quote_start").first()
     body = page_html(client.get(claim.get_absolute_url()))
     mark = re.search(r'<mark class="quote" data-claim="quote" id="quote">(.*?)</mark>', body, re.S)
     assert text_of(mark.group(1)) == claim.quote
-    text = the_review().text
+    text = Source.objects.the_review().text
     start, end = paragraph_bounds(text, claim.quote_start)
     paragraph = re.search(r'<blockquote class="reading">(.*?)</blockquote>', body, re.S).group(1)
     assert text_of(paragraph) == text[visible_start(text, start, end) : end]
@@ -403,7 +361,7 @@ def test_an_entity_page_shows_aliases_and_identifiers_as_registry_links(client):
 def test_a_broad_mechanism_page_includes_its_narrower_mechanisms_claims(client, curator):
     broad = Mechanism.objects.create(name="Test broad mechanism", slug="test-broad")
     narrow = Mechanism.objects.create(name="Test narrow mechanism", slug="test-narrow", parent=broad)
-    claim = new_claim(curator, mechanism=narrow)
+    claim = make_claim(curator, mechanism=narrow)
     response = client.get(broad.get_absolute_url())
     assert listed(response) == [claim.public_id]
     assert f'href="{narrow.get_absolute_url()}"' in page_html(response)
@@ -464,7 +422,7 @@ def test_a_citation_with_a_record_shows_it_and_no_stub_notice(client):
 def test_a_citation_page_links_to_where_the_review_cites_it(client):
     citation = Citation.objects.order_by("key").first()
     anchors = re.findall(r'href="/review/#(cite-[^"]+)"', page_html(client.get(citation.get_absolute_url())))
-    mentions = [m for m in citation_mentions(the_review().text) if m[2] == citation.label]
+    mentions = [m for m in citation_mentions(Source.objects.the_review().text) if m[2] == citation.label]
     assert len(anchors) == len(mentions) > 0
     reader = page_html(client.get("/review/"))
     assert all(f'id="{anchor}"' in reader for anchor in anchors)
@@ -484,7 +442,7 @@ def reading_paragraphs(body):
 
 
 def review_paragraph_texts():
-    review, texts = the_review(), []
+    review, texts = Source.objects.the_review(), []
     for section in review.sections.all():
         spans = (
             section.spans
@@ -508,24 +466,23 @@ def assert_well_nested(body):
 def test_the_reader_shows_the_whole_review_text_with_every_claim_highlighted(client):
     body = page_html(client.get("/review/"))
     assert reading_paragraphs(body) == review_paragraph_texts()
-    for claim in Claim.objects.filter(source=the_review()):
+    for claim in Claim.objects.filter(source=Source.objects.the_review()):
         assert body.count(f'id="{claim.public_id}"') == 1
         assert f'<a class="claim-ref" href="/claims/{claim.public_id}/"' in body
     assert_well_nested(body.split('<div class="reader">')[1])
 
 
 def test_overlapping_quotes_nest_and_both_link_to_their_claims(client, curator):
-    like = Claim.objects.filter(source=the_review()).order_by("public_id").first()
-    same = new_claim(curator, like=like, statement="Test: a second claim on the same sentence.")
+    like = Claim.objects.filter(source=Source.objects.the_review()).order_by("public_id").first()
+    same = make_claim(curator, like=like, statement="Test: a second claim on the same sentence.")
     part = like.quote[: len(like.quote) // 2].rstrip()
-    inner = claim_create(
-        user=curator,
+    inner = make_claim(
+        curator,
         section=like.section,
         quote=part,
         statement="Test: a claim on half of the sentence.",
-        occurrence=the_review().text[like.section.spans[0][0] : like.quote_start].count(part) + 1,
+        occurrence=like.source.text[like.section.spans[0][0] : like.quote_start].count(part) + 1,
         therapy_class="general",
-        direction="background",
     )
     body = page_html(client.get("/review/"))
     assert reading_paragraphs(body) == review_paragraph_texts()
@@ -543,9 +500,11 @@ def test_overlapping_quotes_nest_and_both_link_to_their_claims(client, curator):
 
 
 def test_the_reader_marks_errata_and_citations_that_back_no_claim(client):
-    flagged = Claim.objects.filter(source=the_review()).order_by("public_id").first()
+    flagged = Claim.objects.filter(source=Source.objects.the_review()).order_by("public_id").first()
     Flag.objects.create(claim=flagged, kind=v.FlagKind.REVIEW_ERROR, text="Test: the review misstates this.")
-    lonely = Citation.objects.filter(label__in=[m[2] for m in citation_mentions(the_review().text)]).first()
+    lonely = Citation.objects.filter(
+        label__in=[m[2] for m in citation_mentions(Source.objects.the_review().text)]
+    ).first()
     lonely.claims.clear()
     body = page_html(client.get("/review/"))
     assert (
@@ -565,10 +524,12 @@ def drug_cargo_claims(curator):
     drug = Drug.objects.with_claim_counts().order_by("-claim_count", "name")[:2]
     cargo = Cargo.objects.with_claim_counts().order_by("-claim_count", "name")[:2]
     citations = Citation.objects.order_by("key")[:2]
-    new_claim(
+    make_claim(
         curator, direction="promotes_resistance", drugs=[drug[0]], cargo=[cargo[0]], citations=citations
     )
-    new_claim(curator, direction="promotes_resistance", drugs=[drug[1]], cargo=cargo, citations=citations[:1])
+    make_claim(
+        curator, direction="promotes_resistance", drugs=[drug[1]], cargo=cargo, citations=citations[:1]
+    )
 
 
 def test_every_heat_map_cell_counts_the_claims_its_link_lists(client):
@@ -634,11 +595,15 @@ def grow(curator):
     line = CellLine.objects.order_by("slug").first()
     mechanism = Mechanism.objects.filter(parent__isnull=False).first()
     citations = list(Citation.objects.order_by("key")[:2])
-    cited = Claim.objects.filter(source=the_review(), citations__isnull=False).order_by("public_id").first()
+    cited = (
+        Claim.objects.filter(source=Source.objects.the_review(), citations__isnull=False)
+        .order_by("public_id")
+        .first()
+    )
 
     def add(n):
         for _ in range(n):
-            claim = new_claim(
+            claim = make_claim(
                 curator,
                 like=cited,
                 direction="promotes_resistance",
@@ -655,70 +620,12 @@ def grow(curator):
     return add
 
 
-# Queries per page for an anonymous reader. The claim browser: 1 count + 1 page of claims +
-# 1 for all their citations, drugs, cargo and cell lines + 1 per facet shown (16 on /claims/, 15 on an
-# entity page, whose own facet is the page itself), and 1 to resolve each entity parameter's value
-# (2 for a mechanism: its narrower ones too). Facets in use are counted apart (they ignore their
-# own selection), which is the same number of queries.
-BROWSER = 1 + 1 + 1
-# One aggregate per facet: drug, cargo, cargo_intervention, cargo_type, target, cell_line,
-# mechanism, therapy_class, direction, model, status, citation_support, section, citation, cited,
-# review_errors.
-FACETS_SHOWN = 16
-QUERY_BUDGETS = {
-    # review; status counts; 5 totals; flagged; heat map + mechanisms; 3 top lists; gap pairs;
-    # the busiest drug × cargo pair (the example search)
-    "home": 15,
-    "claim-list": BROWSER + FACETS_SHOWN,
-    "claim-list-filtered": 1 + BROWSER + FACETS_SHOWN,
-    # the words resolved to the entities they name (one UNION); browser
-    "claim-list-search": 1 + BROWSER + FACETS_SHOWN,
-    # claim (+ section, mechanism, source) + its relations; flags; related; contradicting (none
-    # here: the grown claims all agree, so no relations query); corroborating + their relations;
-    # the works its paragraph cites
-    "claim-detail": 2 + 1 + 1 + 1 + 2 + 1,
-    # entity; resolve; browser (every facet but the entity's own)
-    "drug-detail": 1 + 1 + BROWSER + FACETS_SHOWN - 1,
-    "cargo-detail": 1 + 1 + BROWSER + FACETS_SHOWN - 1,
-    # entity; resolve; browser; derived lines
-    "cell-line-detail": 1 + 1 + BROWSER + FACETS_SHOWN - 1 + 1,
-    # entity; resolve + the mechanism tree; browser; narrower mechanisms
-    "mechanism-detail": 1 + 2 + BROWSER + FACETS_SHOWN - 1 + 1,
-    # count; a page of drugs with their claim counts
-    "drug-list": 2,
-    # count; a page of works; their claim counts; stubs; works backing no claim
-    "citation-list": 5,
-    # citation; claims + their relations; review; sections
-    "citation-detail": 1 + 2 + 2,
-    # review; claims + their relations + errata; citations; sections
-    "review": 1 + 3 + 1 + 1,
-}
-
-
-def _url(name, drug, cargo, line, mechanism, citation, claim):
-    return {
-        "home": "/",
-        "claim-list": "/claims/",
-        "claim-list-filtered": f"/claims/?drug={drug.slug}&direction=promotes_resistance",
-        "claim-list-search": "/claims/?q=exosomes",
-        "claim-detail": claim.get_absolute_url(),
-        "drug-detail": drug.get_absolute_url(),
-        "cargo-detail": cargo.get_absolute_url(),
-        "cell-line-detail": line.get_absolute_url(),
-        "mechanism-detail": mechanism.get_absolute_url(),
-        "drug-list": "/drugs/",
-        "citation-list": "/citations/",
-        "citation-detail": citation.get_absolute_url(),
-        "review": "/review/",
-    }[name]
-
-
 @pytest.mark.parametrize("name", list(QUERY_BUDGETS))
 def test_each_page_runs_a_fixed_number_of_queries_whatever_the_data_size(
     client, grow, django_assert_num_queries, name
 ):
     for added in (2, 25):  # 2 claims, then 27: more than a page of them
-        url = _url(name, *grow(added))
+        url = budgeted_url(name, *grow(added))
         with django_assert_num_queries(QUERY_BUDGETS[name]):
             assert client.get(url).status_code == 200
 

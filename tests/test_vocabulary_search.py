@@ -8,7 +8,8 @@ import pytest
 
 from claims import vocabulary as v
 from claims.models import Cargo, Claim, Drug
-from tests.test_views import listed, new_claim, page_html, result_count
+from tests.factories import make_claim as new_claim
+from tests.pages import listed, page_html, result_count
 
 pytestmark = pytest.mark.django_db
 

@@ -1,51 +1,25 @@
 """Who may move a claim between statuses, and flags, as users meet them on the site."""
 
 import pytest
-from django.contrib.auth.models import Group, User
 
 from claims import vocabulary as v
-from claims.models import Claim, Flag, Section
-from claims.services.claim_writes import claim_create, claim_update
+from claims.models import Claim, Flag
+from claims.services.claim_writes import claim_update
 from claims.services.workflow import claim_transition
+from tests.factories import make_claim, make_user, persona_client
 
 pytestmark = pytest.mark.django_db
 S = v.CurationStatus
-QUOTE = "However, increased drug efflux could lead to chemoresistance."
-
-
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    """The personas' passwords need not resist attack here; the default hasher costs ~1 s a user."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-def _draft(author):
-    return claim_create(
-        user=author,
-        section=Section.objects.get(number="3.1"),
-        quote=QUOTE,
-        statement="More drug efflux can make tumours resistant to chemotherapy.",
-        therapy_class="chemotherapy",
-        direction="background",
-    )
 
 
 def _claim_in(status, author, editor):
     """A claim written by ``author`` and moved to ``status`` by the proper roles."""
-    claim = _draft(author)
+    claim = make_claim(author)
     if status != S.DRAFT:
         claim_transition(claim=claim, user=author, to_status=S.IN_REVIEW)
     if status in (S.APPROVED, S.REJECTED):
         claim_transition(claim=claim, user=editor, to_status=status, reason="Not in the cited paper.")
     return claim
-
-
-def _client(request, persona):
-    if persona == "anonymous":
-        from django.test import Client
-
-        return Client()
-    return request.getfixturevalue(f"{persona}_client")
 
 
 def _snapshot(claim):
@@ -72,7 +46,7 @@ PERSONAS = ["anonymous", "reader", "curator", "editor", "admin"]
 def test_who_may_make_each_transition(request, persona, from_status, to_status, curator, editor):
     claim = _claim_in(from_status, curator, editor)
     before = _snapshot(claim)
-    client = _client(request, persona)
+    client = persona_client(request, persona)
     response = client.post(
         f"/claims/{claim.public_id}/transition/",
         {"to_status": to_status, "version": claim.version, "reason": "Checked against the paper."},
@@ -106,8 +80,7 @@ def test_an_editor_cannot_approve_a_claim_they_edited_last(editor_client, curato
     assert "another editor must review it" in response.content.decode()
     assert _snapshot(claim) == before
 
-    second_editor = User.objects.create_user("second_editor", password="correct horse battery")
-    second_editor.groups.add(Group.objects.get(name="editors"))
+    second_editor = make_user("second_editor", "editors")
     claim_transition(claim=claim, user=second_editor, to_status=S.APPROVED)
     assert Claim.objects.get(pk=claim.pk).status == S.APPROVED
 
@@ -136,7 +109,7 @@ def test_rejecting_needs_a_reason_which_is_kept(editor_client, curator, editor):
 
 
 def test_a_transition_from_a_stale_page_changes_nothing(curator_client, curator, editor):
-    claim = _draft(curator)
+    claim = make_claim(curator)
     stale_version = claim.version
     claim_update(claim=claim, user=curator, notes="Edited in another tab.")
     before = _snapshot(claim)
@@ -169,7 +142,7 @@ def test_every_transition_is_recorded_with_who_and_when(curator, editor):
 
 
 def test_the_buttons_offered_are_the_moves_allowed(curator_client, editor_client, curator, editor):
-    draft = _draft(curator)
+    draft = make_claim(curator)
     page = curator_client.get(f"/claims/{draft.public_id}/edit/").content.decode()
     assert "Send to review" in page and "Approve" not in page
 
