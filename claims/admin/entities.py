@@ -8,11 +8,9 @@ from django.template.response import TemplateResponse
 from simple_history.admin import SimpleHistoryAdmin
 
 from claims.models import Cargo, CellLine, Drug, Mechanism, Target
-from claims.services.bulk import refusal_text, search_documents_refresh
+from claims.services.bulk import refusal_text
+from claims.services.entity_writes import NAME_FIELDS, entity_check, entity_create, entity_update
 from claims.services.merge import entities_merge
-
-# Changing one of these changes what full-text search must find for the entity's claims.
-SEARCHED_FIELDS = {"name", "slug", "aliases", "misprints"}
 
 
 @admin.action(description="Merge the selected duplicates into one…", permissions=["merge"])
@@ -59,7 +57,24 @@ def merge_entities(model_admin, request, queryset):
     return TemplateResponse(request, "admin/claims/merge_entities.html", context)
 
 
+class EntityAdminForm(forms.ModelForm):
+    """Checks the names with the entity service in ``clean()``, so a name another entity answers
+    to is shown by its field and nothing is saved; save_model then writes through the service."""
+
+    def clean(self):
+        cleaned = super().clean()
+        # A name field that failed its own validation is absent: the stored value is checked instead.
+        names = {name: cleaned[name] for name in NAME_FIELDS if name in cleaned}
+        try:
+            entity_check(entity=self.instance, **names)
+        except ValidationError as error:
+            for name, messages in error.message_dict.items():
+                self.add_error(name if name in self.fields else None, messages)
+        return cleaned
+
+
 class EntityAdmin(SimpleHistoryAdmin):
+    form = EntityAdminForm
     list_display = ["name", "slug", "alias_list", "misprint_list", "claim_count"]
     search_fields = ["name", "slug", "lookup_terms"]
     prepopulated_fields = {"slug": ["name"]}
@@ -89,9 +104,11 @@ class EntityAdmin(SimpleHistoryAdmin):
         return entity.claim_count
 
     def save_model(self, request, obj, form, change):
-        super().save_model(request, obj, form, change)
-        if change and SEARCHED_FIELDS & set(form.changed_data):
-            search_documents_refresh(claims=obj.claims.all())
+        if change:
+            changes = {name: form.cleaned_data[name] for name in form.changed_data}
+            entity_update(entity=obj, user=request.user, **changes)
+        else:
+            entity_create(entity=obj, user=request.user)
 
 
 @admin.register(Drug)

@@ -371,10 +371,18 @@ def search_document_for(claim, *, drugs, cargo, cell_lines, targets=()):
     # Sorted, so the document does not depend on the order the relations were given in.
     entities = {*drugs, *cargo, *cell_lines, *targets}
     for entity in sorted(entities, key=lambda e: (type(e).__name__, e.name)):
-        parts += [entity.name, *entity.aliases, *entity.misprints]
+        parts += entity_search_terms(entity)
     if claim.mechanism_id:
-        parts.append(claim.mechanism.name)
+        parts += entity_search_terms(claim.mechanism)
     return " ".join(p for p in parts if p).casefold()
+
+
+def entity_search_terms(entity):
+    """What the search document of a claim linked to ``entity`` takes from it: a mechanism's name,
+    every name of the other kinds. A change to these re-indexes its claims (services.entity_writes)."""
+    if isinstance(entity, Mechanism):
+        return [entity.name]
+    return [entity.name, *entity.aliases, *entity.misprints]
 
 
 class ClaimCellLine(models.Model):

@@ -11,7 +11,6 @@ from dataclasses import dataclass, field
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from claims import vocabulary as v
-from claims.models import Claim
 from claims.services.claim_writes import StaleClaim, claim_update
 from claims.services.workflow import claim_transition
 
@@ -120,27 +119,6 @@ def claims_remove_entity(*, claims, user, relation, entity):
         },
         change_reason=f"bulk: remove {entity.slug}"[:100],
     )
-
-
-def search_documents_refresh(*, claims):
-    """Rebuild the stored search text of ``claims`` (after an entity's names or aliases changed).
-
-    The search document is derived data, outside the history and the version: readers search
-    it, nobody edits it, so a rename re-indexes claims without counting as an edit of them.
-    """
-    stale = []
-    queryset = (
-        Claim.objects.filter(pk__in=claims.values("pk"))
-        .select_related("mechanism")
-        .prefetch_related("drugs", "cargo", "cell_line_links__cell_line")
-    )
-    for claim in queryset:
-        document = claim.build_search_document()
-        if document != claim.search_document:
-            claim.search_document = document
-            stale.append(claim)
-    Claim.objects.bulk_update(stale, ["search_document"], batch_size=500)
-    return len(stale)
 
 
 TRANSITION_VERBS = {

@@ -15,7 +15,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 
 from claims.models import Cargo, CellLine, Claim, ClaimCellLine, Drug, Mechanism
-from claims.services.bulk import search_documents_refresh
+from claims.services.entity_writes import search_documents_refresh
 
 MERGE_REASON_PREFIX = "merged into "
 MERGEABLE = (Drug, Cargo, CellLine, Mechanism)

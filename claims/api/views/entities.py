@@ -19,30 +19,8 @@ from claims.api.serializers import (
     TargetSerializer,
 )
 from claims.api.views.base import JSONErrorsMixin, NamedLookupMixin
-from claims.models import Cargo, CellLine, Claim, Drug, Mechanism, Section, Target
-
-# What a claim's search document takes from each kind (Claim.build_search_document).
-SEARCHED_FIELDS = {
-    Drug: ("name", "aliases", "misprints"),
-    Cargo: ("name", "aliases", "misprints"),
-    Target: ("name", "aliases", "misprints"),
-    CellLine: ("name",),
-    Mechanism: ("name",),
-}
-
-
-def refresh_search_documents(claims):
-    """Rebuild the search documents of ``claims`` after an entity they mention was renamed."""
-    stale = []
-    rows = claims.select_related("mechanism").prefetch_related(
-        "drugs", "cargo", "targets", "cell_line_links__cell_line"
-    )
-    for claim in rows.iterator(chunk_size=500):
-        document = claim.build_search_document()
-        if document != claim.search_document:
-            claim.search_document = document
-            stale.append(claim)
-    Claim.objects.bulk_update(stale, ["search_document"], batch_size=500)
+from claims.models import Cargo, CellLine, Drug, Mechanism, Section, Target
+from claims.services.entity_writes import entity_create, entity_update
 
 
 def _entity_schema(noun, plural, serializer):
@@ -90,8 +68,7 @@ class EntityViewSet(JSONErrorsMixin, NamedLookupMixin, viewsets.ModelViewSet):
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         try:
-            with transaction.atomic():
-                instance = serializer.save()
+            instance = entity_create(entity=self.model(**serializer.validated_data), user=request.user)
         except IntegrityError:
             raise self._created_meanwhile(request, serializer.validated_data) from None
         return self._response(instance, status.HTTP_201_CREATED)
@@ -114,12 +91,7 @@ class EntityViewSet(JSONErrorsMixin, NamedLookupMixin, viewsets.ModelViewSet):
         instance = self.get_object()
         serializer = self.get_serializer(instance, data=request.data, partial=partial)
         serializer.is_valid(raise_exception=True)
-        searched = SEARCHED_FIELDS[self.model]
-        before = [getattr(instance, name) for name in searched]
-        with transaction.atomic():
-            instance = serializer.save()
-            if [getattr(instance, name) for name in searched] != before:
-                refresh_search_documents(instance.claims.all())
+        entity_update(entity=instance, user=request.user, **serializer.validated_data)
         return self._response(instance)
 
     def destroy(self, request, *args, **kwargs):
