@@ -30,6 +30,8 @@ django.setup()
 
 from django.conf import settings  # noqa: E402
 
+from tests.factories import make_user  # noqa: E402
+
 # WhiteNoise warns on every request when STATIC_ROOT does not exist (tests serve static files
 # through the finders, never collectstatic): an empty directory silences a flood of UserWarnings.
 settings.STATIC_ROOT.mkdir(parents=True, exist_ok=True)
@@ -54,38 +56,29 @@ def django_db_setup(django_db_setup, django_db_blocker):
         call_command("load_review", verbosity=0, stdout=open(os.devnull, "w"))
 
 
-def _user(username, group=None, **extra):
-    from django.contrib.auth.models import Group, User
-
-    user = User.objects.create_user(username, f"{username}@example.org", "correct horse battery", **extra)
-    if group:
-        user.groups.add(Group.objects.get(name=group))
-    return user
-
-
 @pytest.fixture
 def reader(db):
-    return _user("reader")
+    return make_user("reader")
 
 
 @pytest.fixture
 def curator(db):
-    return _user("curator", "curators", is_staff=True)
+    return make_user("curator", "curators", is_staff=True)
 
 
 @pytest.fixture
 def other_curator(db):
-    return _user("other_curator", "curators", is_staff=True)
+    return make_user("other_curator", "curators", is_staff=True)
 
 
 @pytest.fixture
 def editor(db):
-    return _user("editor", "editors", is_staff=True)
+    return make_user("editor", "editors", is_staff=True)
 
 
 @pytest.fixture
 def admin_user(db):
-    return _user("admin", is_staff=True, is_superuser=True)
+    return make_user("admin", is_staff=True, is_superuser=True)
 
 
 def _client_for(user):

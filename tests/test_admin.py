@@ -10,18 +10,12 @@ from claims.admin.forms import ClaimAdminForm
 from claims.facets import facet_counts
 from claims.filters import FACET_PARAMETERS, ClaimFilter
 from claims.models import Citation, Claim, Drug, Section
-from claims.services.claim_writes import claim_create, claim_update
+from claims.services.claim_writes import claim_update
 from claims.services.history import claim_revisions
+from tests.factories import QUOTE, make_claim, persona_client
 
 pytestmark = pytest.mark.django_db
 CHANGELIST = "/admin/claims/claim/"
-QUOTE = "However, increased drug efflux could lead to chemoresistance."
-
-
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    """The personas' passwords need not resist attack here; the default hasher costs ~1 s a user."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 def _listed(response):
@@ -30,18 +24,12 @@ def _listed(response):
 
 
 def _drafts(user, count):
-    section = Section.objects.get(number="3.1")
-    drugs, cargo = list(Drug.objects.order_by("slug")[:2]), []
+    drugs = list(Drug.objects.order_by("slug")[:2])
     for n in range(count):
-        claim_create(
-            user=user,
-            section=section,
-            quote=QUOTE,
+        make_claim(
+            user,
             statement=f"Draft number {n} about drug efflux.",
-            therapy_class="chemotherapy",
-            direction="background",
             drugs=drugs,
-            cargo=cargo,
             citations=[Citation.objects.order_by("key")[n % 5]],
         )
 
@@ -350,7 +338,7 @@ def test_reverting_in_the_admin_restores_through_the_claim_service(editor_client
 
 @pytest.mark.parametrize("persona", ["anonymous", "reader"])
 def test_people_without_a_role_cannot_open_the_admin(request, client, persona):
-    http = client if persona == "anonymous" else request.getfixturevalue(f"{persona}_client")
+    http = persona_client(request, persona)
     response = http.get(CHANGELIST)
     assert response.status_code == 302 and response["Location"].startswith("/admin/login/")
 

@@ -7,19 +7,13 @@ from claims import vocabulary as v
 from claims.forms import ClaimForm
 from claims.models import Citation, Claim, Drug, Section, Target
 from claims.services.claim_fields import FIELD_NAMES
-from claims.services.claim_writes import claim_create, claim_update, quote_occurrence
+from claims.services.claim_writes import claim_update, quote_occurrence
 from claims.services.workflow import claim_transition
+from tests.factories import QUOTE, make_claim, persona_client
 
 pytestmark = pytest.mark.django_db
-QUOTE = "However, increased drug efflux could lead to chemoresistance."
 OTHER_QUOTE = "These pumps export a variety of contaminants"
 NEW = "/claims/new/"
-
-
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    """The personas' passwords need not resist attack here; the default hasher costs ~1 s a user."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 def _form(**changes):
@@ -50,7 +44,7 @@ def _initial(claim):
 
 @pytest.mark.parametrize(("persona", "status"), [("anonymous", 302), ("reader", 403)])
 def test_only_curators_may_create_or_edit(request, client, persona, status):
-    http = client if persona == "anonymous" else request.getfixturevalue(f"{persona}_client")
+    http = persona_client(request, persona)
     claim = Claim.objects.order_by("public_id").first()
     count = Claim.objects.count()
     for url in [NEW, f"/claims/{claim.public_id}/edit/"]:
@@ -214,15 +208,7 @@ def test_back_to_editing_keeps_the_input(curator_client):
 
 @pytest.fixture
 def draft(curator):
-    return claim_create(
-        user=curator,
-        section=Section.objects.get(number="3.1"),
-        quote=QUOTE,
-        statement="More drug efflux can make tumours resistant to chemotherapy.",
-        therapy_class="chemotherapy",
-        direction="background",
-        drugs=[Drug.objects.get(slug="doxorubicin")],
-    )
+    return make_claim(curator, drugs=[Drug.objects.get(slug="doxorubicin")])
 
 
 def test_the_edit_form_starts_from_the_claim_and_saves_a_new_version(curator_client, other_curator, draft):
@@ -281,14 +267,13 @@ def test_editing_an_approved_claim_sends_it_back_but_a_note_does_not(curator_cli
 
 def test_editing_keeps_the_anchor_of_a_repeated_quote(curator_client, curator):
     section, phrase = _repeated_phrase()
-    claim = claim_create(
-        user=curator,
+    claim = make_claim(
+        curator,
         section=section,
         quote=phrase,
         occurrence=2,
         statement="A phrase that repeats.",
         therapy_class="general",
-        direction="background",
     )
     data = {**_initial(claim), "statement": "The second time the phrase appears.", "action": "save"}
     assert curator_client.post(f"/claims/{claim.public_id}/edit/", data).status_code == 302
