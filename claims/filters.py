@@ -132,8 +132,9 @@ def _through(model, column):
 
 
 class SearchFilter(django_filters.CharFilter):
-    """``q``: the words are resolved to the entities they name once per request, however many
-    facet querysets reuse the filter."""
+    """``q``: full-text search (claims.search: plain words AND, ``OR``, "quoted phrases"; stemmed);
+    the terms are resolved to the entities they name once per request, however many facet
+    querysets reuse the filter."""
 
     _resolved = (None, None)
 
@@ -141,7 +142,7 @@ class SearchFilter(django_filters.CharFilter):
         if not value:
             return qs
         if self._resolved[0] != value:
-            self._resolved = (value, search_names(search_terms(value)))
+            self._resolved = (value, search_names(value))
         return qs.search(value, named=self._resolved[1])
 
 
@@ -263,7 +264,14 @@ class ClaimFilter(django_filters.FilterSet):
     review_errors = django_filters.MultipleChoiceFilter(
         label="Errors in the review", choices=REVIEW_ERROR_CHOICES, method="filter_review_errors"
     )
-    q = SearchFilter(label="Search", max_length=MAX_PARAMETER_LENGTH)
+    q = SearchFilter(
+        label="Search",
+        max_length=MAX_PARAMETER_LENGTH,
+        help_text="Full-text search of statement, quote and entity names, English-stemmed (exosomes finds "
+        "exosome and exosomal): every word must match; OR between alternatives (AND binds tighter); "
+        '"quoted words" must be adjacent, in order. Results are ranked (statement, then quote, then names), '
+        "unless ordering is given.",
+    )
     ordering = UniqueOrderingFilter(
         fields=ORDERING,
         label="Sort by",

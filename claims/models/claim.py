@@ -1,6 +1,8 @@
 """The claim: one finding of the review, quoted, attributed and tagged."""
 
+import operator
 import re
+from functools import reduce
 
 from django.conf import settings
 from django.db import connections, models
@@ -13,6 +15,7 @@ from claims import vocabulary as v
 from claims.models.citation import Citation
 from claims.models.entities import Cargo, CellLine, Drug, Mechanism, Target
 from claims.models.source import Section, Source
+from claims.search import fts5_match, parse_query, query_terms, websearch_text
 from claims.url_templates import reverse_one
 
 PUBLIC_ID_PREFIX = "CLM-"
@@ -29,6 +32,8 @@ SEARCHED_ENTITIES = {
     "cell_lines": CellLine,
     "mechanism": Mechanism,
 }
+# What a search term scores where it is found (ClaimQuerySet.ranked), best first.
+RANK_POINTS = [("statement", 3), ("quote", 2), ("search_document", 1)]
 
 
 def search_terms(query):
@@ -80,47 +85,56 @@ class ClaimQuerySet(models.QuerySet):
         )
 
     def search(self, query, *, named=None):
-        """Full-text search over statement, quote and entity names; every word must match.
+        """Full-text search over statement, quote, exosome source and entity names (claims.search
+        says what a query means: AND, OR, "phrases"; stemmed the same on every database).
 
         A word also matches the claims linked to an entity it names by any spelling the name
         resolver accepts (claims.names: aliases, misprints, miRNA forms such as ``miR155``).
-        ``named`` is that resolution ({word: {kind: [pk]}}, ``search_names``) when the caller
-        already has it. PostgreSQL matches the words against the stored, GIN-indexed tsvector
-        (see migration 0002); elsewhere each word must occur in the stored search document.
+        ``named`` is that resolution ({term text: {kind: [pk]}}, ``search_names``) when the caller
+        already has it. SQLite matches the FTS5 index, PostgreSQL the GIN-indexed tsvector
+        (migrations 0002 and 0006). A query of stop words only ("the") matches nothing, as
+        PostgreSQL's own parser would have it.
         """
-        terms = search_terms(query)
-        if not terms:
-            return self
+        groups = parse_query(query)
+        if not groups:
+            return self if not (query or "").strip() else self.none()
         if named is None:
-            named = search_names(terms)
-        if connections[self.db].vendor == "postgresql":
-            plain = [term for term in terms if not named.get(term)]
-            if plain:
-                self = self.filter(pk__in=_text_match(plain))
-            for term in terms:
-                if named.get(term):
-                    self = self.filter(Q(pk__in=_text_match([term])) | _linked_to(named[term]))
-            return self
-        for term in terms:
-            condition = Q(search_document__contains=term)
-            if named.get(term):
-                condition |= _linked_to(named[term])
-            self = self.filter(condition)
-        return self
+            named = search_names(query)
+        vendor = connections[self.db].vendor
+        matches = []
+        for group in groups:
+            plain = [term for term in group if not named.get(term.text)]
+            condition = Q(pk__in=_text_match(vendor, plain)) if plain else Q()
+            for term in group:
+                if named.get(term.text):
+                    condition &= Q(pk__in=_text_match(vendor, [term])) | _linked_to(named[term.text])
+            matches.append(condition)
+        return self.filter(reduce(operator.or_, matches))
 
     def ranked(self, query):
-        """Order search results by relevance on PostgreSQL (by public id elsewhere)."""
-        terms = search_terms(query)
-        if not terms or connections[self.db].vendor != "postgresql":
+        """Order search results by relevance, then public id, alike on every database: each term
+        of the query scores 3 when the statement holds it, 2 when the quote does, 1 when only the
+        rest of the search document (exosome source, entity names) does. The score is ``rank``."""
+        terms = query_terms(parse_query(query))
+        if not terms:
             return self.order_by("public_id")
-        # As double precision: ts_rank's real comes back to Python rounded to 9 digits, which then
-        # no longer equals the stored value, and keyset paging (claims.api.cursor) on rank needs it to.
-        rank = RawSQL(
-            "ts_rank(claims_claim.search_vector, plainto_tsquery('english', %s))::double precision",
-            [" ".join(terms)],
-            output_field=models.FloatField(),
+        vendor = connections[self.db].vendor
+        score = sum(
+            (
+                models.Case(
+                    *(
+                        models.When(Q(pk__in=_text_match(vendor, [term], column)), then=points)
+                        for column, points in RANK_POINTS
+                    ),
+                    default=0,
+                )
+                for term in terms
+            ),
+            start=models.Value(0),
         )
-        return self.annotate(rank=rank).order_by("-rank", "public_id")
+        return self.annotate(
+            rank=models.ExpressionWrapper(score, output_field=models.IntegerField())
+        ).order_by("-rank", "public_id")
 
     def related_to(self, claim):
         """Other claims about the same drug or cargo."""
@@ -174,18 +188,28 @@ def with_polarity(sign):
     return condition
 
 
-def search_names(terms):
-    """{word: {relation: [pk]}}: the entities each search word names (one query)."""
+def search_names(query):
+    """{term text: {relation: [pk]}}: the entities each term of a search names (one query)."""
     from claims.names import resolve_across
 
-    return resolve_across(SEARCHED_ENTITIES, terms)
+    return resolve_across(SEARCHED_ENTITIES, [term.text for term in query_terms(parse_query(query))])
 
 
-def _text_match(terms):
-    # A self-contained subquery: this queryset may itself become a subquery (facet counts),
-    # where Django renames claims_claim, so the raw SQL must not refer to it.
+def _text_match(vendor, terms, column="search_document"):
+    """The ids of the claims whose ``column`` holds every term (a subquery).
+
+    Self-contained: this queryset may itself become a subquery (facet counts), where Django
+    renames claims_claim, so the raw SQL must not refer to the outer table.
+    """
+    if vendor == "postgresql":
+        sql = "SELECT id FROM claims_claim WHERE search_vector @@ websearch_to_tsquery('english', %s)"
+        if column != "search_document":
+            # statement_vector or quote_vector, read only for the rows the GIN index matched
+            sql += f" AND {column}_vector @@ websearch_to_tsquery('english', %s)"
+            return RawSQL(sql, [websearch_text(terms)] * 2)
+        return RawSQL(sql, [websearch_text(terms)])
     return RawSQL(
-        "SELECT id FROM claims_claim WHERE search_vector @@ plainto_tsquery('english', %s)", [" ".join(terms)]
+        "SELECT rowid FROM claims_claim_fts WHERE claims_claim_fts MATCH %s", [fts5_match(terms, column)]
     )
 
 

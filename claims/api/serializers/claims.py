@@ -25,7 +25,8 @@ from claims.api.serializers.entities import (
 )
 from claims.api.serializers.fields import PageLinkField
 from claims.models import Cargo, CellLine, Citation, Claim, Drug, Mechanism, Section, Source, Target
-from claims.services.claim_writes import MAX_CLAIM_TEXT
+from claims.search import parse_query, snippet
+from claims.services.claim_fields import CHANGE_REASON_MAX, MAX_CLAIM_TEXT
 
 MAX_RELATED = 100
 
@@ -52,6 +53,12 @@ class ClaimSerializer(serializers.ModelSerializer):
     cell_lines = CellLineRefSerializer(source="loaded_cell_line_links", many=True)
     mechanism = MechanismRefSerializer(allow_null=True)
     flags_url = serializers.HyperlinkedIdentityField(view_name="api:claim-flags", lookup_field="public_id")
+    search_snippet = serializers.SerializerMethodField(
+        help_text="With `q`: where the search matched, as HTML: the statement, or else the stretch of the "
+        "quote around the first matching word. The claim's text is HTML-escaped and the only markup added "
+        "is `<mark>…</mark>` around each word matching the query (stemmed: `exosomes` marks `exosomal`). "
+        "Null when the request has no `q`."
+    )
 
     class Meta:
         model = Claim
@@ -88,6 +95,7 @@ class ClaimSerializer(serializers.ModelSerializer):
             "created",
             "updated",
             "flags_url",
+            "search_snippet",
         ]
         read_only_fields = fields
         extra_kwargs = {
@@ -99,6 +107,9 @@ class ClaimSerializer(serializers.ModelSerializer):
 
     def get_cited(self, claim) -> bool:
         return bool(claim.loaded_citations)
+
+    def get_search_snippet(self, claim) -> str | None:
+        return _search_snippet(self.context, claim)
 
     def to_representation(self, claim):
         """The fields above, built directly: the same output as DRF's field-by-field walk
@@ -172,11 +183,23 @@ class ClaimSerializer(serializers.ModelSerializer):
             "created": _datetime(claim.created),
             "updated": _datetime(claim.updated),
             "flags_url": links.url("api:claim-flags", claim.public_id),
+            "search_snippet": _search_snippet(self.context, claim),
         }
 
     def field_by_field(self, claim):
         """DRF's generic representation of the declared fields (the reference for the one above)."""
         return super().to_representation(claim)
+
+
+def _search_snippet(context, claim):
+    """The claim's search snippet for the request's ``q`` (parsed once per response), or None."""
+    if "search_groups" not in context:
+        request = context.get("request")
+        params = getattr(request, "query_params", None) or getattr(request, "GET", {})
+        query = params.get("q", "")
+        context["search_groups"] = parse_query(query)
+    groups = context["search_groups"]
+    return snippet(claim.statement, claim.quote, groups) if groups else None
 
 
 def _datetime(value):
@@ -215,7 +238,11 @@ def _resolve(model, field, values, noun):
 
 
 class ClaimWriteSerializer(serializers.Serializer):
-    """A new claim, or changes to one: relations by slug or key, choices by their codes."""
+    """A new claim, or changes to one: relations by slug or key, choices by their codes.
+
+    One field per field of a claim (claims.services.claim_fields.CLAIM_FIELDS; a test checks
+    that none is missing), plus ``allow_duplicate`` and the edit summary ``change_reason``.
+    """
 
     section = serializers.CharField(
         max_length=20, help_text="Section number as in the review: abstract, 3.1, fig2"
@@ -262,6 +289,13 @@ class ClaimWriteSerializer(serializers.Serializer):
         required=False,
         write_only=True,
         help_text="Create the claim even if one with the same citation, drug and cargo exists",
+    )
+    change_reason = serializers.CharField(
+        max_length=CHANGE_REASON_MAX,
+        required=False,
+        allow_blank=True,
+        write_only=True,
+        help_text="Edit summary: why the claim was added or changed, kept in its history",
     )
 
     def validate_section(self, number):
