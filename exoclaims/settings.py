@@ -92,6 +92,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    "corsheaders",
     "rest_framework",
     "rest_framework.authtoken",
     "django_filters",
@@ -103,6 +104,12 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # The API's HTTP contract (claims.api.middleware): gzip of API responses only, CORS for
+    # anonymous reads, and versions, problems, Cache-Control and Vary, outside everything that
+    # can answer by itself.
+    "claims.api.middleware.ApiGZipMiddleware",
+    "claims.api.middleware.ReadOnlyCorsMiddleware",
+    "claims.api.middleware.ApiHttpMiddleware",
     "claims.request_hygiene.RequestHygieneMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -162,6 +169,19 @@ STORAGES = {
     },
 }
 
+# The site's canonical address: JSON-LD and nanopublication IRIs and the exo: vocabulary
+# (<base>/terms#) are built on it whatever host a request came through, so records fetched through
+# two names are the same resources. The default is `make serve`'s; production sets its public one.
+EXOCLAIMS_BASE_URL = os.environ.get("EXOCLAIMS_BASE_URL", "").strip().rstrip("/") or "http://127.0.0.1:8000"
+_base = urlsplit(EXOCLAIMS_BASE_URL)
+if _base.scheme not in {"http", "https"} or not _base.netloc or _base.query or _base.fragment:
+    raise ImproperlyConfigured(
+        f"EXOCLAIMS_BASE_URL must be an http(s) address without query or fragment (got {EXOCLAIMS_BASE_URL!r})"
+    )
+# Where make_release writes and /releases/ reads: one directory every web process can read
+# (relative paths are from the project directory, whatever directory a process starts in).
+EXOCLAIMS_RELEASES_DIR = BASE_DIR / (os.environ.get("EXOCLAIMS_RELEASES_DIR", "").strip() or "releases")
+
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "claims:home"
 LOGOUT_REDIRECT_URL = "claims:home"
@@ -190,6 +210,8 @@ def cache_from_url(url):
 
 CACHES = {"default": cache_from_url(os.environ.get("REDIS_URL", "").strip())}
 
+# Requests an anonymous client may make (claims.api.throttling), e.g. 3000/hour.
+ANON_RATE = os.environ.get("EXOCLAIMS_ANON_RATE", "3000/hour")
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         # Tools send "Authorization: Token <key>" (manage.py drf_create_token NAME); the browser its session.
@@ -210,23 +232,38 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_CONTENT_NEGOTIATION_CLASS": "claims.api.renderers.NamedFormatNegotiation",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.AnonRateThrottle"],
-    "DEFAULT_THROTTLE_RATES": {"anon": os.environ.get("EXOCLAIMS_ANON_RATE", "3000/hour")},
+    "DEFAULT_THROTTLE_CLASSES": ["claims.api.throttling.AnonRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": {"anon": ANON_RATE},
     "EXCEPTION_HANDLER": "claims.api.errors.exception_handler",
 }
+# How long shared caches and browsers may keep an anonymous API read (Cache-Control: public).
+API_CACHE_SECONDS = envint("EXOCLAIMS_API_CACHE_SECONDS", 60)
+
+# CORS (django-cors-headers, claims.api.middleware.ReadOnlyCorsMiddleware): any origin may read
+# the API without credentials; writes get no CORS headers, so they stay with the site's own pages.
+CORS_URLS_REGEX = r"^/api/"
+CORS_ALLOW_ALL_ORIGINS = True
+CORS_ALLOW_CREDENTIALS = False
+CORS_ALLOW_METHODS = ["GET", "HEAD", "OPTIONS"]
+CORS_ALLOW_HEADERS = ["accept", "if-none-match", "if-modified-since"]
+CORS_EXPOSE_HEADERS = ["ETag", "Link", "Retry-After", "RateLimit", "RateLimit-Policy", "Content-Disposition"]
+CORS_PREFLIGHT_MAX_AGE = 86400
 
 API_DESCRIPTION = """\
 Curated claims, citations and entities from the review of exosomes in breast-cancer drug
 resistance (Liu et al., Front. Bioeng. Biotechnol. 2023;11:1214648, doi:10.3389/fbioe.2023.1214648,
 CC BY 4.0).
 
-**Reading** needs no account. `/api/claims/` takes the same filters as the claim browser
+**Base**: `/api/v1/` (this document's server); `/api/` is its unversioned alias, kept working.
+Changes and the deprecation rule: docs/api.md.
+
+**Reading** needs no account. `claims/` takes the same filters as the claim browser
 (`/claims/`): `drug`, `cargo`, `cargo_type`, `cell_line`, `mechanism`, `therapy_class`, `direction`,
 `model`, `status`, `citation_support`, `section`, `citation` (a key) and `q` (full text). Different
 parameters combine with AND, a repeated parameter means OR (`drug=cisplatin&drug=doxorubicin`), and
 entity parameters take a slug, a name or an alias, case-insensitively (`drug=ADM`). An unknown value is
 a 400 naming it. Pages hold `page_size` results (default 50; asks above 500 get 500).
-`/api/facets/` counts the values of every facet for the same filters.
+`facets/` counts the values of every facet for the same filters.
 
 **Formats**: JSON by default. `?format=csv` (claims: one row a claim, lists joined with "; ";
 cells a spreadsheet would run as a formula get a leading apostrophe) and `?format=bibtex` (citations,
@@ -237,24 +274,36 @@ claim gives a nanopublication-shaped JSON-LD record.
 send claims to review; editors also approve, reject, delete and resolve flags. Tools authenticate
 with a token, sent as `Authorization: Token <key>`; an administrator creates one with
 `python manage.py drf_create_token <username>` (or in the admin, under Tokens). The browser uses its
-session (with the CSRF token). Errors name each bad field: `{"field": ["message"]}`.
+session (with the CSRF token).
+
+**Errors** are RFC 9457 problems (`application/problem+json`): `type`, `title`, `status`,
+`detail`, and for invalid input `errors`, each bad field with its messages (`{"field": ["message"]}`).
 
 **No lost updates**: a claim's responses carry an `ETag`. Send it back as `If-Match` when you change
 the claim: if someone changed it meanwhile you get 412 and nothing is written. `If-None-Match` with
 the ETag you hold gives 304 when the claim is unchanged.
 
 **Throttling**: anonymous clients get {rate} requests per address (`EXOCLAIMS_ANON_RATE`); signed-in
-clients are not throttled. Past the limit: 429 with a Retry-After header.
+clients are not throttled. Anonymous responses carry `RateLimit-Policy` and `RateLimit` (IETF draft
+ratelimit-headers: quota `q` a window of `w` seconds; `r` left, `t` seconds until one more is free);
+past the limit: 429 with a Retry-After header.
+
+**Browsers and caches**: any origin may read without credentials (CORS); writes stay same-origin.
+Anonymous reads are `Cache-Control: public, max-age={cache_seconds}`, reads with credentials `private, no-cache`;
+responses are gzip-compressed for clients that send `Accept-Encoding: gzip`.
 """
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "ExoClaims API",
-    "DESCRIPTION": API_DESCRIPTION.replace("{rate}", REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["anon"]),
+    "DESCRIPTION": API_DESCRIPTION.replace("{rate}", ANON_RATE).replace(
+        "{cache_seconds}", str(API_CACHE_SECONDS)
+    ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "claims.api.schema.document_malformed_requests",
+        "claims.api.schema.document_problems",
     ],
     "COMPONENT_SPLIT_REQUEST": True,
     "SWAGGER_UI_DIST": "SIDECAR",

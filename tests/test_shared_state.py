@@ -188,10 +188,10 @@ def test_the_sixth_failed_sign_in_for_a_username_is_refused_whichever_worker_ans
 
 def test_the_anonymous_api_rate_is_counted_once_for_all_workers(server):
     base, access_log = server
-    address = f"203.0.113.{secrets.randbelow(250) + 1}-{secrets.token_hex(4)}"
+    address = f"shared-state-api-{secrets.token_hex(6)}"
 
     def send():
-        return _send(f"{base}/api/sections/", headers={"X-Forwarded-For": address})[0]
+        return _send(f"{base}/api/sections/", headers={"X-Real-IP": address})[0]
 
     first, later = _until_both_workers_refuse(access_log, "GET", "/api/sections/", send)
     assert first == [200] * LIMIT

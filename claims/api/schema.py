@@ -1,33 +1,53 @@
-"""OpenAPI pieces the views share: error responses, the ?format= parameter, the filters' arrays."""
+"""OpenAPI pieces the views share: error responses, the ?format= parameter, the filters' arrays, and
+the schema view, which describes the API under the base it is fetched from."""
 
+from django.urls import get_urlconf, reverse
 from drf_spectacular.contrib.django_filters import DjangoFilterExtension
 from drf_spectacular.plumbing import build_parameter_type
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
+from drf_spectacular.views import SpectacularAPIView
 from rest_framework import serializers
 
+from claims.api.errors import PROBLEM_CONTENT_TYPE
 from claims.filters import MAX_PARAMETER_LENGTH, MAX_VALUES, TermsFilter, YearsFilter
 
-ErrorSerializer = inline_serializer("Error", {"detail": serializers.CharField()})
+VERSIONED_BASE = "/api/v1"
 
+ProblemSerializer = inline_serializer(
+    "Problem",
+    {
+        "type": serializers.CharField(help_text='Always "about:blank": the status says what kind of problem'),
+        "title": serializers.CharField(help_text="The status's phrase"),
+        "status": serializers.IntegerField(),
+        "detail": serializers.CharField(help_text="What is wrong, for people"),
+        "errors": serializers.DictField(
+            required=False,
+            help_text="Invalid input: each bad field or parameter with its messages",
+        ),
+    },
+)
 _ERRORS = {
-    400: OpenApiResponse(
-        OpenApiTypes.OBJECT, description="Invalid input: each bad field or parameter with its messages"
-    ),
-    401: OpenApiResponse(ErrorSerializer, description="Not signed in (send a token: Authorization: Token …)"),
-    403: OpenApiResponse(ErrorSerializer, description="Signed in, but not allowed to do this"),
-    404: OpenApiResponse(ErrorSerializer, description="No such resource (or page)"),
-    406: OpenApiResponse(ErrorSerializer, description="That format is not available here"),
-    409: OpenApiResponse(ErrorSerializer, description="Conflicts with the data (e.g. still in use)"),
-    412: OpenApiResponse(ErrorSerializer, description="If-Match names an older version: nothing was changed"),
-    429: OpenApiResponse(ErrorSerializer, description="Too many requests from this address; retry later"),
+    400: "Invalid input: each bad field or parameter with its messages, under errors",
+    401: "Not signed in (send a token: Authorization: Token …)",
+    403: "Signed in, but not allowed to do this",
+    404: "No such resource (or page)",
+    406: "That format is not available here",
+    409: "Conflicts with the data (e.g. still in use)",
+    412: "If-Match names an older version: nothing was changed",
+    429: "Too many requests from this address; retry after Retry-After seconds (RateLimit says more)",
 }
+# What views name in their own 4xx declarations (a 409 "still in use", say): a problem too.
+ErrorSerializer = ProblemSerializer
 READ_ERRORS = (400, 404, 406, 429)
 WRITE_ERRORS = (400, 401, 403, 404, 406, 429)
 
 
 def errors(*codes):
-    return {code: _ERRORS[code] for code in codes}
+    """Responses for ``codes``, each an RFC 9457 problem (application/problem+json)."""
+    return {
+        (code, PROBLEM_CONTENT_TYPE): OpenApiResponse(ProblemSerializer, description=_ERRORS[code])
+        for code in codes
+    }
 
 
 def format_parameter(*formats, description=""):
@@ -95,6 +115,42 @@ def document_malformed_requests(result, generator, request, public):
             if responses is not None and "400" not in responses:
                 responses["400"] = {
                     "description": "A parameter holds a NUL or an invalid Unicode character",
-                    "content": {"application/json": {"schema": {"type": "object"}}},
+                    "content": {PROBLEM_CONTENT_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}},
                 }
     return result
+
+
+def document_problems(result, generator, request, public):
+    """Every 4xx and 5xx is sent as application/problem+json (claims.api.errors), including those a
+    view documents itself with its own body (a 409 with a report): their schema is kept, under
+    the problem's media type, their members being the problem's extension members."""
+    for path in result.get("paths", {}).values():
+        for operation in path.values():
+            responses = operation.get("responses") if isinstance(operation, dict) else None
+            for code, response in (responses or {}).items():
+                content = response.get("content")
+                if code[0] in "45" and content and PROBLEM_CONTENT_TYPE not in content:
+                    response["content"] = {PROBLEM_CONTENT_TYPE: next(iter(content.values()))}
+    return result
+
+
+class SchemaView(SpectacularAPIView):
+    """The OpenAPI document of the base it is fetched under.
+
+    /api/v1/schema/ describes /api/v1/, the documented base: its paths are relative to a
+    ``servers`` entry naming it, so a generated client needs only the host. /api/schema/, the
+    unversioned alias, describes the same operations at their /api/ paths, as it always has.
+    """
+
+    @extend_schema(exclude=True)
+    def get(self, request, *args, **kwargs):
+        self.urlconf = get_urlconf()  # the request's (exoclaims.urls_v1 under /api/v1/)
+        if request.path_info.startswith(f"{VERSIONED_BASE}/"):
+            self.custom_settings = {
+                "SERVERS": [
+                    {"url": reverse("api:root").rstrip("/"), "description": "ExoClaims API, version 1"}
+                ],
+                "SCHEMA_PATH_PREFIX": VERSIONED_BASE,
+                "SCHEMA_PATH_PREFIX_TRIM": True,
+            }
+        return super().get(request, *args, **kwargs)

@@ -1,8 +1,8 @@
 from django.urls import path, re_path
-from drf_spectacular.views import SpectacularAPIView
 from rest_framework.routers import SimpleRouter
 
 from claims.api import views
+from claims.api.schema import SchemaView
 
 app_name = "api"
 
@@ -19,7 +19,7 @@ router.register("sections", views.SectionViewSet, basename="section")
 urlpatterns = [
     path("", views.ApiRootView.as_view(), name="root"),
     path("facets/", views.FacetsView.as_view(), name="facets"),
-    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("schema/", SchemaView.as_view(), name="schema"),
     path("docs/", views.DocsView.as_view(), name="docs"),
     *router.urls,
     # Anything else under /api/ is a JSON 404, not the site's HTML page.

@@ -1,17 +1,29 @@
-"""What every API view shares: JSON errors whatever the format asked for, lookups that say what is missing."""
+"""What every API view shares: problems for errors whatever the format asked for, lookups that say
+what is missing."""
 
 from rest_framework.exceptions import NotFound
-from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
+
+from claims.api.errors import problem_response
 
 
 class JSONErrorsMixin:
-    """Errors are JSON even on ?format=csv or ?format=bibtex, so a download can say what went wrong."""
+    """Errors are problems (claims.api.errors), JSON even on ?format=csv or ?format=bibtex.
+
+    Raised errors already are (the exception handler answers with one); an error a view returns,
+    such as the BibTeX import's 409 with its new report, becomes one here, its members kept as
+    the problem's extension members.
+    """
 
     def finalize_response(self, request, response, *args, **kwargs):
-        renderer = getattr(request, "accepted_renderer", None)
-        if isinstance(response, Response) and response.exception and renderer and renderer.format != "json":
-            request.accepted_renderer, request.accepted_media_type = JSONRenderer(), JSONRenderer.media_type
+        if isinstance(response, Response) and response.status_code >= 400 and isinstance(response.data, dict):
+            headers = {name: value for name, value in response.items() if name.lower() != "content-type"}
+            response = problem_response(
+                response.status_code,
+                str(response.data.get("detail", "")),
+                extensions=response.data,
+                headers=headers,
+            )
         return super().finalize_response(request, response, *args, **kwargs)
 
 
