@@ -1,13 +1,29 @@
 from django.urls import path
 
-from claims.views import citations, claim_views, disagreements, entities, overview, review_reader
+from claims.api.views import ClaimViewSet
+from claims.views import (
+    citations,
+    claim_views,
+    disagreements,
+    entities,
+    overview,
+    releases,
+    review_reader,
+    terms,
+)
 
 app_name = "claims"
 
 urlpatterns = [
     path("", overview.home, name="home"),
     path("claims/", claim_views.claim_list, name="claim-list"),
-    path("claims/<str:public_id>/", claim_views.claim_detail, name="claim-detail"),
+    # A claim's page is its IRI: it also answers with the API's JSON or JSON-LD (claim_views).
+    path(
+        "claims/<str:public_id>/",
+        claim_views.claim_detail,
+        {"data_view": ClaimViewSet.as_view({"get": "retrieve"})},
+        name="claim-detail",
+    ),
     path("drugs/", entities.entity_list, {"kind": "drug"}, name="drug-list"),
     path("drugs/<slug:slug>/", entities.entity_detail, {"kind": "drug"}, name="drug-detail"),
     path("cargo/", entities.entity_list, {"kind": "cargo"}, name="cargo-list"),
@@ -22,6 +38,10 @@ urlpatterns = [
     path("citations/<str:key>/", citations.citation_detail, name="citation-detail"),
     path("review/", review_reader.review, name="review"),
     path("disagreements/", disagreements.disagreement_list, name="disagreements"),
+    path("terms", terms.terms, name="terms"),
+    path("releases/", releases.release_list, name="release-list"),
+    path("releases/<str:version>/", releases.release_detail, name="release-detail"),
+    path("releases/<str:version>/<str:name>", releases.release_download, name="release-file"),
 ]
 
 from claims.curation_urls import urlpatterns as curation_urlpatterns  # noqa: E402

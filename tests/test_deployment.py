@@ -68,3 +68,11 @@ def test_ci_runs_the_readme_test_command():
     commands = [line.strip() for line in first_block.strip().splitlines()[1:]]
     assert commands == ["make serve", "make test"]
     assert "make test" in (ROOT / ".ci" / "run").read_text()
+
+
+def test_compose_gives_every_web_replica_the_canonical_address_and_the_shared_releases_volume():
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    web = compose["services"]["web"]
+    assert web["environment"]["EXOCLAIMS_BASE_URL"].startswith("${EXOCLAIMS_BASE_URL:-http")
+    releases = web["environment"]["EXOCLAIMS_RELEASES_DIR"]
+    assert f"releases:{releases}" in web["volumes"] and "releases" in compose["volumes"]

@@ -14,8 +14,9 @@ from claims import vocabulary as v
 from claims.dataops.release import release_make
 from claims.exports import CSV_COLUMNS
 from claims.models import Citation, Claim, Source
-from claims.services.claim_writes import claim_create, claim_update
+from claims.services.claim_writes import claim_update
 from claims.services.workflow import claim_transition
+from tests.factories import make_claim
 
 
 def _release(version, output_dir, *args):
@@ -57,7 +58,15 @@ def test_the_manifest_says_how_to_cite_and_checksums_every_file(db, tmp_path):
     assert re.fullmatch(r"\d{4}-\d\d-\d\d", manifest["date"])
     assert f"doi:{review.doi}" in manifest["how_to_cite"] and "release 2026.1" in manifest["how_to_cite"]
     assert manifest["sources"][0]["licence"] == review.licence
-    assert set(manifest["files"]) == {"claims.json", "claims.csv", "citations.bib", "CHANGELOG.md"}
+    assert set(manifest["files"]) == {
+        "claims.json",
+        "claims.csv",
+        "citations.bib",
+        "citations.csl.json",
+        "CHANGELOG.md",
+        "LICENSE.md",
+        "datapackage.json",
+    }
     for name, entry in manifest["files"].items():
         data = (release / name).read_bytes()
         assert entry == {"sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)}
@@ -77,14 +86,7 @@ def test_the_changelog_lists_claims_added_changed_and_retracted_since_the_previo
         claim=rejected, user=editor, to_status=v.CurationStatus.REJECTED, reason="Not in the paper."
     )
     deleted.delete()
-    new = claim_create(
-        user=curator,
-        section=edited.section,
-        quote=edited.quote,
-        statement="A further finding.",
-        therapy_class=edited.therapy_class,
-        direction=v.Direction.BACKGROUND,
-    )
+    new = make_claim(curator, like=edited, statement="A further finding.")
 
     output = _release("1.1", tmp_path)
 
@@ -147,14 +149,6 @@ def test_a_release_reads_the_database_in_the_same_number_of_queries_whatever_the
         release_make(version="1.1", output_dir=tmp_path)
     template = Claim.objects.order_by("public_id").first()
     for n in range(3):
-        claim_create(
-            user=curator,
-            section=template.section,
-            quote=template.quote,
-            statement=f"Extra {n}.",
-            therapy_class=template.therapy_class,
-            direction=template.direction,
-            citations=template.citations.all(),
-        )
+        make_claim(curator, like=template, statement=f"Extra {n}.", citations=template.citations.all())
     with django_assert_num_queries(expected):
         release_make(version="1.2", output_dir=tmp_path)

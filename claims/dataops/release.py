@@ -1,9 +1,13 @@
-"""Versioned, citable data releases: the claims as JSON, CSV and BibTeX, with a changelog.
+"""Versioned, citable data releases: the claims as JSON and CSV, the cited works as BibTeX and
+CSL-JSON, with a changelog and licences, as a Frictionless Data Package.
 
 A release is a directory ``<output>/<VERSION>/`` holding claims.json, claims.csv (the columns of
-claims.exports, as the API's CSV download writes them), citations.bib (the works the released
-claims cite), CHANGELOG.md, manifest.json (version, date, how to cite, the source review, counts,
-and a SHA-256 checksum of every file) and SHA256SUMS (for ``sha256sum -c``).
+claims.exports, as the API's CSV download writes them), citations.bib and citations.csl.json (the
+works the released claims cite), CHANGELOG.md, LICENSE.md, datapackage.json (claims.dataops.
+datapackage), manifest.json (version, date, how to cite, the source review, counts, and a SHA-256
+checksum of every file) and SHA256SUMS (for ``sha256sum -c``). /releases/ serves them
+(claims.views.releases) from settings.EXOCLAIMS_RELEASES_DIR, through ``published_releases`` and
+``release_file`` here, which serve only the files a release's manifest lists.
 
 A release holds every claim that is not rejected; each row carries its curation status, so users
 who want only editor-approved claims filter on it. The changelog compares with the previous
@@ -18,23 +22,31 @@ import json
 import re
 import shutil
 import tempfile
+from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import date as Date
 from pathlib import Path
+from typing import Any
 
 from django.utils import timezone
 
 from claims import vocabulary as v
 from claims.dataops.backup import consistent_read
+from claims.dataops.datapackage import datapackage, licence_text
 from claims.exports import CSV_COLUMNS, LIST_SEPARATOR, claim_csv_row, csv_lines
+from claims.identifiers import DOI_IRI
 from claims.models import Claim, Source
 from claims.selectors import claims_with_relations
 from claims.services.bibtex import citations_of_claims, citations_to_bibtex
+from claims.services.citation_formats import citations_to_csl_json_stream
 
 VERSION_FORMAT = re.compile(r"^\d+(\.\d+){0,3}$")
 LIST_COLUMNS = {"citations", "citation_dois", "drugs", "cargo", "cargo_types", "cell_lines"}
 # Columns that change without the claim changing (a re-save, another base URL): not "changed".
 UNCOMPARED = {"url", "updated"}
-FILES = ["claims.json", "claims.csv", "citations.bib", "CHANGELOG.md"]
+FILES = ["claims.json", "claims.csv", "citations.bib", "citations.csl.json", "CHANGELOG.md", "LICENSE.md"]
+# Beside the files the manifest checksums: the manifest itself and the checksums list.
+UNLISTED = {"manifest.json", "SHA256SUMS"}
 
 
 class ReleaseError(Exception):
@@ -48,37 +60,91 @@ class Release:
     previous: str | None
     claims: int
     citations: int
-    added: list
-    changed: list  # [(public id, [field, ...])]
-    retracted: list  # [(public id, why)]
+    added: list[str]
+    changed: list[tuple[str, list[str]]]  # [(public id, [field, ...])]
+    retracted: list[tuple[str, str]]  # [(public id, why)]
 
 
-def _version_key(version):
+# A claim as released: its CSV row, list columns as lists.
+type Record = dict[str, Any]
+
+
+def _version_key(version: str) -> tuple[int, ...]:
     numbers = [int(part) for part in version.split(".")]
     return tuple(numbers + [0] * (4 - len(numbers)))  # 1.0 and 1.0.0 are the same version
 
 
-def _previous_releases(output_dir):
-    """{version: directory} of the releases already in ``output_dir``."""
-    releases = {}
+def _manifest(directory: Path) -> dict[str, Any]:
+    """The manifest of the release in ``directory``; ReleaseError if it is not one."""
+    manifest = directory / "manifest.json"
+    try:
+        data = json.loads(manifest.read_text(encoding="utf-8"))
+        _version_key(data["version"])
+        if not isinstance(data["files"], dict):
+            raise TypeError("'files' is not an object")
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise ReleaseError(f"{manifest} is not a release manifest ({exc}); move it out of the way") from None
+    return data
+
+
+def _release_directories(output_dir: Path) -> list[Path]:
     if not output_dir.is_dir():
-        return releases
-    for directory in sorted(output_dir.iterdir()):
-        manifest = directory / "manifest.json"
-        if directory.name.startswith(".") or not manifest.is_file():
-            continue
+        return []
+    return [
+        d
+        for d in sorted(output_dir.iterdir())
+        if not d.name.startswith(".") and (d / "manifest.json").is_file()
+    ]
+
+
+def _previous_releases(output_dir: Path) -> dict[str, Path]:
+    """{version: directory} of the releases already in ``output_dir``."""
+    return {_manifest(directory)["version"]: directory for directory in _release_directories(output_dir)}
+
+
+def published_releases(output_dir: str | Path) -> list[dict[str, Any]]:
+    """The manifests of the releases in ``output_dir``, newest first (damaged ones left out)."""
+    manifests = []
+    for directory in _release_directories(Path(output_dir)):
         try:
-            version = json.loads(manifest.read_text(encoding="utf-8"))["version"]
-            _version_key(version)
-        except (ValueError, KeyError, TypeError) as exc:
-            raise ReleaseError(
-                f"{manifest} is not a release manifest ({exc}); move it out of the way"
-            ) from None
-        releases[version] = directory
-    return releases
+            manifest = _manifest(directory)
+        except ReleaseError:
+            continue  # make_release names it when it next runs; readers just don't see it
+        if manifest["version"] == directory.name:
+            manifests.append(manifest)
+    return sorted(manifests, key=lambda m: _version_key(m["version"]), reverse=True)
 
 
-def _check_version(version, releases, output_dir):
+def release_manifest(output_dir: str | Path, version: str) -> dict[str, Any] | None:
+    """The manifest of release ``version``, or None (a version that is not one is not a path)."""
+    if not VERSION_FORMAT.match(version):
+        return None
+    directory = Path(output_dir) / version
+    if not (directory / "manifest.json").is_file():
+        return None
+    try:
+        return _manifest(directory)
+    except ReleaseError:
+        return None
+
+
+def release_file(output_dir: str | Path, version: str, name: str) -> Path | None:
+    """The path of file ``name`` of release ``version``, if the release lists it; else None.
+
+    Only names the manifest lists (and the manifest and SHA256SUMS) are served, so a request
+    can never name another file, whatever '..', '/' or encoding it carries.
+    """
+    manifest = release_manifest(output_dir, version)
+    if manifest is None or (name not in manifest["files"] and name not in UNLISTED):
+        return None
+    root = Path(output_dir).resolve()
+    path = (root / version / name).resolve()
+    if path.parent != root / version or not path.is_file():
+        return None
+    return path
+
+
+def _check_version(version: str, releases: Iterable[str], output_dir: Path) -> str | None:
     if not VERSION_FORMAT.match(version or ""):
         raise ReleaseError(
             f"VERSION must be numbers separated by dots, such as 1.0 or 2026.1 (got {version!r})"
@@ -93,7 +159,7 @@ def _check_version(version, releases, output_dir):
     return latest
 
 
-def _record(row):
+def _record(row: dict[str, str]) -> Record:
     """A claim's CSV row with its list columns as JSON lists."""
     return {
         name: (value.split(LIST_SEPARATOR) if value else []) if name in LIST_COLUMNS else value
@@ -101,7 +167,7 @@ def _record(row):
     }
 
 
-def source_citation(source):
+def source_citation(source: Source) -> str:
     """The review as a reference: authors, title, journal, year;volume:article, DOI."""
     volume = f";{source.volume}" if source.volume else ""
     number = f":{source.article_number}" if source.article_number else ""
@@ -110,9 +176,12 @@ def source_citation(source):
     )
 
 
-def _changes(previous_claims, records):
+def _changes(
+    previous_claims: list[Record], records: list[Record]
+) -> tuple[list[str], list[tuple[str, list[str]]], list[tuple[str, str]]]:
     before = {claim["id"]: claim for claim in previous_claims}
-    added, changed = [], []
+    added: list[str] = []
+    changed: list[tuple[str, list[str]]] = []
     for record in records:
         old = before.get(record["id"])
         if old is None:
@@ -131,12 +200,20 @@ def _changes(previous_claims, records):
     return added, changed, retracted
 
 
-def _one_line(text, limit=160):
+def _one_line(text: object, limit: int = 160) -> str:
     text = " ".join(str(text).split())
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def _changelog(version, date, previous, records, added, changed, retracted):
+def _changelog(
+    version: str,
+    date: str,
+    previous: str | None,
+    records: list[Record],
+    added: list[str],
+    changed: list[tuple[str, list[str]]],
+    retracted: list[tuple[str, str]],
+) -> str:
     statements = {record["id"]: record["statement"] for record in records}
     lines = [f"# ExoClaims data release {version}", ""]
     lines.append(
@@ -157,8 +234,8 @@ def _changelog(version, date, previous, records, added, changed, retracted):
     return "\n".join(lines) + "\n"
 
 
-def _write_files(directory, files):
-    checksums = {}
+def _write_files(directory: Path, files: dict[str, str]) -> dict[str, dict[str, Any]]:
+    checksums: dict[str, dict[str, Any]] = {}
     for name, text in files.items():
         data = text.encode("utf-8")
         (directory / name).write_bytes(data)
@@ -166,17 +243,19 @@ def _write_files(directory, files):
     return checksums
 
 
-def release_make(*, version, output_dir, base_url="", date=None):
+def release_make(
+    *, version: str, output_dir: str | Path, base_url: str = "", date: Date | None = None
+) -> Release:
     """Write release ``version`` into ``output_dir``/``version``; ReleaseError says why not."""
     output_dir = Path(output_dir)
     releases = _previous_releases(output_dir)
     previous = _check_version(version, releases, output_dir)
-    previous_claims = []
+    previous_claims: list[Record] = []
     if previous is not None:
         previous_claims = json.loads((releases[previous] / "claims.json").read_text(encoding="utf-8"))[
             "claims"
         ]
-    date = (date or timezone.now().date()).isoformat()
+    day = (date or timezone.now().date()).isoformat()
     with consistent_read():
         released = Claim.objects.exclude(status=v.CurationStatus.REJECTED)
         shown = claims_with_relations(released.for_display().order_by("public_id"))
@@ -188,28 +267,41 @@ def release_make(*, version, output_dir, base_url="", date=None):
     if not sources:
         raise ReleaseError("the database holds no review yet (run load_review or import_dataset first)")
     cite = (
-        f"ExoClaims data release {version} ({date}): claims curated from "
+        f"ExoClaims data release {version} ({day}): claims curated from "
         f"{'; '.join(source_citation(s) for s in sources)}"
     )
     files = {
         "claims.json": json.dumps(
-            {"version": version, "date": date, "how_to_cite": cite, "claims": records},
+            {"version": version, "date": day, "how_to_cite": cite, "claims": records},
             ensure_ascii=False,
             indent=1,
         )
         + "\n",
         "claims.csv": "".join(csv_lines(rows)),
         "citations.bib": citations_to_bibtex(citations),
-        "CHANGELOG.md": _changelog(version, date, previous, records, added, changed, retracted),
+        "citations.csl.json": "".join(citations_to_csl_json_stream(citations)),
+        "CHANGELOG.md": _changelog(version, day, previous, records, added, changed, retracted),
+        "LICENSE.md": licence_text([(source_citation(s), s.licence, s.licence_url) for s in sources]),
     }
     output_dir.mkdir(parents=True, exist_ok=True)
     partial = Path(tempfile.mkdtemp(dir=output_dir, prefix=f".{version}.partial-"))
     try:
         checksums = _write_files(partial, files)
+        package = datapackage(
+            version=version,
+            date=day,
+            description=cite,
+            sources=[(source_citation(s), DOI_IRI + s.doi) for s in sources],
+            checksums=checksums,
+            homepage=base_url,
+        )
+        checksums |= _write_files(
+            partial, {"datapackage.json": json.dumps(package, ensure_ascii=False, indent=1) + "\n"}
+        )
         manifest = {
             "name": "ExoClaims",
             "version": version,
-            "date": date,
+            "date": day,
             "previous_version": previous,
             "how_to_cite": cite,
             "sources": [

@@ -1,4 +1,9 @@
-"""The claim browser (/claims/) and a claim's page (/claims/<public id>/)."""
+"""The claim browser (/claims/) and a claim's page (/claims/<public id>/).
+
+A claim's address is also its identifier in the JSON-LD records, so it answers tools too: the
+API's JSON for ``Accept: application/json``, the nanopublication for ``application/ld+json``
+(the URLconf hands over the API's view, which these pages may not import).
+"""
 
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
@@ -12,6 +17,7 @@ from claims.selectors import claims_with_relations
 from claims.views.browse import claim_browser
 from claims.views.citing import claim_bibtex, claim_citation_text
 from claims.views.curation_workflow import curation_panel_context
+from claims.views.negotiation import HTML, JSON, JSONLD, preferred_type, unknown_format, varying
 from claims.views.review_markup import Annotator, CitedWork, Highlight, visible_start
 
 # Related claims listed on a claim's page (the rest are one click away on the entity pages).
@@ -42,7 +48,18 @@ def _quote_in_paragraph(claim):
 
 
 @require_safe
-def claim_detail(request, public_id):
+def claim_detail(request, public_id, data_view=None):
+    """The page, or ``data_view`` (the API's claim view) when the request asks for JSON or JSON-LD."""
+    offered = [HTML, JSON, JSONLD] if data_view is not None else [HTML]
+    wanted = preferred_type(request, offered)
+    if wanted is None:
+        return unknown_format(request, offered)
+    if wanted != HTML:
+        return varying(data_view(request, public_id=public_id))
+    return varying(_claim_page(request, public_id))
+
+
+def _claim_page(request, public_id):
     claim = get_object_or_404(Claim.objects.for_display().select_related("source"), public_id=public_id)
     (claim,) = claims_with_relations([claim])
     flags = list(Flag.objects.open().filter(claim=claim))
