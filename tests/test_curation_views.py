@@ -7,7 +7,7 @@ from claims import vocabulary as v
 from claims.forms import ClaimForm
 from claims.models import Citation, Claim, Drug, Section, Target
 from claims.services.claim_fields import FIELD_NAMES
-from claims.services.claim_writes import claim_update, quote_occurrence
+from claims.services.claim_writes import quote_occurrence
 from claims.services.workflow import claim_transition
 from tests.factories import QUOTE, make_claim, persona_client
 
@@ -231,25 +231,6 @@ def test_saving_an_unchanged_form_changes_nothing(curator_client, draft):
         f"Nothing changed: {draft.public_id} is as it was."
     ]
     assert Claim.objects.get(pk=draft.pk).version == draft.version
-
-
-def test_a_stale_edit_keeps_the_input_says_what_changed_and_overwrites_nothing(
-    curator_client, other_curator, draft
-):
-    data = {**_initial(draft), "statement": "My statement, from version 1.", "action": "save"}
-    claim_update(claim=draft, user=other_curator, notes="Someone else's note.", drugs=[])
-    response = curator_client.post(f"/claims/{draft.public_id}/edit/", data)
-    assert response.status_code == 409
-    assert response.context["conflict"]["fields"] == ["Curator notes", "Drugs"]
-    assert "Someone else changed this claim" in response.content.decode()
-    form = response.context["form"]
-    assert (form["statement"].value(), form["version"].value()) == ("My statement, from version 1.", "2")
-    current = Claim.objects.get(pk=draft.pk)
-    assert (current.statement, current.notes, current.version) == (draft.statement, "Someone else's note.", 2)
-
-    again = curator_client.post(f"/claims/{draft.public_id}/edit/", {**data, "version": "2"})
-    assert again.status_code == 302
-    assert Claim.objects.get(pk=draft.pk).statement == "My statement, from version 1."
 
 
 def test_editing_an_approved_claim_sends_it_back_but_a_note_does_not(curator_client, curator, editor, draft):

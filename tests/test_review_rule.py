@@ -5,12 +5,8 @@ from django.core.exceptions import PermissionDenied
 
 from claims import vocabulary as v
 from claims.models import Claim, StatusChange
-from claims.services.claim_writes import (
-    ANNOTATION_FIELDS,
-    REVIEWED_FIELDS,
-    UPDATABLE,
-    claim_update,
-)
+from claims.services.claim_fields import ANNOTATION_FIELDS, REVIEWED_FIELDS
+from claims.services.claim_writes import UPDATABLE, claim_update
 from claims.services.workflow import allowed_transitions, claim_transition
 from tests.factories import make_claim, make_user
 

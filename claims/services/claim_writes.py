@@ -20,9 +20,6 @@ from claims.models import Claim, ClaimCellLine, Counter, IdempotencyKey, Section
 from claims.models.claim import PUBLIC_ID_PREFIX
 from claims.review_text import Anchor, QuoteError, SectionSpan, anchor_quote
 from claims.services.claim_fields import (
-    ANNOTATION_FIELDS as ANNOTATION_FIELDS,  # re-exported: the review rule is read from here
-)
-from claims.services.claim_fields import (
     CHANGE_REASON_MAX,
     CHOICE_FIELDS,
     COLUMN_FIELDS,
@@ -378,7 +375,7 @@ def claim_update(*, claim, user, expected_version=None, change_reason="", **chan
     StaleClaim is raised and nothing changes. Only fields whose value really differs count as
     changed; if none does, nothing is written. Editing a reviewed field (REVIEWED_FIELDS) of an
     approved or rejected claim sends it back to review, so every published claim has been
-    checked as it stands; annotations (ANNOTATION_FIELDS) do not.
+    checked as it stands; annotations (claim_fields.ANNOTATION_FIELDS) do not.
     ``change_reason`` (at most CHANGE_REASON_MAX characters) is kept with the history record.
     """
     values, relations, current = _update_state(claim, changes)

@@ -17,34 +17,30 @@ from dataclasses import dataclass, field
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from claims import vocabulary as v
-from claims.models import Cargo, CellLine, Citation, Claim, ClaimCellLine, Drug, Mechanism, Section
-from claims.services.claim_writes import REVIEWED_FIELDS, claim_update, quote_occurrence
+from claims.models import CellLine, Claim, ClaimCellLine, Mechanism, Section
+from claims.services.claim_fields import (
+    CHOICE_FIELDS,
+    CLAIM_FIELDS,
+    COLUMN_FIELDS,
+    RELATION_FIELDS,
+    REVIEWED_FIELDS,
+)
+from claims.services.claim_fields import TEXT_FIELDS as CLAIM_TEXT_FIELDS
+from claims.services.claim_writes import claim_update, quote_occurrence
 from claims.services.merge import MERGE_REASON_PREFIX
 
-TEXT_FIELDS = ["statement", "quote", "exosome_source", "notes", "rejection_reason"]
-CHOICES = {
-    "therapy_class": v.TherapyClass,
-    "direction": v.Direction,
-    "model": v.ModelSystem,
-    "status": v.CurationStatus,
-    "citation_support": v.CitationSupport,
+# What a history record holds of a claim, from the one definition of its fields
+# (claim_fields.CLAIM_FIELDS), plus the workflow's status and rejection reason.
+TEXT_FIELDS = [field.name for field in CLAIM_TEXT_FIELDS] + ["rejection_reason"]
+CHOICES = {field.name: field.choices for field in CHOICE_FIELDS} | {"status": v.CurationStatus}
+SCALAR_FIELDS = ["status", *(f.name for f in CLAIM_FIELDS if f.name in COLUMN_FIELDS or f.name == "quote")]
+SCALAR_FIELDS.append("rejection_reason")
+# Relations recorded on the claim's own history rows; cell lines are links with their own history.
+RELATIONS = {
+    name: Claim._meta.get_field(name).related_model for name in RELATION_FIELDS if name != "cell_lines"
 }
-SCALAR_FIELDS = [
-    "status",
-    "statement",
-    "quote",
-    "section",
-    "exosome_source",
-    "mechanism",
-    "therapy_class",
-    "direction",
-    "model",
-    "citation_support",
-    "rejection_reason",
-    "notes",
-]
-RELATIONS = {"citations": Citation, "drugs": Drug, "cargo": Cargo}
-RELATION_LABELS = {"citations": "Citations", "drugs": "Drugs", "cargo": "Cargo", "cell_lines": "Cell lines"}
+RELATION_LABELS = {name: str(Claim._meta.get_field(name).verbose_name).capitalize() for name in RELATIONS}
+RELATION_LABELS["cell_lines"] = "Cell lines"
 _TOKENS = re.compile(r"\s+|[^\s]+")
 
 
@@ -117,13 +113,9 @@ class _Names:
             wanted["mechanism"].add(state["mechanism"])
             wanted["section"].add(state["section"])
         self.names = {}
-        for name, model, attr in [
-            ("citations", Citation, "label"),
-            ("drugs", Drug, "name"),
-            ("cargo", Cargo, "name"),
-            ("cell_lines", CellLine, "name"),
-            ("mechanism", Mechanism, "name"),
-        ]:
+        kinds = [*RELATIONS.items(), ("cell_lines", CellLine), ("mechanism", Mechanism)]
+        for name, model in kinds:
+            attr = "label" if name == "citations" else "name"
             ids = wanted[name] - {None}
             found = dict(model.objects.filter(pk__in=ids).values_list("pk", attr)) if ids else {}
             missing = ids - set(found)
@@ -194,12 +186,9 @@ def _states(claim, records):
     m2m, cell_lines = _m2m_rows(records), _cell_lines_by_record(claim, records)
     states = []
     for record in records:
-        state = {
-            name: getattr(record, name) for name in SCALAR_FIELDS if name not in ("section", "mechanism")
-        }
+        # Section and mechanism as ids (``attname``), as the other relations are.
+        state = {name: getattr(record, Claim._meta.get_field(name).attname) for name in SCALAR_FIELDS}
         state.update(
-            section=record.section_id,
-            mechanism=record.mechanism_id,
             quote_start=record.quote_start,
             cell_lines=cell_lines[record.history_id],
             **{name: m2m[name][record.history_id] for name in RELATIONS},
@@ -295,6 +284,40 @@ def claim_revisions(claim):
     return revisions[::-1]
 
 
+def claim_states(claim, versions):
+    """{version: state} of ``claim`` as its history recorded it after the write that made each of
+    ``versions`` (a Revision's ``state``: ids for section, mechanism and relations, cell lines as
+    (id, role)); a version the history has no record of is left out."""
+    records = [record for record in _records(claim) if record.version in versions]
+    if not records:
+        return {}
+    # Records of one write share its version; the last holds the write's final state.
+    return {record.version: state for record, state in zip(records, _states(claim, records), strict=True)}
+
+
+def field_label(name):
+    """A claim field's name as the history shows it."""
+    return RELATION_LABELS.get(name) or str(Claim._meta.get_field(name).verbose_name).capitalize()
+
+
+def describe_fields(states, fields):
+    """{field: [its value for display in each of ``states``]} for each of ``fields``."""
+    names = _Names(states)
+    roles = dict(v.CellLineRole.choices)
+    shown = {}
+    for name in fields:
+        if name == "cell_lines":
+            shown[name] = [
+                "; ".join(sorted(f"{names.of(name, pk)} ({roles.get(role, role)})" for pk, role in s[name]))
+                for s in states
+            ]
+        elif name in RELATIONS:
+            shown[name] = ["; ".join(sorted(names.of(name, pk) for pk in s[name])) for s in states]
+        else:
+            shown[name] = [_display(name, s[name], names) for s in states]
+    return shown
+
+
 def _content(state):
     """What a restore brings back: everything but the workflow's fields."""
     return {name: value for name, value in state.items() if name not in ("status", "rejection_reason")}
@@ -348,35 +371,29 @@ def claim_restore(*, claim, history_id, user, expected_version=None):
     lines = _resolve(CellLine, [pk for pk, _ in state["cell_lines"]], "cell_lines")
     related = {name: _resolve(model, state[name], name) for name, model in RELATIONS.items()}
     when = target.date.strftime("%Y-%m-%d %H:%M")
+    columns = {name: state[name] for name in COLUMN_FIELDS}
+    columns.update(section=section, mechanism=mechanism.get(state["mechanism"]))
     return claim_update(
         claim=claim,
         user=user,
         expected_version=expected_version,
         change_reason=f"restored revision {target.number} ({when})",
-        statement=state["statement"],
         quote=state["quote"],
-        section=section,
         occurrence=quote_occurrence(section=section, quote=state["quote"], start=state["quote_start"]),
-        exosome_source=state["exosome_source"],
-        mechanism=mechanism.get(state["mechanism"]),
-        therapy_class=state["therapy_class"],
-        direction=state["direction"],
-        model=state["model"],
-        notes=state["notes"],
-        citation_support=state["citation_support"],
         cell_lines=sorted(
             {(lines[pk], role) for pk, role in state["cell_lines"]}, key=lambda x: (x[0].pk, x[1])
         ),
+        **columns,
         **{name: list(dict.fromkeys(related[name][pk] for pk in state[name])) for name in RELATIONS},
     )
 
 
-# A record's reviewed content (claim_writes.REVIEWED_FIELDS) as stored on the history row; the
-# quote counts with its position, and relations are compared as sets.
+# A record's reviewed content (claim_fields.REVIEWED_FIELDS) as stored on the history row: its
+# columns (ids for section and mechanism), the quote with its position, and relations as sets.
 _REVIEWED_COLUMNS = [
-    {"section": "section_id", "mechanism": "mechanism_id"}.get(name, name)
-    for name in sorted(REVIEWED_FIELDS - {"citations", "drugs", "cargo", "targets", "cell_lines"})
+    Claim._meta.get_field(name).attname for name in sorted(REVIEWED_FIELDS) if name in SCALAR_FIELDS
 ] + ["quote_start"]
+_REVIEWED_RELATIONS = [name for name in RELATIONS if name in REVIEWED_FIELDS]
 _DECISIONS = {v.CurationStatus.APPROVED, v.CurationStatus.REJECTED}
 
 
@@ -391,18 +408,11 @@ def content_editors_since_review(claim):
     if not records:
         return {claim.updated_by_id} - {None}
     m2m, cell_lines = _m2m_rows(records), _cell_lines_by_record(claim, records)
-    through = Claim.history.model.targets.model  # simple-history's m2m history table
-    targets = {record.history_id: set() for record in records}
-    for history_id, target in through.objects.filter(history_id__in=targets).values_list(
-        "history_id", "target_id"
-    ):
-        targets[history_id].add(target)
     editors, previous = set(), None
     for record in records:
         content = (
             [getattr(record, column) for column in _REVIEWED_COLUMNS],
-            [m2m[name][record.history_id] for name in RELATIONS],
-            targets[record.history_id],
+            [m2m[name][record.history_id] for name in _REVIEWED_RELATIONS],
             cell_lines[record.history_id],
         )
         if previous is not None and record.status in _DECISIONS and record.status != previous[0]:

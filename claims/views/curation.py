@@ -2,8 +2,9 @@
 
 The form works without JavaScript (entities are typed by name; a datalist suggests them);
 claims/static/claims/curation.js only adds live suggestions. Saving an edit is optimistic: if
-someone else saved the claim meanwhile, nothing is overwritten, the curator's input is kept and
-the page says what changed in between.
+someone else saved the claim meanwhile, the two edits are merged field by field
+(claims.services.claim_merge); only when both changed a field differently is nothing saved, and
+the page shows both values with the curator's input kept.
 """
 
 from functools import wraps
@@ -16,17 +17,17 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_safe
 
 from claims import vocabulary as v
-from claims.forms import LOOKUPS, ClaimForm
+from claims.forms import LOOKUPS, ROLE_FIELDS, ClaimForm
 from claims.models import Claim
 from claims.review_text import paragraph_bounds
 from claims.services.claim_fields import CHANGE_REASON_MAX, CHOICE_FIELDS
+from claims.services.claim_merge import EditConflict, claim_merge_update
 from claims.services.claim_writes import (
     StaleClaim,
     claim_check,
     claim_create,
     claim_create_once,
     claim_created_with,
-    claim_update,
     find_duplicates,
 )
 from claims.services.history import claim_revisions
@@ -130,7 +131,8 @@ def _blocked_by_duplicates(form, preview):
 @sign_in_then_permission_required("claims.add_claim")
 def claim_create_view(request):
     if request.method != "POST":
-        return _render_form(request, ClaimForm())
+        # /review/ links here with the curator's selection (section, quote, start) to prefill.
+        return _render_form(request, ClaimForm.from_selection(request.GET))
     form = ClaimForm(request.POST)
     action = request.POST.get("action", PREVIEW)
     if action == EDIT or not form.is_valid():
@@ -182,13 +184,28 @@ def _changed_since(claim, version):
 
 
 def _conflict(request, claim, stale):
-    """Keep the curator's input, now based on the current version, and say what moved."""
+    """Keep the curator's input, now based on the current version, and say what moved.
+
+    After a merge refused for conflicting fields (EditConflict), the form takes the other
+    changes it did not conflict with, so that saving it again keeps them; it lists each
+    conflicting field with both values. Otherwise (no history to merge against) it names the
+    fields changed meanwhile.
+    """
     data = request.POST.copy()
     data["version"] = str(stale.claim.version)
     data["action"] = EDIT
+    conflict = {"version": stale.claim.version}
+    if isinstance(stale, EditConflict):
+        current = ClaimForm.initial_for(claim)
+        for name in stale.kept_fields:
+            for form_name in ROLE_FIELDS.values() if name == "cell_lines" else [name]:
+                value = current[form_name]
+                data[form_name] = "" if value is None else str(value)
+        conflict.update(conflicts=stale.conflicts, kept=stale.kept)
+    else:
+        conflict["fields"] = _changed_since(claim, stale.expected_version)
     form = ClaimForm(data, claim=claim)
     form.is_valid()
-    conflict = {"version": stale.claim.version, "fields": _changed_since(claim, stale.expected_version)}
     return _render_form(request, form, claim=claim, status=409, conflict=conflict)
 
 
@@ -219,7 +236,7 @@ def claim_edit_view(request, public_id):
         form.add_error(None, "The form lacks the version you edited; open the claim again.")
         return _render_form(request, form, claim=claim, status=400)
     try:
-        claim_update(
+        merged = claim_merge_update(
             claim=claim,
             user=request.user,
             expected_version=version,
@@ -231,10 +248,11 @@ def claim_edit_view(request, public_id):
     except ValidationError as error:
         form.add_service_errors(error)
         return _render_form(request, form, claim=claim, status=400)
-    if claim.version == version:
-        messages.info(request, f"Nothing changed: {claim.public_id} is as it was.")
+    kept = f" Changes saved meanwhile by others were kept: {', '.join(merged.kept)}." if merged.kept else ""
+    if not merged.written:
+        messages.info(request, f"Nothing changed: {claim.public_id} is as it was.{kept}")
     else:
-        messages.success(request, f"{claim.public_id} was saved (version {claim.version}).")
+        messages.success(request, f"{claim.public_id} was saved (version {claim.version}).{kept}")
     return redirect(claim)
 
 
