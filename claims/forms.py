@@ -15,6 +15,7 @@ from claims.models import Cargo, CellLine, Citation, Drug, Mechanism, Section, S
 from claims.models.entities import LOOKUP_SEPARATOR
 from claims.names import resolve_entities
 from claims.services.claim_fields import COLUMN_FIELDS, FIELD_NAMES
+from claims.services.claim_writes import quote_occurrence
 
 SEPARATOR = re.compile(r"[;\n]")
 MAX_TERMS = 50
@@ -257,6 +258,21 @@ class ClaimForm(forms.Form):
             initial[name] = "; ".join(link.cell_line.name for link in links if link.role == role)
         return initial
 
+    @classmethod
+    def from_selection(cls, query):
+        """A new claim's form prefilled from text selected in /review/: ``section`` (its number),
+        ``quote`` and ``start`` (the quote's first character in the review's text), as GET
+        parameters. The quote must be the review's text at ``start``, inside one paragraph of the
+        section; the occurrence (which repeat of the quote in the section) follows from ``start``.
+        Whatever does not fit is shown as an error on the (unbound) form, and left for the curator
+        to fix; nothing else is filled in."""
+        initial, errors = selection_initial(query)
+        form = cls(initial=initial)
+        for name, message in errors.items():
+            # An unbound form has no validation of its own: these errors describe the link followed.
+            form.errors[name] = form.error_class([message])
+        return form
+
     def service_fields(self):
         """The cleaned data as claim_create / claim_update / claim_check arguments: every field of
         a claim (claim_fields.CLAIM_FIELDS), the cell lines gathered from their role fields."""
@@ -274,6 +290,47 @@ class ClaimForm(forms.Form):
     @property
     def general_errors(self):
         return self.errors.get(NON_FIELD_ERRORS, [])
+
+
+def selection_initial(query):
+    """(initial data, {field: error}) for a new claim from a selection (see ClaimForm.from_selection)."""
+    number, quote, start = (query.get(name, "") for name in ("section", "quote", "start"))
+    initial, errors = {}, {}
+    if not (number or quote or start):
+        return initial, errors
+    section = (
+        Section.objects.filter(source=Source.objects.the_review_pk(), number=number)
+        .select_related("source")
+        .first()
+    )
+    if section is None:
+        errors["section"] = f"The review has no section '{number[:20]}'." if number else "No section given."
+    else:
+        initial["section"] = section.number
+    quote = quote.replace("\r\n", "\n").replace("\x00", "")
+    if quote:
+        initial["quote"] = quote
+    if not quote.strip():
+        errors["quote"] = "No quote given: select the text of the review to quote."
+    elif not re.fullmatch(r"[0-9]{1,9}", start):
+        errors["quote"] = (
+            f"'start' must be the character where the quote begins in the review (got '{start[:20]}')."
+        )
+    elif section is not None:
+        begin = int(start)
+        end = begin + len(quote)
+        found = section.source.text[begin:end]
+        if found != quote:
+            errors["quote"] = f"The review's text at characters {begin}–{end} is not this quote" + (
+                f": it reads '{found[:80]}'." if found else " (the review is shorter)."
+            )
+        elif not any(s <= begin and end <= e for s, e in section.spans):
+            errors["quote"] = (
+                f"Characters {begin}–{end} are not inside one paragraph of section {section.label}."
+            )
+        else:
+            initial["occurrence"] = quote_occurrence(section=section, quote=quote, start=begin)
+    return initial, errors
 
 
 class TransitionForm(forms.Form):

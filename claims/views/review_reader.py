@@ -19,6 +19,7 @@ from claims.views.review_markup import Annotator, CitedWork, Highlight, visible_
 class Paragraph:
     html: str
     claims: list
+    start: int  # where the shown text begins in the review's text (for selections: review_select.js)
     is_caption: bool = False
 
 
@@ -71,8 +72,9 @@ def _sections(source, claims, annotator):
         reader_section = ReaderSection(section, heading, 3 if is_figure else _heading_level(section.number))
         for start, end in spans:
             inside = claims[bisect_left(starts, start) : bisect_left(starts, end)]
-            html = annotator.render(visible_start(source.text, start, end), end)
-            reader_section.paragraphs.append(Paragraph(html, inside, is_caption=is_figure))
+            shown = visible_start(source.text, start, end)
+            html = annotator.render(shown, end)
+            reader_section.paragraphs.append(Paragraph(html, inside, shown, is_caption=is_figure))
             reader_section.claim_count += len(inside)
         result.append(reader_section)
     return result
