@@ -88,7 +88,8 @@ def test_an_edited_name_finds_the_entitys_claims_by_search(
     assert entity.history.first().history_user == curator
     found_by_api = client.get("/api/claims/", {"q": word, "page_size": 500}).json()["results"]
     assert {c["id"] for c in found_by_api} == expected
-    assert set(every_listed(client, "/claims/", {"q": word})) == expected
+    # background=show: the claim list hides the review's background statements unless asked.
+    assert set(every_listed(client, "/claims/", {"q": word, "background": "show"})) == expected
 
 
 @pytest.mark.parametrize("door", DOORS)
@@ -172,3 +173,13 @@ def test_an_entity_added_in_the_admin_under_another_ones_alias_is_not_saved(cura
         f"'{taken}' already names drug '{other.slug}'."
     ]
     assert not Drug.objects.filter(slug="new-admin-2").exists()
+
+
+@pytest.mark.parametrize("value", ["5", '"MCF7"', '{"MCF7": 1}', '["MCF7", 7]'])
+def test_aliases_that_are_not_a_list_of_spellings_are_refused_in_the_admin(curator_client, value):
+    entity = _least_used(CellLine)
+    data = {**_admin_form_data(curator_client, entity), "aliases": value, "_save": "Save"}
+    response = curator_client.post(_admin_change_url(entity), data)
+    assert response.status_code == 200
+    assert "JSON list of spellings" in response.context["adminform"].form.errors["aliases"][0]
+    assert CellLine.objects.get(pk=entity.pk).aliases == entity.aliases

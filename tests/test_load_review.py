@@ -4,10 +4,12 @@ import shutil
 from io import StringIO
 
 import pytest
+import yaml
 from django.core.management import CommandError, call_command
 
 from claims.dataops.review_fixtures import FIXTURES_DIR
-from claims.models import Citation, Claim, Drug, Flag, Section
+from claims.models import Cargo, Citation, Claim, Drug, Flag, Section
+from claims.services.claim_writes import claim_update
 
 pytestmark = pytest.mark.django_db
 
@@ -97,3 +99,31 @@ def test_loading_never_blanks_what_curators_added():
     call_command("load_review", stdout=StringIO())
     citation.refresh_from_db()
     assert citation.title == "Enriched from BibTeX"
+
+
+def _claims_found(client, word):
+    return {c["id"] for c in client.get("/api/claims/", {"q": word, "page_size": 500}).json()["results"]}
+
+
+def test_an_alias_renamed_in_the_fixtures_reindexes_the_claims_the_loader_keeps(
+    broken_fixtures, curator, client
+):
+    """Regression: load_review re-indexed only the claims it loaded from the fixtures, so a claim a
+    curator had edited since (which it keeps as it is) went on being found by the old alias only."""
+    cargo = Cargo.objects.exclude(aliases=[]).filter(claims__isnull=False).order_by("slug").distinct().first()
+    edited = cargo.claims.order_by("public_id").first()
+    claim_update(claim=edited, user=curator, notes="Checked against the cited paper.")
+    entities = broken_fixtures / "entities" / "cargo.yaml"
+    rows = yaml.safe_load(entities.read_text(encoding="utf-8"))
+    row = next(r for r in rows if r["slug"] == cargo.slug)
+    row["aliases"] = ["Zzrenamed alias", *row["aliases"][1:]]
+    entities.write_text(yaml.safe_dump(rows, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    assert edited.public_id not in _claims_found(client, "zzrenamed")
+
+    out = StringIO()
+    call_command("load_review", fixtures=broken_fixtures, stdout=out)
+
+    assert edited.public_id in out.getvalue()  # kept as the curator edited it...
+    found = _claims_found(client, "zzrenamed")
+    assert found == set(cargo.claims.values_list("public_id", flat=True))  # ...and found by the new alias
+    assert edited.public_id in found

@@ -61,6 +61,20 @@ class EntityAdminForm(forms.ModelForm):
     """Checks the names with the entity service in ``clean()``, so a name another entity answers
     to is shown by its field and nothing is saved; save_model then writes through the service."""
 
+    def clean_aliases(self):
+        return self._list_of_names("aliases")
+
+    def clean_misprints(self):
+        return self._list_of_names("misprints")
+
+    def _list_of_names(self, name):
+        value = self.cleaned_data[name]
+        if value is None:
+            return []
+        if not isinstance(value, list) or not all(isinstance(term, str) for term in value):
+            raise ValidationError('Give a JSON list of spellings, e.g. ["MCF7", "MCF 7"].')
+        return value
+
     def clean(self):
         cleaned = super().clean()
         # A name field that failed its own validation is absent: the stored value is checked instead.

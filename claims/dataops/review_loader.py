@@ -29,7 +29,8 @@ from claims.models import (
     Target,
 )
 from claims.models.citation_check import summarise_support
-from claims.models.claim import search_document_for
+from claims.models.claim import entity_search_terms, search_document_for
+from claims.services.entity_writes import search_documents_refresh
 
 ENTITY_MODELS = {
     "mechanisms": Mechanism,
@@ -131,14 +132,26 @@ def _load_source(fixtures, report):
 
 
 def _load_entities(fixtures, report):
+    """Upsert every entity; re-index the claims of those whose names in search documents changed
+    (``entity_search_terms``): the claims loaded next would be, but not those a curator edited or
+    that the fixtures do not hold."""
     by_kind = {}
     for kind, model in ENTITY_MODELS.items():
         by_kind[kind] = {}
+        stored_terms = {entity.slug: entity_search_terms(entity) for entity in model.objects.all()}
+        renamed = []
         for row in fixtures.entities.get(kind, []):
             names = ENTITY_FIELD_MAP.get(kind, {})
             values = {names.get(k, k): val for k, val in row.items() if k not in {"slug", "parent"}}
-            instance, _ = _upsert(model, {"slug": row["slug"]}, values, report, kind)
+            instance, changed = _upsert(model, {"slug": row["slug"]}, values, report, kind)
             by_kind[kind][row["slug"]] = instance
+            before = stored_terms.get(row["slug"])
+            if changed and before is not None and entity_search_terms(instance) != before:
+                renamed.append(instance.pk)
+        if renamed:
+            search_documents_refresh(
+                claims=Claim.objects.filter(pk__in=model.objects.filter(pk__in=renamed).values("claims"))
+            )
         for row in fixtures.entities.get(kind, []):
             if "parent" in {f.name for f in model._meta.fields}:
                 instance = by_kind[kind][row["slug"]]

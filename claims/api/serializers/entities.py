@@ -1,7 +1,8 @@
 """Drugs, cargo, cell lines, mechanisms and sections: references inside claims, and the resources.
 
-An entity is written with slugs for its relations; every name it answers to (name, slug, aliases)
-must name no other entity of its kind, because the claim filters resolve them (drug=ADM).
+An entity is written with slugs for its relations. That every name it answers to (name, slug,
+aliases, misprints) names no other entity of its kind is the entity service's rule
+(services.entity_writes.entity_check): its refusal comes back as a 400 naming the field.
 """
 
 import re
@@ -105,8 +106,6 @@ def _identifier_help(*names):
 
 
 class EntitySerializer(serializers.ModelSerializer):
-    noun = None  # "drug", "cell line": for messages; set by subclasses
-
     aliases = serializers.ListField(
         child=serializers.CharField(max_length=200),
         required=False,
@@ -172,41 +171,12 @@ class EntitySerializer(serializers.ModelSerializer):
             value = attrs.get(name)
             if value and not re.fullmatch(pattern, value):
                 errors[name] = [f"'{value}' is not a {name} accession like {example}."]
-        errors.update(self._name_clashes(attrs))
         if errors:
             raise serializers.ValidationError(errors)
         return attrs
 
-    def _name_clashes(self, attrs):
-        """Name, slug and aliases must not already name another entity of this kind."""
-        instance = self.instance
-        terms = {
-            "slug": [attrs.get("slug", getattr(instance, "slug", ""))],
-            "name": [attrs.get("name", getattr(instance, "name", ""))],
-            "aliases": attrs.get("aliases", getattr(instance, "aliases", None) or []),
-            "misprints": attrs.get("misprints", getattr(instance, "misprints", None) or []),
-        }
-        others = self.Meta.model.objects.matching([t for ts in terms.values() for t in ts])
-        if instance is not None:
-            others = others.exclude(pk=instance.pk)
-        taken = {}
-        for slug, lookup in others.values_list("slug", "lookup_terms"):
-            for term in lookup.strip(LOOKUP_SEPARATOR).split(LOOKUP_SEPARATOR):
-                taken.setdefault(term, slug)
-        errors = {}
-        for field, values in terms.items():
-            clashes = [
-                f"'{t}' already names {self.noun} '{taken[t.strip().casefold()]}'."
-                for t in values
-                if t and t.strip().casefold() in taken
-            ]
-            if clashes:
-                errors[field] = clashes
-        return errors
-
 
 class DrugSerializer(EntitySerializer):
-    noun = "drug"
     url = _detail_link("api:drug-detail")
     claims_url = ClaimsLinkField(parameter="drug")
 
@@ -217,7 +187,6 @@ class DrugSerializer(EntitySerializer):
 
 
 class CargoSerializer(EntitySerializer):
-    noun = "cargo"
     url = _detail_link("api:cargo-detail")
     claims_url = ClaimsLinkField(parameter="cargo")
     type = serializers.ChoiceField(source="cargo_type", choices=v.CargoType.choices)
@@ -229,7 +198,6 @@ class CargoSerializer(EntitySerializer):
 
 
 class TargetSerializer(EntitySerializer):
-    noun = "target"
     url = _detail_link("api:target-detail")
     claims_url = ClaimsLinkField(parameter="target")
     type = serializers.ChoiceField(source="target_type", choices=v.TargetType.choices)
@@ -267,7 +235,6 @@ def _parent_field(model, noun):
 
 
 class CellLineSerializer(_ParentMixin, EntitySerializer):
-    noun = "cell line"
     url = _detail_link("api:cell-line-detail")
     claims_url = ClaimsLinkField(parameter="cell_line")
     parent = _parent_field(CellLine, "cell line")
@@ -279,7 +246,6 @@ class CellLineSerializer(_ParentMixin, EntitySerializer):
 
 
 class MechanismSerializer(_ParentMixin, EntitySerializer):
-    noun = "mechanism"
     url = _detail_link("api:mechanism-detail")
     claims_url = ClaimsLinkField(parameter="mechanism")
     parent = _parent_field(Mechanism, "mechanism")
