@@ -39,12 +39,13 @@ serve: setup
 test: setup-dev
 	bash tools/run_tests.sh
 
-# Lint, layers, migrations and the fast tests on SQLite (no browser, no 10k/100k or load tests):
-# what to run before a commit. `make test` runs everything, as CI does.
+# Lint, layers, types, migrations and the fast tests on SQLite (no browser, no 10k/100k or load
+# tests): what to run before a commit. `make test` runs everything, as CI does.
 check: setup-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
+	$(DEV) $(BIN)/mypy
 	$(DEV) $(BIN)/python manage.py makemigrations --check --dry-run
 	env -u DATABASE_URL $(BIN)/python -m pytest -p no:cacheprovider -q -n 2 -m "not browser and not slow"
 

@@ -32,11 +32,12 @@ order them, and are grouped by claim in Python.
 
 import json
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from itertools import batched
+from typing import Any
 
 from django.db import connections, router
-from django.db.models import QuerySet
+from django.db.models import Model, QuerySet
 
 from claims.models import Cargo, CellLine, Citation, CitationCheck, Claim, ClaimCellLine, Drug, Target
 
@@ -124,7 +125,7 @@ def iter_claims_with_relations(queryset: QuerySet[Claim], *, chunk_size: int) ->
         yield from chunk
 
 
-def _tables():
+def _tables() -> dict[str, str]:
     return {
         "claim_citations": Claim.citations.through._meta.db_table,
         "claim_drugs": Claim.drugs.through._meta.db_table,
@@ -140,13 +141,13 @@ def _tables():
     }
 
 
-def _padded(columns):
+def _padded(columns: str) -> str:
     """The select list padded with NULL text columns, so every branch has the same shape."""
     given = columns.count(",") + 1 - 2  # minus the two ids
     return columns + ", CAST(NULL AS TEXT)" * (TEXT_COLUMNS - given)
 
 
-def _sql(count):
+def _sql(count: int) -> str:
     marks = ", ".join(["%s"] * count)
     tables = _tables()
     branches = [
@@ -159,7 +160,7 @@ def _sql(count):
     return " UNION ALL ".join(branches) + f" ORDER BY 1, 2, {first_key}, {first_key + 1}, {first_key + 2}, 3"
 
 
-def _instance(model, db, values):
+def _instance[M: Model](model: type[M], db: str, values: dict[str, Any]) -> M:
     """``model.from_db`` for some fields given by name (from_db wants them in the model's order)."""
     names = [f.attname for f in model._meta.concrete_fields if f.attname in values]
     return model.from_db(db, names, [values[name] for name in names])
@@ -169,12 +170,17 @@ class _Reader:
     """Turns the UNION's rows into model instances, one instance per entity however many claims
     name it (a page of 50 claims names the same few drugs over and over)."""
 
-    def __init__(self, db):
+    def __init__(self, db: str) -> None:
         self.db = db
-        self.found = {kind: defaultdict(list) for kind in LOADED_ATTRIBUTES}
-        self.shared = {}
+        self.found: dict[str, defaultdict[int, list[Any]]] = {
+            kind: defaultdict(list) for kind in LOADED_ATTRIBUTES
+        }
+        self.shared: dict[tuple[str, int], Any] = {}
 
-    def add(self, kind, claim_id, object_id, second_id, text):
+    def add(self, kind: str, claim_id: int, object_id: int, second_id: Any, text: list[Any]) -> None:
+        """One UNION row; ``second_id`` is the cell line or citation id of a link row, else None."""
+        obj: Any
+        values: dict[str, Any]
         if kind == "citation_checks":
             support, record, level, note = text[:4]
             values = {"id": object_id, "claim_id": claim_id, "citation_id": second_id}
@@ -194,12 +200,12 @@ class _Reader:
             obj = self._shared((kind, object_id), _MODELS[kind], values)
         self.found[kind][claim_id].append(obj)
 
-    def _shared(self, key, model, values):
+    def _shared(self, key: tuple[str, int], model: type[Model], values: dict[str, Any]) -> Any:
         if key not in self.shared:
             self.shared[key] = _instance(model, self.db, values)
         return self.shared[key]
 
-    def point_checks_at_citations(self):
+    def point_checks_at_citations(self) -> None:
         # Checks sort before citations (by kind): point them at their citation once all are read.
         for checks in self.found["citation_checks"].values():
             for check in checks:
@@ -208,7 +214,7 @@ class _Reader:
                     check.citation = citation
 
 
-def _load(claims):
+def _load(claims: Sequence[Claim]) -> None:
     """Set the ``loaded_*`` attributes of ``claims`` (a list or tuple) that lack them: one query."""
     claims = [claim for claim in claims if "loaded_citations" not in vars(claim)]
     if not claims:

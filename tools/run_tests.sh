@@ -31,6 +31,8 @@ echo "== lint"
 "$BIN/ruff" format --check .
 echo "== import contracts (layers)"
 "$BIN/lint-imports"
+echo "== types (mypy; django-stubs reads the development settings)"
+DJANGO_DEBUG=1 "$BIN/mypy"
 echo "== migrations are complete"
 DJANGO_DEBUG=1 "$BIN/python" manage.py makemigrations --check --dry-run
 

@@ -6,14 +6,21 @@ each naming the file, the entry and the field. ``load_review`` writes only a set
 
 import os
 import re
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import yaml
+from django.db.models.enums import ChoicesType
 
 from claims import vocabulary as v
 from claims.identifiers import CITATION_KEY, DOI, PMCID, PMID, RECORD, SLUG, URL
-from claims.review_text import QuoteError, anchor_quote, split_sections
+from claims.review_text import Anchor, QuoteError, SectionSpan, anchor_quote, split_sections
+
+# One fixture entry (a YAML mapping), and where it was read (a path relative to the root).
+type Entry = dict[str, Any]
+type Where = str | Path
 
 # EXOCLAIMS_FIXTURES_DIR loads another transcription (e.g. a snapshot under review).
 FIXTURES_DIR = Path(
@@ -97,12 +104,12 @@ class FixtureError:
     entry: str
     message: str
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{self.file}: {self.entry}: {self.message}"
 
 
 class FixtureErrors(Exception):
-    def __init__(self, errors):
+    def __init__(self, errors: list[FixtureError]) -> None:
         self.errors = errors
         super().__init__("\n".join(str(e) for e in errors))
 
@@ -110,24 +117,24 @@ class FixtureErrors(Exception):
 @dataclass
 class FixtureSet:
     text: str
-    source: dict
-    sections: list
-    entities: dict  # kind -> list of dicts
-    citations: list
-    claims: list  # dicts, each with an "anchor"
-    checks: list = field(default_factory=list)  # one dict per (claim, citation) verdict
-    files: dict = field(default_factory=dict)  # claim id -> file it came from
+    source: Entry
+    sections: list[SectionSpan]
+    entities: dict[str, list[Entry]]  # kind -> list of dicts
+    citations: list[Entry]
+    claims: list[Entry]  # dicts, each with an "anchor"
+    checks: list[Entry] = field(default_factory=list)  # one dict per (claim, citation) verdict
+    files: dict[Any, str] = field(default_factory=dict)  # claim id -> file it came from
 
 
 class _Reader:
-    def __init__(self, root):
+    def __init__(self, root: str | Path) -> None:
         self.root = Path(root)
-        self.errors = []
+        self.errors: list[FixtureError] = []
 
-    def error(self, path, entry, message):
+    def error(self, path: Where, entry: object, message: str) -> None:
         self.errors.append(FixtureError(str(path), str(entry), message))
 
-    def load_list(self, relative):
+    def load_list(self, relative: Where) -> list[tuple[int, Entry]]:
         path = self.root / relative
         try:
             raw = path.read_bytes()
@@ -158,19 +165,29 @@ class _Reader:
         return good
 
 
-def _label(entry, index, key="slug"):
+def _label(entry: Entry, index: int, key: str = "slug") -> str:
     value = entry.get(key)
     return f"{key}={value}" if value else f"entry {index}"
 
 
-def _check_fields(reader, path, name, entry, allowed, required):
+def _check_fields(
+    reader: _Reader, path: Where, name: str, entry: Entry, allowed: set[str], required: set[str]
+) -> None:
     for unknown in sorted(set(entry) - allowed):
         reader.error(path, name, f"unknown field '{unknown}'")
     for missing in sorted(required - {k for k, val in entry.items() if val not in (None, "", [])}):
         reader.error(path, name, f"field '{missing}' is required")
 
 
-def _check_choice(reader, path, name, entry, fieldname, choices, required=True):
+def _check_choice(
+    reader: _Reader,
+    path: Where,
+    name: str,
+    entry: Entry,
+    fieldname: str,
+    choices: ChoicesType,
+    required: bool = True,
+) -> None:
     value = entry.get(fieldname)
     if value in (None, "") and not required:
         return
@@ -178,11 +195,12 @@ def _check_choice(reader, path, name, entry, fieldname, choices, required=True):
         reader.error(path, name, f"{fieldname} '{value}' is not one of {', '.join(choices.values)}")
 
 
-def _read_entities(reader):
-    entities = {}
+def _read_entities(reader: _Reader) -> dict[str, list[Entry]]:
+    entities: dict[str, list[Entry]] = {}
     for kind, relative in ENTITY_FILES.items():
         rows = [(relative, i, e) for i, e in reader.load_list(relative)]
-        seen_slugs, seen_names = {}, {}
+        seen_slugs: dict[object, str] = {}
+        seen_names: dict[str, object] = {}
         for path, index, entry in rows:
             name = _label(entry, index)
             _check_fields(reader, path, name, entry, ENTITY_FIELDS[kind], {"slug", "name"})
@@ -201,7 +219,15 @@ def _read_entities(reader):
     return entities
 
 
-def _check_entity_terms(reader, path, name, entry, aliases, misprints, seen_names):
+def _check_entity_terms(
+    reader: _Reader,
+    path: Where,
+    name: str,
+    entry: Entry,
+    aliases: list[str],
+    misprints: list[str],
+    seen_names: dict[str, object],
+) -> None:
     """Each name, alias and misprint finds one entity of its kind; ``seen_names`` maps those read so far."""
     slug = entry.get("slug")
     for term in [entry.get("name")] + aliases + misprints:
@@ -213,7 +239,7 @@ def _check_entity_terms(reader, path, name, entry, aliases, misprints, seen_name
         reader.error(path, name, f"'{term}' is listed both as an alias and as a misprint")
 
 
-def _check_entity_choices(reader, path, name, entry, kind):
+def _check_entity_choices(reader: _Reader, path: Where, name: str, entry: Entry, kind: str) -> None:
     if kind in ENTITY_TYPE_CHOICES:
         _check_choice(reader, path, name, entry, "type", ENTITY_TYPE_CHOICES[kind])
     if kind == "cell_lines":
@@ -221,7 +247,9 @@ def _check_entity_choices(reader, path, name, entry, kind):
         _check_choice(reader, path, name, entry, "subtype", v.Subtype, required=False)
 
 
-def _check_parents(reader, kind, rows, slugs):
+def _check_parents(
+    reader: _Reader, kind: str, rows: list[tuple[str, int, Entry]], slugs: Collection[object]
+) -> None:
     for path, index, entry in rows:
         parent = entry.get("parent")
         if parent and parent not in slugs:
@@ -230,7 +258,7 @@ def _check_parents(reader, kind, rows, slugs):
             reader.error(path, _label(entry, index), "an entity cannot be its own parent")
 
 
-def _text_list(reader, path, name, entry, fieldname):
+def _text_list(reader: _Reader, path: Where, name: str, entry: Entry, fieldname: str) -> list[str]:
     values = entry.get(fieldname) or []
     if not isinstance(values, list) or not all(isinstance(t, str) and t.strip() for t in values):
         reader.error(path, name, f"{fieldname} must be a list of non-empty texts")
@@ -238,7 +266,7 @@ def _text_list(reader, path, name, entry, fieldname):
     return values
 
 
-def _check_author_names(reader, name, authors):
+def _check_author_names(reader: _Reader, name: str, authors: object) -> None:
     if authors in (None, "", []):
         return
     if isinstance(authors, str):
@@ -250,7 +278,7 @@ def _check_author_names(reader, name, authors):
         reader.error("citations.yaml", name, "authors must be a list of {family, given} with a family name")
 
 
-def _check_resolution(reader, name, entry):
+def _check_resolution(reader: _Reader, name: str, entry: Entry) -> None:
     """Identifiers need the records that showed them; doubts need their note."""
     where = "citations.yaml"
     resolution = entry.get("resolution") or v.CitationResolution.UNCHECKED
@@ -280,9 +308,11 @@ def _check_resolution(reader, name, entry):
         reader.error(where, name, "candidates must be a list of mappings")
 
 
-def _read_citations(reader):
+def _read_citations(reader: _Reader) -> list[Entry]:
     citations = []
-    keys, labels, dois = set(), set(), {}
+    keys: set[object] = set()
+    labels: set[object] = set()
+    dois: dict[str, object] = {}
     for index, entry in reader.load_list("citations.yaml"):
         name = _label(entry, index, "key")
         _check_fields(reader, "citations.yaml", name, entry, CITATION_FIELDS, {"key", "label", "year"})
@@ -317,18 +347,27 @@ def _read_citations(reader):
 class _Known:
     """What a claim may name: the review's sections and the slugs and keys the other files define."""
 
-    sections: dict  # number -> section span
-    slugs: dict  # entity kind -> set of slugs
-    citation_keys: set
+    sections: dict[str, SectionSpan]  # number -> section span
+    slugs: dict[str, set[object]]  # entity kind -> set of slugs
+    citation_keys: set[object]
 
 
-def _read_claims(reader, text, sections, entities, citations):
+def _read_claims(
+    reader: _Reader,
+    text: str,
+    sections: list[SectionSpan],
+    entities: dict[str, list[Entry]],
+    citations: list[Entry],
+) -> tuple[list[Entry], dict[Any, str]]:
     known = _Known(
         sections={s.number: s for s in sections},
         slugs={kind: {e.get("slug") for e in rows} for kind, rows in entities.items()},
         citation_keys={c.get("key") for c in citations},
     )
-    claims, files, seen_ids, seen_pairs = [], {}, {}, {}
+    claims: list[Entry] = []
+    files: dict[Any, str] = {}
+    seen_ids: dict[object, Path] = {}
+    seen_pairs: dict[tuple[int, int, object], object] = {}
     for path in sorted((reader.root / "claims").glob("*.yaml")):
         relative = path.relative_to(reader.root)
         for index, entry in reader.load_list(relative):
@@ -357,14 +396,18 @@ def _read_claims(reader, text, sections, entities, citations):
     return claims, files
 
 
-def _check_claim_id(reader, path, name, public_id, seen_ids):
+def _check_claim_id(
+    reader: _Reader, path: Where, name: str, public_id: object, seen_ids: dict[object, Path]
+) -> None:
     if public_id and not PUBLIC_ID.match(str(public_id)):
         reader.error(path, name, "id must look like CLM-0001")
     if public_id in seen_ids:
         reader.error(path, name, f"duplicate id (also in {seen_ids[public_id]})")
 
 
-def _anchor_claim_quote(reader, path, name, entry, text, sections):
+def _anchor_claim_quote(
+    reader: _Reader, path: Where, name: str, entry: Entry, text: str, sections: dict[str, SectionSpan]
+) -> Anchor | None:
     """The quote's place in its section of the review; None (and the problem reported) if not found."""
     section = sections.get(str(entry.get("section")))
     if section is None:
@@ -380,13 +423,13 @@ def _anchor_claim_quote(reader, path, name, entry, text, sections):
     return None
 
 
-def _check_statement(reader, path, name, entry):
+def _check_statement(reader: _Reader, path: Where, name: str, entry: Entry) -> None:
     statement, quote = entry.get("statement"), entry.get("quote")
     if isinstance(statement, str) and isinstance(quote, str) and statement.strip() == quote.strip():
         reader.error(path, name, "statement must be our own words, not the quote")
 
 
-def _check_claim_choices(reader, path, name, entry):
+def _check_claim_choices(reader: _Reader, path: Where, name: str, entry: Entry) -> None:
     for fieldname, choices in [
         ("therapy_class", v.TherapyClass),
         ("direction", v.Direction),
@@ -397,7 +440,7 @@ def _check_claim_choices(reader, path, name, entry):
     _check_choice(reader, path, name, entry, "citation_support", v.CitationSupport, required=False)
 
 
-def _check_cargo_intervention(reader, path, name, entry):
+def _check_cargo_intervention(reader: _Reader, path: Where, name: str, entry: Entry) -> None:
     """A claim names cargo and its cargo_intervention together, or neither."""
     _check_choice(reader, path, name, entry, "cargo_intervention", v.CargoIntervention, required=False)
     intervention = entry.get("cargo_intervention") or v.CargoIntervention.NOT_APPLICABLE
@@ -409,7 +452,9 @@ def _check_cargo_intervention(reader, path, name, entry):
         reader.error(path, name, f"cargo_intervention '{intervention}' needs cargo")
 
 
-def _check_claim_entities(reader, path, name, entry, slugs):
+def _check_claim_entities(
+    reader: _Reader, path: Where, name: str, entry: Entry, slugs: dict[str, set[object]]
+) -> None:
     for kind in ("drugs", "cargo", "targets"):
         for slug in entry.get(kind) or []:
             if slug not in slugs.get(kind, set()):
@@ -420,7 +465,9 @@ def _check_claim_entities(reader, path, name, entry, slugs):
         reader.error(path, name, f"mechanism '{mechanism}' is not a known mechanism slug")
 
 
-def _check_cell_line_links(reader, path, name, links, cell_lines):
+def _check_cell_line_links(
+    reader: _Reader, path: Where, name: str, links: Iterable[object], cell_lines: Collection[object]
+) -> None:
     for link in links:
         if not isinstance(link, dict) or set(link) != {"slug", "role"}:
             reader.error(path, name, "cell_lines entries need exactly 'slug' and 'role'")
@@ -432,7 +479,7 @@ def _check_cell_line_links(reader, path, name, links, cell_lines):
             reader.error(path, name, f"cell_lines: role '{link['role']}' is not one of {roles}")
 
 
-def _check_restates(reader, claims, files):
+def _check_restates(reader: _Reader, claims: list[Entry], files: dict[Any, str]) -> None:
     ids = {c.get("id") for c in claims}
     for claim in claims:
         restates = claim.get("restates") or []
@@ -454,11 +501,12 @@ def _check_restates(reader, claims, files):
                 )
 
 
-def _read_checks(reader, claims, citations):
+def _read_checks(reader: _Reader, claims: list[Entry], citations: list[Entry]) -> list[Entry]:
     """citation_checks.yaml: one verdict per (claim, citation), for citations the claim cites."""
     where = "citation_checks.yaml"
     cited = {c.get("id"): set(c.get("citations") or []) for c in claims}
-    checks, seen = [], set()
+    checks: list[Entry] = []
+    seen: set[tuple[object, object]] = set()
     if not (reader.root / where).exists():
         return checks
     for index, entry in reader.load_list(where):
@@ -488,7 +536,7 @@ def _read_checks(reader, claims, citations):
     return checks
 
 
-def read_fixtures(root=FIXTURES_DIR):
+def read_fixtures(root: str | Path = FIXTURES_DIR) -> FixtureSet:
     """Parse and validate every fixture file; raise FixtureErrors naming each problem."""
     reader = _Reader(root)
     text_path = reader.root / "review" / "review.txt"

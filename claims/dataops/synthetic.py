@@ -11,10 +11,13 @@ the search document is computed by the same function ``Claim.build_search_docume
 """
 
 import random
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from itertools import accumulate
+from typing import Any
 
-from django.db import connection, transaction
+from django.db import connection, connections, transaction
+from django.db.models import Model, QuerySet
 from django.utils.text import slugify
 
 from claims import vocabulary as v
@@ -32,8 +35,15 @@ from claims.models import (
     StatusChange,
 )
 from claims.models.claim import PUBLIC_ID_PREFIX, search_document_for
-from claims.models.entities import lookup_terms_for
+from claims.models.entities import Entity, lookup_terms_for
 from claims.review_text import ANCHOR_CONTEXT
+
+# A progress callback: (steps done, steps in all).
+type Progress = Callable[[int, int], object] | None
+# The synthetic world by kind ("drugs", "cargo", "cell_lines", "citations", "mechanisms").
+type World = dict[str, list[Any]]
+# Values and cumulative weights, as random.choices takes them.
+type Weights = tuple[list[str], list[int]]
 
 SYNTHETIC_DOI = "10.0000/exoclaims.synthetic"  # 10.0000 is no registrant: it can never resolve
 PREFIX = "synthetic-"
@@ -75,7 +85,7 @@ _SOURCES = [
     "sensitive tumour cells",
     "",
 ]
-_QUOTES = {
+_QUOTES: dict[str, str] = {
     v.Direction.PROMOTES: "{cell} cells exposed to {drug} released exosomes rich in {cargo}, and recipient "
     "cells that took them up became resistant to {drug}{via}.",
     v.Direction.REVERSES: "Exosomes engineered to carry {cargo} restored the sensitivity of {cell} cells to "
@@ -87,14 +97,14 @@ _QUOTES = {
     v.Direction.BACKGROUND: "Exosomes of {cell} cells contain {cargo}, which may bear on how tumours escape "
     "{drug}.",
 }
-_STATEMENTS = {
+_STATEMENTS: dict[str, str] = {
     v.Direction.PROMOTES: "Exosomal {cargo} from {cells} confers resistance to {drugs}.",
     v.Direction.REVERSES: "Delivering {cargo} by exosomes reverses resistance of {cells} to {drugs}.",
     v.Direction.BIOMARKER: "Exosomal {cargo} marks resistance of {cells} to {drugs}.",
     v.Direction.DELIVERY: "Exosomes carrying {cargo} deliver {drugs} to resistant {cells}.",
     v.Direction.BACKGROUND: "Exosomes from {cells} carry {cargo}, relevant to {drugs}.",
 }
-_WEIGHTS = {
+_WEIGHTS: dict[str, Any] = {
     "direction": {
         v.Direction.PROMOTES: 50,
         v.Direction.REVERSES: 25,
@@ -132,23 +142,25 @@ class SyntheticError(Exception):
 
 @dataclass
 class SyntheticReport:
-    counts: dict = field(default_factory=dict)
+    counts: dict[str, int] = field(default_factory=dict)
 
-    def lines(self):
+    def lines(self) -> list[str]:
         return [f"{name}: {count:,}" for name, count in self.counts.items()]
 
 
-def _pick(rng, weights):
+def _pick(rng: random.Random, weights: Weights) -> str:
     values, cumulative = weights
     return rng.choices(values, cum_weights=cumulative)[0]
 
 
-def _skewed(rng, items, power):
+def _skewed[T](rng: random.Random, items: Sequence[T], power: float) -> T:
     """A few popular items and a long tail, as in real literature (power > 1 skews harder)."""
     return items[int(len(items) * rng.random() ** power)]
 
 
-def _some(rng, items, low, high, power, first=None):
+def _some[T](
+    rng: random.Random, items: Sequence[T], low: int, high: int, power: float, first: T | None = None
+) -> list[T]:
     chosen = [first] if first is not None else []
     wanted = rng.randint(low, high)
     while len(chosen) < wanted:
@@ -158,7 +170,9 @@ def _some(rng, items, low, high, power, first=None):
     return chosen
 
 
-def _entity(model, name, slug_source, aliases=(), **extra):
+def _entity[E: Model](
+    model: type[E], name: str, slug_source: str, aliases: Sequence[str] = (), **extra: Any
+) -> E:
     slug = PREFIX + slugify(slug_source)
     return model(
         name=name,
@@ -170,13 +184,13 @@ def _entity(model, name, slug_source, aliases=(), **extra):
     )
 
 
-def _taken_names(model):
+def _taken_names(model: type[Entity]) -> set[str]:
     return {name.casefold() for name in model.objects.values_list("name", flat=True)}
 
 
-def _make_mechanisms(rng):
+def _make_mechanisms(rng: random.Random) -> list[Mechanism]:
     real = list(Mechanism.objects.exclude(slug__startswith=PREFIX).order_by("slug"))
-    parents = [m for m in real if m.parent_id is None] or [None]
+    parents: list[Mechanism | None] = [m for m in real if m.parent_id is None] or [None]
     created = []
     for n in range(1, max(MECHANISMS_TOTAL - len(real), MIN_SYNTHETIC_MECHANISMS) + 1):
         parent = rng.choice(parents)
@@ -185,14 +199,15 @@ def _make_mechanisms(rng):
     return real + Mechanism.objects.bulk_create(created)
 
 
-def world_size(claims):
+def world_size(claims: int) -> dict[str, int]:
     """How many drugs, cargo and cell lines go with ``claims`` claims."""
     return {kind: max(full * min(claims, WORLD_CLAIMS) // WORLD_CLAIMS, 10) for kind, full in WORLD.items()}
 
 
-def _make_drugs(rng, count):
+def _make_drugs(rng: random.Random, count: int) -> tuple[list[Drug], dict[int, str]]:
     taken = _taken_names(Drug)
-    drugs, therapies = [], []
+    drugs: list[Drug] = []
+    therapies: list[v.TherapyClass] = []
     while len(drugs) < count:
         therapy = rng.choice(list(_DRUG_STEMS))
         syllables = "".join(rng.choice(_SYLLABLES) for _ in range(rng.randint(1, 2)))
@@ -207,7 +222,7 @@ def _make_drugs(rng, count):
     return drugs, {drug.pk: therapy for drug, therapy in zip(drugs, therapies, strict=True)}
 
 
-def _make_cargo(rng, count):
+def _make_cargo(rng: random.Random, count: int) -> list[Cargo]:
     types = [(kind, pattern) for kind, _, pattern in _CARGO_TYPES]
     weights = [share for _, share, _ in _CARGO_TYPES]
     cargo = []
@@ -218,7 +233,7 @@ def _make_cargo(rng, count):
     return Cargo.objects.bulk_create(cargo, batch_size=BATCH)
 
 
-def _make_cell_lines(rng, count):
+def _make_cell_lines(rng: random.Random, count: int) -> list[CellLine]:
     """Parental lines (SBC-001…) and, for a fifth, drug-resistant lines derived from them."""
     subtypes = [v.Subtype.LUMINAL_A, v.Subtype.LUMINAL_B, v.Subtype.HER2_ENRICHED, v.Subtype.TNBC]
     parents = []
@@ -238,16 +253,16 @@ def _make_cell_lines(rng, count):
     return parents + CellLine.objects.bulk_create(children)
 
 
-def _make_citations(rng, count):
+def _make_citations(rng: random.Random, count: int) -> list[Citation]:
     taken = {label.casefold() for label in Citation.objects.values_list("label", flat=True)}
 
     # 24 syllables give ~14,000 surnames; 5,000 authors x 26 years x 27 suffixes is plenty of labels.
-    authors = {}
-    while len(authors) < min(max(count // 8, 50), 5000):
+    by_folded: dict[str, str] = {}
+    while len(by_folded) < min(max(count // 8, 50), 5000):
         name = "".join(rng.choice(_SYLLABLES) for _ in range(rng.randint(2, 3))).capitalize()
-        authors.setdefault(name.casefold(), name)
-    authors = list(authors.values())
-    citations = []
+        by_folded.setdefault(name.casefold(), name)
+    authors = list(by_folded.values())
+    citations: list[Citation] = []
     while len(citations) < count:
         first, year = rng.choice(authors), rng.randint(1998, 2023)
         for suffix in ["", *"abcdefghijklmnopqrstuvwxyz"]:
@@ -290,7 +305,7 @@ class _Sentence:
     direction: str
 
 
-def _sentence_text(rng, world, section, start):
+def _sentence_text(rng: random.Random, world: World, section: int, start: int) -> tuple[str, _Sentence]:
     drug, cargo = _skewed(rng, world["drugs"], 3), _skewed(rng, world["cargo"], 2)
     cell_line, direction = _skewed(rng, world["cell_lines"], 2), _pick(rng, _WEIGHTS["direction"])
     mechanism = rng.choice(world["mechanisms"]) if rng.random() < 0.9 else None
@@ -303,16 +318,21 @@ def _sentence_text(rng, world, section, start):
     return text, _Sentence(section, start, start + len(text), drug, cargo, cell_line, mechanism, direction)
 
 
-def _make_source(rng, seed, world):
+def _make_source(
+    rng: random.Random, seed: int, world: World
+) -> tuple[Source, dict[int, Section], list[_Sentence]]:
     """The synthetic text (a heading, then paragraphs, per section); its Source, Sections, sentences."""
-    lines, spans, sentences, offset = [], {}, [], 0
+    lines: list[str] = []
+    spans: dict[int, list[list[int]]] = {}
+    sentences: list[_Sentence] = []
+    offset = 0
     for number in range(1, SECTIONS + 1):
         heading = f"S{number} Synthetic findings, part {number}"
         lines.append(heading)
         spans[number] = [[offset, offset + len(heading)]]
         offset += len(heading) + 1
         for _ in range(SENTENCES_PER_SECTION // SENTENCES_PER_PARAGRAPH):
-            paragraph = []
+            paragraph: list[str] = []
             for _ in range(SENTENCES_PER_PARAGRAPH):
                 start = offset + sum(len(p) + 1 for p in paragraph)
                 text, sentence = _sentence_text(rng, world, number, start)
@@ -342,7 +362,15 @@ def _make_source(rng, seed, world):
     return source, sections, sentences
 
 
-def _plan_claim(rng, number, source, sections, sentence, world, therapy_of):
+def _plan_claim(
+    rng: random.Random,
+    number: int,
+    source: Source,
+    sections: dict[int, Section],
+    sentence: _Sentence,
+    world: World,
+    therapy_of: dict[int, str],
+) -> tuple[Claim, dict[str, list[Any]]]:
     drugs = _some(rng, world["drugs"], 1, 3, 3, first=sentence.drug)
     cargo = _some(rng, world["cargo"], 1, 4, 2, first=sentence.cargo)
     lines = _some(rng, world["cell_lines"], 1, 2, 2, first=sentence.cell_line)
@@ -380,14 +408,14 @@ def _plan_claim(rng, number, source, sections, sentence, world, therapy_of):
     return claim, {"drugs": drugs, "cargo": cargo, "citations": citations, "cell_lines": roles}
 
 
-def _insert_links(model, columns, rows):
+def _insert_links(model: type[Model], columns: list[str], rows: list[tuple[Any, ...]]) -> int:
     """Insert (id, id[, role]) tuples in one statement per batch.
 
     bulk_create would build and compile a model instance per link row, most of the run time at
     100k claims (~8 links a claim) for rows that need none of what it adds. PostgreSQL takes
     one array per column (unnest), SQLite a prepared statement run per row (executemany).
     """
-    fields = [model._meta.get_field(column) for column in columns]
+    fields: list[Any] = [model._meta.get_field(column) for column in columns]
     quote = connection.ops.quote_name
     insert = f"INSERT INTO {quote(model._meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) "
     with connection.cursor() as cursor:
@@ -401,7 +429,16 @@ def _insert_links(model, columns, rows):
     return len(rows)
 
 
-def _write_claims(rng, count, source, sections, sentences, world, therapy_of, progress):
+def _write_claims(
+    rng: random.Random,
+    count: int,
+    source: Source,
+    sections: dict[int, Section],
+    sentences: list[_Sentence],
+    world: World,
+    therapy_of: dict[int, str],
+    progress: Progress,
+) -> dict[str, int]:
     totals = dict.fromkeys(["claims", "claim drugs", "claim cargo", "claim citations", "claim cell lines"], 0)
     for first in range(1, count + 1, BATCH):
         planned = [
@@ -411,7 +448,7 @@ def _write_claims(rng, count, source, sections, sentences, world, therapy_of, pr
         claims = Claim.objects.bulk_create([claim for claim, _ in planned])
         related = [(claim.pk, links) for claim, (_, links) in zip(claims, planned, strict=True)]
         for name, column in [("drugs", "drug"), ("cargo", "cargo"), ("citations", "citation")]:
-            rows = [(pk, item.pk) for pk, links in related for item in links[name]]
+            rows: list[tuple[Any, ...]] = [(pk, item.pk) for pk, links in related for item in links[name]]
             totals[f"claim {name}"] += _insert_links(getattr(Claim, name).through, ["claim", column], rows)
         rows = [(pk, line.pk, role) for pk, links in related for line, role in links["cell_lines"]]
         totals["claim cell lines"] += _insert_links(ClaimCellLine, ["claim", "cell_line", "role"], rows)
@@ -421,13 +458,13 @@ def _write_claims(rng, count, source, sections, sentences, world, therapy_of, pr
     return totals
 
 
-def _refresh_statistics():
+def _refresh_statistics() -> None:
     """Tell the query planner the tables just grew or shrank by up to a million rows.
 
     Without it PostgreSQL plans on the old row counts until autovacuum gets round to them and
     picks plans that are two orders of magnitude slower.
     """
-    tables = [Claim, ClaimCellLine, Citation, Drug, Cargo, CellLine, Mechanism]
+    tables: list[type[Model]] = [Claim, ClaimCellLine, Citation, Drug, Cargo, CellLine, Mechanism]
     tables += [getattr(Claim, name).through for name in ("drugs", "cargo", "citations")]
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
@@ -438,7 +475,7 @@ def _refresh_statistics():
             cursor.execute("ANALYZE")
 
 
-def synthetic_present():
+def synthetic_present() -> int | None:
     """How many synthetic claims are stored (0 if none), or None if there is no synthetic data at all."""
     source = Source.objects.filter(doi=SYNTHETIC_DOI).first()
     if source is not None:
@@ -452,7 +489,7 @@ def synthetic_present():
     return None
 
 
-def synthetic_generate(*, claims, seed=0, progress=None):
+def synthetic_generate(*, claims: int, seed: int = 0, progress: Progress = None) -> SyntheticReport:
     """Write ``claims`` synthetic claims and their world; the same seed gives the same data."""
     if not isinstance(claims, int) or not 1 <= claims <= MAX_CLAIMS:
         raise SyntheticError(f"--claims must be a whole number from 1 to {MAX_CLAIMS:,} (got {claims!r})")
@@ -465,7 +502,7 @@ def synthetic_generate(*, claims, seed=0, progress=None):
         )
     rng = random.Random(seed)
     with transaction.atomic():
-        world = {"mechanisms": _make_mechanisms(rng)}
+        world: World = {"mechanisms": _make_mechanisms(rng)}
         size = world_size(claims)
         world["drugs"], therapy_of = _make_drugs(rng, size["drugs"])
         world["cargo"] = _make_cargo(rng, size["cargo"])
@@ -486,7 +523,7 @@ def synthetic_generate(*, claims, seed=0, progress=None):
     return SyntheticReport(counts)
 
 
-def _curated_uses(source_id):
+def _curated_uses(source_id: Any) -> list[str]:
     """Curated rows that point at synthetic ones (removing those would break curated data)."""
     curated = Claim.objects.exclude(source_id=source_id)
     uses = {
@@ -507,26 +544,33 @@ def _curated_uses(source_id):
     return problems
 
 
-def _delete(queryset):
-    """DELETE in one statement: synthetic rows have no history to record, so skip per-row signals."""
-    return queryset._raw_delete(queryset.db)
+def _delete(queryset: QuerySet[Any]) -> int:
+    """DELETE in one statement: synthetic rows have no history to record, so skip per-row signals
+    and the deletion collector (a plain statement over the rows the queryset selects)."""
+    table = connections[queryset.db].ops.quote_name(queryset.model._meta.db_table)
+    pk = connections[queryset.db].ops.quote_name(queryset.model._meta.pk.column)
+    selected, params = queryset.order_by().values("pk").query.sql_with_params()
+    with connections[queryset.db].cursor() as cursor:
+        cursor.execute(f"DELETE FROM {table} WHERE {pk} IN (SELECT * FROM ({selected}) AS doomed)", params)
+        return cursor.rowcount
 
 
-def _delete_history(model, ids):
+def _delete_history(model: Any, ids: QuerySet[Any]) -> int:
     history = model.history.model
     for m2m in (f.related_model for f in history._meta.get_fields() if f.one_to_many and f.related_model):
         _delete(m2m.objects.filter(history__id__in=ids))
     return _delete(history.objects.filter(id__in=ids))
 
 
-def synthetic_remove(*, progress=None):
+def synthetic_remove(*, progress: Progress = None) -> SyntheticReport:
     """Delete every synthetic row, and nothing else; refuses if curated data points at it."""
     source = Source.objects.filter(doi=SYNTHETIC_DOI).first()
-    source_id = source.pk if source else None
+    # None when there is no synthetic source: a filter on it then matches no synthetic row.
+    source_id: Any = source.pk if source else None
     problems = _curated_uses(source_id)
     if problems:
         raise SyntheticError("cannot remove the synthetic data: " + "; ".join(problems))
-    counts = {}
+    counts: dict[str, int] = {}
     with transaction.atomic():
         claims = Claim.objects.filter(source_id=source_id).values("pk")
         steps = [
@@ -557,6 +601,6 @@ def synthetic_remove(*, progress=None):
     return SyntheticReport(counts)
 
 
-def _delete_entities(model, rows):
+def _delete_entities(model: Any, rows: QuerySet[Any]) -> int:
     _delete_history(model, rows.values("pk"))
     return _delete(rows)

@@ -1,3 +1,6 @@
+from collections.abc import Mapping, Sequence
+from typing import Any, Self
+
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
@@ -7,15 +10,15 @@ from claims import vocabulary as v
 from claims.url_templates import reverse_one
 
 
-class CitationQuerySet(models.QuerySet):
-    def get_by_natural_key(self, key):
+class CitationQuerySet(models.QuerySet["Citation"]):
+    def get_by_natural_key(self, key: str) -> "Citation":
         return self.get(key=key)
 
-    def stubs(self):
+    def stubs(self) -> Self:
         """Citations known only by their in-text label (not yet enriched from BibTeX)."""
         return self.filter(title="")
 
-    def with_claim_counts(self):
+    def with_claim_counts(self) -> Any:  # rows carry claim_count, which the model type lacks
         return self.annotate(claim_count=models.Count("claims", distinct=True))
 
 
@@ -60,6 +63,9 @@ class Citation(models.Model):
 
     history = HistoricalRecords()
     objects = CitationQuerySet.as_manager()
+    # Set by the services before save() or delete(); django-simple-history records them.
+    _history_user: Any
+    _change_reason: str
 
     class Meta:
         ordering = ["first_author", "year", "year_suffix"]
@@ -85,10 +91,10 @@ class Citation(models.Model):
         ]
         indexes = [models.Index(fields=["year"], name="citation_year_idx")]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return self.label
 
-    def save(self, *args, **kwargs):
+    def save(self, *args: Any, **kwargs: Any) -> None:
         # One owner for the two author forms: the structured list wins; a BibTeX-only import
         # (authors text, no list) gets its list parsed from the text.
         if self.author_names:
@@ -99,23 +105,23 @@ class Citation(models.Model):
             kwargs["update_fields"] = {*kwargs["update_fields"], "authors", "author_names"}
         super().save(*args, **kwargs)
 
-    def natural_key(self):
+    def natural_key(self) -> tuple[str]:
         return (self.key,)
 
-    def get_absolute_url(self):
+    def get_absolute_url(self) -> str:
         return reverse_one("claims:citation-detail", self.key)
 
     @property
-    def is_stub(self):
+    def is_stub(self) -> bool:
         return not self.title
 
     @property
-    def short_authors(self):
+    def short_authors(self) -> str:
         """Vancouver style: 'Chen W, Liu X, Lv M, et al.' (three names, then et al.)."""
         return format_authors_short(self.author_names)
 
     @property
-    def short_reference(self):
+    def short_reference(self) -> str:
         """'Chen W, Liu X, Lv M, et al. Title. J Abbrev. 2014;9:e95240.' for lists and rows."""
         journal = self.journal_abbrev or self.journal
         where = f"{self.year}"
@@ -129,19 +135,19 @@ class Citation(models.Model):
         return ". ".join(p for p in parts if p) + "."
 
     @property
-    def pmc_url(self):
+    def pmc_url(self) -> str:
         return f"https://pmc.ncbi.nlm.nih.gov/articles/{self.pmcid}/" if self.pmcid else ""
 
     @property
-    def doi_url(self):
+    def doi_url(self) -> str:
         return f"https://doi.org/{self.doi}" if self.doi else ""
 
     @property
-    def pubmed_url(self):
+    def pubmed_url(self) -> str:
         return f"https://pubmed.ncbi.nlm.nih.gov/{self.pmid}/" if self.pmid else ""
 
 
-def _bibtex_name(name):
+def _bibtex_name(name: Mapping[str, str]) -> str:
     family, given = name.get("family", ""), name.get("given", "")
     if given:
         return f"{family}, {given}"
@@ -152,19 +158,19 @@ def _bibtex_name(name):
     return family
 
 
-def authors_as_bibtex(names):
+def authors_as_bibtex(names: Sequence[Mapping[str, str]]) -> str:
     """[{family, given}] -> 'Family, Given and Family, Given and {Group Name}'."""
     return " and ".join(_bibtex_name(n) for n in names)
 
 
-def _unbrace(text):
+def _unbrace(text: str) -> str:
     text = text.strip()
     if len(text) > 1 and text.startswith("{") and text.endswith("}"):
         return text[1:-1].strip()
     return text
 
 
-def parse_bibtex_authors(text):
+def parse_bibtex_authors(text: str) -> list[dict[str, str]]:
     """'Family, Given and Given Family and {Consortium}' -> [{family, given}]."""
     names = []
     for part in (p.strip() for p in text.replace("\n", " ").split(" and ")):
@@ -182,11 +188,11 @@ def parse_bibtex_authors(text):
     return names
 
 
-def _initials(given):
+def _initials(given: str) -> str:
     return "".join(w[0] for w in given.replace("-", " ").replace(".", " ").split() if w[0].isalpha()).upper()
 
 
-def format_authors_short(names, *, limit=3):
+def format_authors_short(names: Sequence[Mapping[str, str]], *, limit: int = 3) -> str:
     """'Chen W, Liu X, Lv M, et al.'; no initials for group names."""
     shown = [f"{n.get('family', '')} {_initials(n.get('given', ''))}".strip() for n in names[:limit]]
     if len(names) > limit:

@@ -1,5 +1,8 @@
 """A curator's check of one claim against one of the papers it cites."""
 
+from collections.abc import Iterable
+from typing import Self
+
 from django.db import models
 from django.db.models import Q
 
@@ -9,7 +12,7 @@ from claims.models.claim import Claim
 
 
 class CitationCheckQuerySet(models.QuerySet):
-    def flagged(self):
+    def flagged(self) -> Self:
         return self.filter(support__in=v.FLAGGED_SUPPORT)
 
 
@@ -40,11 +43,11 @@ class CitationCheck(models.Model):
             ),
         ]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{self.claim} ← {self.citation}: {self.get_support_display()}"
 
 
-def summarise_support(verdicts):
+def summarise_support(verdicts: Iterable[str]) -> str:
     """One verdict for a claim from its per-citation verdicts (the claim's ``citation_support``).
 
     Any contradiction wins; all alike stays as it is; support from some papers but not all is

@@ -1,5 +1,7 @@
 """The curation trail: status transitions and flags raised on claims."""
 
+from typing import Self
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -32,12 +34,12 @@ class StatusChange(models.Model):
             ),
         ]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{self.claim}: {self.from_status} → {self.to_status}"
 
 
 class FlagQuerySet(models.QuerySet):
-    def open(self):
+    def open(self) -> Self:
         return self.filter(resolved_at__isnull=True)
 
 
@@ -69,9 +71,9 @@ class Flag(models.Model):
             ),
         ]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{self.get_kind_display()} on {self.claim}"
 
     @property
-    def is_open(self):
+    def is_open(self) -> bool:
         return self.resolved_at is None

@@ -1,5 +1,8 @@
 """Controlled entities: drugs, exosomal cargo, cell lines and mechanisms."""
 
+from collections.abc import Iterable
+from typing import Any
+
 from django.db import models
 from django.db.models import Q
 from simple_history.models import HistoricalRecords
@@ -10,7 +13,7 @@ from claims.url_templates import reverse_one
 LOOKUP_SEPARATOR = "|"
 
 
-def lookup_terms_for(name, slug, aliases, misprints=()):
+def lookup_terms_for(name: str, slug: str, aliases: Iterable[str], misprints: Iterable[str] = ()) -> str:
     """'|name|slug|alias…|misprint…|' casefolded: lets one LIKE find an entity by any of its names."""
     terms = dict.fromkeys(
         str(t).strip().casefold() for t in [name, slug, *aliases, *misprints] if str(t).strip()
@@ -19,10 +22,10 @@ def lookup_terms_for(name, slug, aliases, misprints=()):
 
 
 class EntityQuerySet(models.QuerySet):
-    def get_by_natural_key(self, slug):
+    def get_by_natural_key(self, slug: str) -> Any:
         return self.get(slug=slug)
 
-    def matching(self, terms):
+    def matching(self, terms: Iterable[str]) -> "EntityQuerySet":
         """Entities named by any of ``terms`` (slug, name or alias, case-insensitively)."""
         query = Q(pk__in=[])
         for term in terms:
@@ -31,7 +34,7 @@ class EntityQuerySet(models.QuerySet):
                 query |= Q(lookup_terms__contains=f"{LOOKUP_SEPARATOR}{folded}{LOOKUP_SEPARATOR}")
         return self.filter(query)
 
-    def with_claim_counts(self):
+    def with_claim_counts(self) -> "EntityQuerySet":
         return self.annotate(claim_count=models.Count("claims", distinct=True))
 
 
@@ -50,29 +53,32 @@ class Entity(models.Model):
     notes = models.TextField(blank=True)
 
     objects = EntityQuerySet.as_manager()
-    url_name = None  # set by subclasses
+    url_name: str | None = None  # set by subclasses
+    # Set by the services before save() or delete(); django-simple-history records them.
+    _history_user: Any
+    _change_reason: str
 
     class Meta:
         abstract = True
         ordering = ["name"]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return self.name
 
-    def natural_key(self):
+    def natural_key(self) -> tuple[str]:
         return (self.slug,)
 
-    def save(self, *args, **kwargs):
+    def save(self, *args: Any, **kwargs: Any) -> None:
         self.lookup_terms = lookup_terms_for(self.name, self.slug, self.aliases or [], self.misprints or [])
         if kwargs.get("update_fields") is not None:
             kwargs["update_fields"] = {*kwargs["update_fields"], "lookup_terms"}
         super().save(*args, **kwargs)
 
-    def get_absolute_url(self):
+    def get_absolute_url(self) -> str:
         return reverse_one(f"claims:{self.url_name}", self.slug)
 
     @property
-    def identifiers(self):
+    def identifiers(self) -> list[tuple[str, str, str]]:
         """(registry, accession, url) for every identifier that is set."""
         return [
             (label, value, pattern.format(value))
@@ -80,7 +86,8 @@ class Entity(models.Model):
             if (value := getattr(self, field))
         ]
 
-    IDENTIFIERS = ()
+    # (registry label, field name, URL pattern) of each identifier the entity kind has.
+    IDENTIFIERS: tuple[tuple[str, str, str], ...] = ()
 
 
 class Drug(Entity):

@@ -12,7 +12,7 @@ class Counter(models.Model):
     name = models.CharField(max_length=40, unique=True)
     value = models.BigIntegerField(default=0)
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{self.name} = {self.value}"
 
 
@@ -36,5 +36,5 @@ class IdempotencyKey(models.Model):
             models.UniqueConstraint(fields=["user", "key"], name="idempotency_key_unique_per_user")
         ]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{self.key} ({self.user_id})"

@@ -1,16 +1,18 @@
+from typing import Any
+
 from django.db import models
 
 
-class SourceManager(models.Manager):
-    def get_by_natural_key(self, doi):
+class SourceManager(models.Manager["Source"]):
+    def get_by_natural_key(self, doi: str) -> "Source":
         return self.get(doi=doi)
 
-    def the_review(self):
+    def the_review(self) -> "Source | None":
         """The transcribed review: the first source loaded (benchmark corpora come later). The one
         way every page, serializer, download and form finds it."""
         return self.order_by("pk").first()
 
-    def the_review_pk(self):
+    def the_review_pk(self) -> "models.QuerySet[Source, Any]":
         """The review's pk as a subquery, for filters that should not cost a query of their own."""
         return self.order_by("pk").values("pk")[:1]
 
@@ -40,15 +42,15 @@ class Source(models.Model):
             models.CheckConstraint(condition=~models.Q(text=""), name="source_text_not_empty"),
         ]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{self.authors.split(',')[0]} et al. {self.year}. {self.title}"
 
-    def natural_key(self):
+    def natural_key(self) -> tuple[str]:
         return (self.doi,)
 
 
-class SectionQuerySet(models.QuerySet):
-    def get_by_natural_key(self, doi, number):
+class SectionQuerySet(models.QuerySet["Section"]):
+    def get_by_natural_key(self, doi: str, number: str) -> "Section":
         return self.get(source__doi=doi, number=number)
 
 
@@ -71,11 +73,11 @@ class Section(models.Model):
             models.UniqueConstraint(fields=["source", "order"], name="section_unique_order"),
         ]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return self.label
 
     @property
-    def label(self):
+    def label(self) -> str:
         if self.number.startswith("fig"):
             return self.title
         if self.number == "abstract":
@@ -83,10 +85,10 @@ class Section(models.Model):
         return f"{self.number} {self.title}"
 
     @property
-    def slug(self):
+    def slug(self) -> str:
         return self.number
 
-    def natural_key(self):
+    def natural_key(self) -> tuple[str, str]:
         return (*self.source.natural_key(), self.number)
 
-    natural_key.dependencies = ["claims.source"]
+    natural_key.dependencies = ["claims.source"]  # type: ignore[attr-defined]

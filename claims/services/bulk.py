@@ -6,24 +6,33 @@ reported with the reason and left exactly as it was; each claim is its own trans
 refusal never leaves anything half-changed, and the other claims are still changed.
 """
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import QuerySet
 
 from claims import vocabulary as v
+from claims.models import Claim
+from claims.models.entities import Entity
 from claims.services.claim_writes import StaleClaim, claim_update
 from claims.services.workflow import claim_transition
+from claims.types import Actor
+
+# Claims to change: a QuerySet (read in public-id order) or any iterable of claims.
+type Claims = QuerySet[Claim] | Iterable[Claim]
 
 ENTITY_RELATIONS = ("drugs", "cargo")
 
 
 @dataclass
 class BulkOutcome:
-    changed: list = field(default_factory=list)
-    unchanged: list = field(default_factory=list)
-    refused: list = field(default_factory=list)  # (public id, why)
+    changed: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    refused: list[tuple[str, str]] = field(default_factory=list)  # (public id, why)
 
-    def summary(self, verb):
+    def summary(self, verb: str) -> str:
         parts = [f"{len(self.changed)} {_claims(len(self.changed))} {verb}"]
         if self.unchanged:
             parts.append(f"{len(self.unchanged)} already so")
@@ -32,11 +41,11 @@ class BulkOutcome:
         return "; ".join(parts) + "."
 
 
-def _claims(count):
+def _claims(count: int) -> str:
     return "claim" if count == 1 else "claims"
 
 
-def refusal_text(error):
+def refusal_text(error: Exception) -> str:
     """One line saying why a write was refused (for messages and reports)."""
     if isinstance(error, ValidationError) and hasattr(error, "error_dict"):
         return " ".join(
@@ -48,11 +57,11 @@ def refusal_text(error):
     return str(error)
 
 
-def _ordered(claims):
+def _ordered(claims: Claims) -> Iterable[Claim]:
     return claims.order_by("public_id") if hasattr(claims, "order_by") else claims
 
 
-def claims_transition(*, claims, user, to_status, reason=""):
+def claims_transition(*, claims: Claims, user: Actor, to_status: str, reason: str = "") -> BulkOutcome:
     """Move each claim to ``to_status`` through the workflow; refusals are reported, not raised."""
     outcome = BulkOutcome()
     for claim in _ordered(claims):
@@ -68,7 +77,9 @@ def claims_transition(*, claims, user, to_status, reason=""):
     return outcome
 
 
-def claims_update(*, claims, user, changes_for, change_reason=""):
+def claims_update(
+    *, claims: Claims, user: Actor, changes_for: Callable[[Claim], dict[str, Any]], change_reason: str = ""
+) -> BulkOutcome:
     """Apply ``changes_for(claim) -> {field: value}`` to each claim through ``claim_update``."""
     if user is None or not user.has_perm("claims.change_claim"):
         raise PermissionDenied("Only curators can change claims.")
@@ -84,7 +95,7 @@ def claims_update(*, claims, user, changes_for, change_reason=""):
     return outcome
 
 
-def claims_set(*, claims, user, **values):
+def claims_set(*, claims: Claims, user: Actor, **values: Any) -> BulkOutcome:
     """Set the same field values (e.g. mechanism, therapy class) on every claim."""
     label = ", ".join(f"{name.replace('_', ' ')}" for name in values)
     return claims_update(
@@ -92,12 +103,12 @@ def claims_set(*, claims, user, **values):
     )
 
 
-def _check_relation(relation):
+def _check_relation(relation: str) -> None:
     if relation not in ENTITY_RELATIONS:
         raise ValueError(f"relation must be one of {ENTITY_RELATIONS}, not {relation!r}")
 
 
-def claims_add_entity(*, claims, user, relation, entity):
+def claims_add_entity(*, claims: Claims, user: Actor, relation: str, entity: Entity) -> BulkOutcome:
     """Add a drug or a cargo to every claim (claims that already name it are unchanged)."""
     _check_relation(relation)
     return claims_update(
@@ -108,7 +119,7 @@ def claims_add_entity(*, claims, user, relation, entity):
     )
 
 
-def claims_remove_entity(*, claims, user, relation, entity):
+def claims_remove_entity(*, claims: Claims, user: Actor, relation: str, entity: Entity) -> BulkOutcome:
     """Remove a drug or a cargo from every claim (claims that don't name it are unchanged)."""
     _check_relation(relation)
     return claims_update(

@@ -7,19 +7,25 @@ first author and year) so an export of a set of claims names every work they res
 
 import json
 import re
+from collections.abc import Iterable, Iterator
+from typing import Any
 
 from django.db.models import QuerySet
 
 from claims import vocabulary as v
+from claims.models import Citation
+
+# Citations to write: a QuerySet (read in chunks) or any iterable of them.
+type Citations = QuerySet[Citation] | Iterable[Citation]
 
 CHUNK_SIZE = 500
-CSL_TYPES = {
+CSL_TYPES: dict[str, str] = {
     v.EntryType.ARTICLE: "article-journal",
     v.EntryType.BOOK: "book",
     v.EntryType.INCOLLECTION: "chapter",
     v.EntryType.INPROCEEDINGS: "paper-conference",
 }
-RIS_TYPES = {
+RIS_TYPES: dict[str, str] = {
     v.EntryType.ARTICLE: "JOUR",
     v.EntryType.BOOK: "BOOK",
     v.EntryType.INCOLLECTION: "CHAP",
@@ -29,13 +35,13 @@ _PAGE_RANGE = re.compile(r"^\s*(\S+?)\s*[-–—]+\s*(\S+)\s*$")
 _LINE_BREAKS = re.compile(r"[\r\n\u2028\u2029]+")
 
 
-def _persons(citation):
+def _persons(citation: Citation) -> list[dict[str, str]]:
     if citation.author_names:
         return [{k: n[k] for k in ("family", "given") if n.get(k)} for n in citation.author_names]
     return [{"family": citation.first_author}] if citation.first_author else []
 
 
-def citation_to_csl(citation):
+def citation_to_csl(citation: Citation) -> dict[str, Any]:
     """One CSL-JSON item (a dict); empty variables are left out."""
     item = {
         "id": citation.key,
@@ -57,11 +63,11 @@ def citation_to_csl(citation):
     return {name: value for name, value in item.items() if value not in ("", [], None)}
 
 
-def _iterate(citations):
+def _iterate(citations: Citations) -> Iterable[Citation]:
     return citations.iterator(chunk_size=CHUNK_SIZE) if isinstance(citations, QuerySet) else citations
 
 
-def citations_to_csl_json_stream(citations):
+def citations_to_csl_json_stream(citations: Citations) -> Iterator[str]:
     """A JSON array of CSL items, one chunk of text per work (for streaming large sets)."""
     yield "["
     first = True
@@ -71,12 +77,12 @@ def citations_to_csl_json_stream(citations):
     yield "\n]\n"
 
 
-def _ris_line(tag, value):
+def _ris_line(tag: str, value: object) -> str:
     # One tag a line: a line break inside a value would start a line RIS readers misread.
     return f"{tag}  - {_LINE_BREAKS.sub(' ', str(value)).strip()}\n"
 
 
-def citation_to_ris(citation):
+def citation_to_ris(citation: Citation) -> str:
     """One RIS record, from TY to ER."""
     lines = [_ris_line("TY", RIS_TYPES.get(citation.entry_type, "JOUR" if citation.journal else "GEN"))]
     lines.append(_ris_line("ID", citation.key))
@@ -108,7 +114,7 @@ def citation_to_ris(citation):
     return "".join(lines)
 
 
-def citations_to_ris_stream(citations):
+def citations_to_ris_stream(citations: Citations) -> Iterator[str]:
     first = True
     for citation in _iterate(citations):
         yield ("" if first else "\n") + citation_to_ris(citation)

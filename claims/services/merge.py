@@ -9,33 +9,38 @@ record naming the merge. The merged entities' history stays, ending in a deletio
 reason is "merged into <slug>": restoring an old claim version follows it to the kept entity.
 """
 
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import QuerySet
 
 from claims.models import Cargo, CellLine, Claim, ClaimCellLine, Drug, Mechanism
+from claims.models.entities import Entity
 from claims.services.entity_writes import search_documents_refresh
+from claims.types import Actor
 
 MERGE_REASON_PREFIX = "merged into "
 MERGEABLE = (Drug, Cargo, CellLine, Mechanism)
 # Fields that must agree (when both are set) for two records to be the same entity.
-_MUST_AGREE = {Cargo: ["cargo_type"], CellLine: ["species"]}
+_MUST_AGREE: dict[type[Entity], list[str]] = {Cargo: ["cargo_type"], CellLine: ["species"]}
 
 
 @dataclass(frozen=True)
 class MergeReport:
-    kept: object
-    merged: list  # names of the merged entities
-    claims: list  # public ids of the claims re-pointed
-    aliases_added: list
+    kept: Entity
+    merged: list[str]  # names of the merged entities
+    claims: list[str]  # public ids of the claims re-pointed
+    aliases_added: list[str]
 
 
-def _identifier_fields(model):
+def _identifier_fields(model: type[Entity]) -> list[str]:
     return [name for _, name, _ in model.IDENTIFIERS]
 
 
-def _check(keep, merge, user):
+def _check(keep: Entity, merge: list[Entity], user: Actor) -> None:
     model = type(keep)
     if model not in MERGEABLE:
         raise ValidationError(f"{model.__name__} records cannot be merged.")
@@ -58,7 +63,7 @@ def _check(keep, merge, user):
             for field in _identifier_fields(model) + _MUST_AGREE.get(model, []):
                 mine, theirs = getattr(keep, field), getattr(other, field)
                 if mine and theirs and mine != theirs:
-                    label = model._meta.get_field(field).verbose_name
+                    label = model._meta.get_field(field).verbose_name  # type: ignore[union-attr]
                     errors.append(
                         f"{keep} and {other} have different {label} ({mine} and {theirs}): not duplicates."
                     )
@@ -66,7 +71,7 @@ def _check(keep, merge, user):
         raise ValidationError(errors)
 
 
-def _new_aliases(keep, merge):
+def _new_aliases(keep: Entity, merge: list[Entity]) -> list[str]:
     known = {term.casefold() for term in [keep.name, keep.slug, *keep.aliases]}
     added = []
     for other in merge:
@@ -77,7 +82,7 @@ def _new_aliases(keep, merge):
     return added
 
 
-def _affected_claims(model, merge_ids):
+def _affected_claims(model: type[Entity], merge_ids: list[int]) -> QuerySet[Claim]:
     if model is Mechanism:
         return Claim.objects.filter(mechanism__in=merge_ids)
     if model is CellLine:
@@ -92,13 +97,13 @@ def _affected_claims(model, merge_ids):
     )
 
 
-def _repoint(claim, model, keep, merge_ids, user):
+def _repoint(claim: Claim, model: type[Entity], keep: Any, merge_ids: list[int], user: Actor) -> None:
     if model is Mechanism:
         claim.mechanism = keep
     elif model is CellLine:
         roles = set(claim.cell_line_links.filter(cell_line=keep).values_list("role", flat=True))
         for link in claim.cell_line_links.filter(cell_line__in=merge_ids).order_by("pk"):
-            link._history_user = user
+            link._history_user = user  # type: ignore[attr-defined]
             if link.role in roles:
                 link.delete()
             else:
@@ -108,15 +113,15 @@ def _repoint(claim, model, keep, merge_ids, user):
     else:
         manager = getattr(claim, "drugs" if model is Drug else "cargo")
         # The claim's own save below records its new relations in one history record.
-        claim.skip_history_when_saving = True
+        claim.skip_history_when_saving = True  # type: ignore[attr-defined]
         try:
             manager.remove(*merge_ids)
             manager.add(keep)
         finally:
-            del claim.skip_history_when_saving
+            del claim.skip_history_when_saving  # type: ignore[attr-defined]
 
 
-def _refuse_cycle(keep):
+def _refuse_cycle(keep: Any) -> None:
     seen, node = {keep.pk}, keep
     while node.parent_id is not None:
         if node.parent_id in seen:
@@ -125,7 +130,7 @@ def _refuse_cycle(keep):
         node = type(keep).objects.get(pk=node.parent_id)
 
 
-def entities_merge(*, keep, merge, user):
+def entities_merge(*, keep: Any, merge: Iterable[Any], user: Actor) -> MergeReport:
     """Merge the entities in ``merge`` into ``keep`` (same model); returns a MergeReport."""
     merge = list(merge)
     _check(keep, merge, user)
@@ -160,7 +165,7 @@ def entities_merge(*, keep, merge, user):
             _repoint(claim, model, keep, merge_ids, user)
             claim.version += 1
             claim.search_document = claim.build_search_document()
-            claim._history_user, claim._change_reason = user, reason
+            claim._history_user, claim._change_reason = user, reason  # type: ignore[attr-defined]
             claim.save()
             repointed.append(claim.public_id)
         for other in merge:

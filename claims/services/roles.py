@@ -25,7 +25,7 @@ _CURATOR_CODENAMES = [f"{action}_{model}" for model in _EDITABLE for action in (
 _EDITOR_CODENAMES = _CURATOR_CODENAMES + [f"delete_{model}" for model in _EDITABLE] + ["review_claim"]
 
 
-def roles_ensure():
+def roles_ensure() -> None:
     """Create or update the curator and editor groups with their permissions (idempotent)."""
     for name, codenames in [(CURATORS, _CURATOR_CODENAMES), (EDITORS, _EDITOR_CODENAMES)]:
         group, _ = Group.objects.get_or_create(name=name)

@@ -7,6 +7,10 @@ since its last review (read from the history: see history.content_editors_since_
 needs a reason. Every transition is recorded (StatusChange) with who and when.
 """
 
+from collections.abc import Callable, Collection
+from typing import cast
+
+from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import F
@@ -15,25 +19,28 @@ from django.utils import timezone
 from claims import vocabulary as v
 from claims.models import Claim, Flag, StatusChange
 from claims.services.claim_writes import StaleClaim
+from claims.types import Actor
 
 S = v.CurationStatus
-TRANSITIONS = {
+TRANSITIONS: dict[str, set[str]] = {
     S.DRAFT: {S.IN_REVIEW},
     S.IN_REVIEW: {S.APPROVED, S.REJECTED, S.DRAFT},
     S.APPROVED: {S.IN_REVIEW},
     S.REJECTED: {S.IN_REVIEW},
 }
-REVIEW_DECISIONS = {S.APPROVED, S.REJECTED}
+REVIEW_DECISIONS: set[str] = {S.APPROVED, S.REJECTED}
 
 
-def content_editors_since_review(claim):
+def content_editors_since_review(claim: Claim) -> Collection[int]:
     # Imported here: history imports merge, which imports bulk, which imports this module.
     from claims.services.history import content_editors_since_review
 
     return content_editors_since_review(claim)
 
 
-def _refusal(claim, user, to_status, editors=None):
+def _refusal(
+    claim: Claim, user: Actor, to_status: str, editors: Callable[[Claim], Collection[int]] | None = None
+) -> str | None:
     """Why ``user`` may not move ``claim`` to ``to_status`` (None when they may).
 
     ``editors`` is a callable giving content_editors_since_review(claim), when the caller has it.
@@ -56,10 +63,10 @@ def _refusal(claim, user, to_status, editors=None):
     return None
 
 
-def allowed_transitions(claim, user):
-    found = []
+def allowed_transitions(claim: Claim, user: Actor) -> list[str]:
+    found: list[Collection[int]] = []
 
-    def editors(claim):
+    def editors(claim: Claim) -> Collection[int]:
         # Approve and reject both ask; the history is read once.
         if not found:
             found.append(content_editors_since_review(claim))
@@ -68,7 +75,9 @@ def allowed_transitions(claim, user):
     return [status for status in TRANSITIONS[claim.status] if _refusal(claim, user, status, editors) is None]
 
 
-def claim_transition(*, claim, user, to_status, reason="", expected_version=None):
+def claim_transition(
+    *, claim: Claim, user: Actor, to_status: str, reason: str = "", expected_version: int | None = None
+) -> Claim:
     """Move ``claim`` to ``to_status``; PermissionDenied or ValidationError say why not."""
     refusal = _refusal(claim, user, to_status)
     if refusal:
@@ -85,23 +94,28 @@ def claim_transition(*, claim, user, to_status, reason="", expected_version=None
         if not moved:
             claim.refresh_from_db()
             raise StaleClaim(claim, version)
+        # _refusal let only a signed-in account through.
         StatusChange.objects.create(
-            claim=claim, from_status=claim.status, to_status=to_status, reason=reason, changed_by=user
+            claim=claim,
+            from_status=claim.status,
+            to_status=to_status,
+            reason=reason,
+            changed_by=cast(User, user),
         )
         claim.status = to_status
         claim.rejection_reason = reason if to_status == S.REJECTED else ""
         claim.version = version + 1
-        claim._history_user = user
-        claim._change_reason = f"status: {to_status}"
+        claim._history_user = user  # type: ignore[attr-defined]
+        claim._change_reason = f"status: {to_status}"  # type: ignore[attr-defined]
         claim.save(update_fields=["status", "rejection_reason", "version", "updated"])
     return claim
 
 
-def flag_raise(*, claim, user, kind, text):
+def flag_raise(*, claim: Claim, user: Actor, kind: str, text: str) -> Flag:
     """Anyone signed in may flag a claim."""
     if user is None or not user.is_authenticated:
         raise PermissionDenied("Sign in to flag a claim.")
-    errors = {}
+    errors: dict[str, list[str]] = {}
     if kind not in v.FlagKind.values:
         errors["kind"] = [f"'{kind}' is not one of: {', '.join(v.FlagKind.values)}."]
     text = (text or "").strip()
@@ -114,11 +128,11 @@ def flag_raise(*, claim, user, kind, text):
     return Flag.objects.create(claim=claim, kind=kind, text=text, raised_by=user)
 
 
-def flag_can_resolve(user):
+def flag_can_resolve(user: Actor) -> bool:
     return user is not None and user.has_perm("claims.review_claim")
 
 
-def flag_resolve(*, flag, user, resolution):
+def flag_resolve(*, flag: Flag, user: Actor, resolution: str) -> Flag:
     """Editors resolve flags, saying how."""
     if not flag_can_resolve(user):
         raise PermissionDenied("Only editors can resolve flags.")
@@ -127,6 +141,6 @@ def flag_resolve(*, flag, user, resolution):
         raise ValidationError({"resolution": ["Say how the flag was resolved."]})
     if not flag.is_open:
         raise ValidationError({"resolution": ["This flag is already resolved."]})
-    flag.resolved_by, flag.resolved_at, flag.resolution = user, timezone.now(), resolution
+    flag.resolved_by, flag.resolved_at, flag.resolution = cast(User, user), timezone.now(), resolution
     flag.save(update_fields=["resolved_by", "resolved_at", "resolution"])
     return flag

@@ -7,11 +7,13 @@ saying so, which the importer recognises and never takes for bibliographic data.
 """
 
 import re
+from collections.abc import Iterable, Iterator
+from typing import Any
 
 from bibtexparser.middlewares.names import parse_single_name_into_parts, split_multiple_persons_names
 from django.db.models import QuerySet
 
-from claims.models import Citation, Claim
+from claims.models import Citation, Claim, Source
 from claims.services.bibtex.latex import VERBATIM_FIELDS, text_to_latex
 from claims.services.bibtex.middlewares import NAME_FIELDS
 from claims.services.bibtex.parse import STANDARD_TYPES, Person, join_persons
@@ -46,11 +48,11 @@ _KEY_UNSAFE = re.compile(r"[^A-Za-z0-9_\-:.+/]")
 _LABEL_AUTHORS = re.compile(r"^(?P<authors>.+?),\s*\d{4}[a-z]?$")
 
 
-def _is_label_only(citation):
+def _is_label_only(citation: Citation) -> bool:
     return citation.is_stub and not citation.authors and not citation.bibtex_fields
 
 
-def _label_persons(citation):
+def _label_persons(citation: Citation) -> tuple[Person, ...]:
     """The authors an in-text label names: "Wang et al." → Wang and others."""
     match = _LABEL_AUTHORS.match(citation.label)
     if not match:
@@ -61,14 +63,14 @@ def _label_persons(citation):
     return tuple(Person(last=(name.strip(),)) for name in authors.split(" and ", 1))
 
 
-def _label_only_fields(citation):
+def _label_only_fields(citation: Citation) -> tuple[str, dict[str, Any]]:
     fields = {"author": join_persons(_label_persons(citation)), "year": str(citation.year)}
     fields.update({name: getattr(citation, name) for name in ("doi", "pmid") if getattr(citation, name)})
     fields["note"] = f"{STUB_NOTE_PREFIX} {citation.label}"
     return "misc", fields
 
 
-def _journal_field(entry_type, fields):
+def _journal_field(entry_type: str, fields: dict[str, Any]) -> str:
     if "journal" in fields:
         return "journal"
     if "booktitle" in fields or entry_type in ("inproceedings", "incollection"):
@@ -76,7 +78,7 @@ def _journal_field(entry_type, fields):
     return "journal"
 
 
-def entry_fields(citation):
+def entry_fields(citation: Citation) -> tuple[str, dict[str, Any]]:
     """(entry type, {field: Unicode value}) that the citation is exported as."""
     if _is_label_only(citation):
         return _label_only_fields(citation)
@@ -113,7 +115,7 @@ def entry_fields(citation):
     return entry_type, fields
 
 
-def _names_to_latex(names):
+def _names_to_latex(names: str) -> str:
     encoded = []
     for name in split_multiple_persons_names(names):
         parts = parse_single_name_into_parts(name, strict=False)
@@ -125,13 +127,13 @@ def _names_to_latex(names):
     return " and ".join(encoded)
 
 
-def _word_to_latex(word):
+def _word_to_latex(word: str) -> str:
     if len(word) > 1 and word.startswith("{") and word.endswith("}"):
         return "{" + text_to_latex(word[1:-1]) + "}"
     return text_to_latex(word)
 
 
-def _value_to_latex(name, value):
+def _value_to_latex(name: str, value: object) -> str:
     if name == "month" and isinstance(value, int) and 1 <= value <= 12:
         return MONTHS[value - 1]
     text = str(value)
@@ -144,7 +146,7 @@ def _value_to_latex(name, value):
     return "{" + latex + "}"
 
 
-def citation_to_bibtex(citation):
+def citation_to_bibtex(citation: Citation) -> str:
     """One citation as a BibTeX entry (ending with a newline)."""
     entry_type, fields = entry_fields(citation)
     order = [n for n in FIRST_FIELDS if n in fields] + sorted(n for n in fields if n not in FIRST_FIELDS)
@@ -155,7 +157,7 @@ def citation_to_bibtex(citation):
     return f"@{entry_type}{{{key},\n" + ",\n".join(lines) + "\n}\n"
 
 
-def citations_to_bibtex_stream(citations):
+def citations_to_bibtex_stream(citations: QuerySet[Citation] | Iterable[Citation]) -> Iterator[str]:
     """BibTeX for ``citations`` (a QuerySet is read in chunks), one entry per chunk: for large sets."""
     if isinstance(citations, QuerySet):
         citations = citations.iterator(chunk_size=CHUNK_SIZE)
@@ -165,12 +167,12 @@ def citations_to_bibtex_stream(citations):
         first = False
 
 
-def citations_to_bibtex(citations):
+def citations_to_bibtex(citations: QuerySet[Citation] | Iterable[Citation]) -> str:
     """BibTeX for ``citations`` as one string."""
     return "".join(citations_to_bibtex_stream(citations))
 
 
-def _vancouver_to_bibtex(authors):
+def _vancouver_to_bibtex(authors: str) -> str:
     """'Liu L, Jiang D' (as Source.authors holds them) -> 'Liu, L. and Jiang, D.'."""
     names = []
     for name in (part.strip() for part in authors.split(",")):
@@ -182,7 +184,7 @@ def _vancouver_to_bibtex(authors):
     return " and ".join(names)
 
 
-def source_to_bibtex(source):
+def source_to_bibtex(source: Source) -> str:
     """The review itself (a claims.models.Source) as a BibTeX entry, keyed review-<surname><year>."""
     first = source.authors.split(",")[0].strip().rpartition(" ")[0] or "review"
     key = f"review-{fold(first)}{source.year}"
@@ -200,14 +202,16 @@ def source_to_bibtex(source):
     return f"@article{{{_KEY_UNSAFE.sub('-', key)},\n" + ",\n".join(lines) + "\n}\n"
 
 
-def citations_with_review_bibtex_stream(citations, source):
+def citations_with_review_bibtex_stream(
+    citations: QuerySet[Citation] | Iterable[Citation], source: Source | None
+) -> Iterator[str]:
     """The review's entry (when there is one), then ``citations``' entries."""
     if source is not None:
         yield source_to_bibtex(source) + "\n"
     yield from citations_to_bibtex_stream(citations)
 
 
-def citations_of_claims(claims):
+def citations_of_claims(claims: QuerySet[Claim]) -> QuerySet[Citation]:
     """The citations behind ``claims`` (a Claim QuerySet, filtered or not), each once, by key."""
     links = Claim.citations.through.objects.filter(claim__in=claims.values("pk")).values("citation_id")
     return Citation.objects.filter(pk__in=links).order_by("key")

@@ -2,7 +2,9 @@
 
 import hashlib
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import cast
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -10,8 +12,17 @@ from simple_history.utils import bulk_create_with_history, bulk_update_with_hist
 
 from claims.models import Citation
 from claims.services.bibtex.parse import BibtexRefused, Problem, parse_bibtex
-from claims.services.bibtex.reconcile import CONFLICTING, ENRICHED, NEW, OUTCOMES, UNCHANGED, reconcile
+from claims.services.bibtex.reconcile import (
+    CONFLICTING,
+    ENRICHED,
+    NEW,
+    OUTCOMES,
+    UNCHANGED,
+    EntryResult,
+    reconcile,
+)
 from claims.services.bibtex.values import COLUMNS, file_values
+from claims.types import Actor
 
 HISTORY_REASON = "BibTeX import"
 BATCH_SIZE = 500
@@ -24,48 +35,48 @@ CONCURRENT_CHANGE = Problem(
 class PlanChanged(Exception):
     """The citations changed between the preview and the confirmation; ``report`` is the new plan."""
 
-    def __init__(self, report):
+    def __init__(self, report: "ImportReport") -> None:
         self.report = report
         super().__init__("the citations changed since the preview; check the new preview")
 
 
 @dataclass
 class ImportReport:
-    results: list
-    unused: list  # keys of citations that back no claim (after this import)
-    unmatched_stubs: list  # keys of stubs no entry of the file matched
+    results: list[EntryResult]
+    unused: list[str]  # keys of citations that back no claim (after this import)
+    unmatched_stubs: list[str]  # keys of stubs no entry of the file matched
     dry_run: bool
-    counts: dict = field(init=False)
+    counts: dict[str, int] = field(init=False)
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         self.counts = {outcome: sum(r.outcome == outcome for r in self.results) for outcome in OUTCOMES}
 
-    def of(self, outcome):
+    def of(self, outcome: str) -> list[EntryResult]:
         return [r for r in self.results if r.outcome == outcome]
 
     @property
-    def grouped(self):
+    def grouped(self) -> list[tuple[str, list[EntryResult]]]:
         """[(outcome, results)] for the outcomes that occur, in report order."""
         return [(outcome, self.of(outcome)) for outcome in OUTCOMES if self.counts[outcome]]
 
     @property
-    def new(self):
+    def new(self) -> list[EntryResult]:
         return self.of(NEW)
 
     @property
-    def enriched(self):
+    def enriched(self) -> list[EntryResult]:
         return self.of(ENRICHED)
 
     @property
-    def unchanged(self):
+    def unchanged(self) -> list[EntryResult]:
         return self.of(UNCHANGED)
 
     @property
-    def conflicting(self):
+    def conflicting(self) -> list[EntryResult]:
         return self.of(CONFLICTING)
 
     @property
-    def digest(self):
+    def digest(self) -> str:
         """Fingerprint of what the import would write: a confirmation must match its preview."""
         plan = [
             (r.outcome, r.entry_key, r.key, r.label, [list(map(str, c)) for c in r.changes])
@@ -73,12 +84,12 @@ class ImportReport:
         ]
         return hashlib.sha256(json.dumps(plan, ensure_ascii=False).encode()).hexdigest()
 
-    def summary(self):
+    def summary(self) -> str:
         parts = ", ".join(f"{self.counts[o]} {o}" for o in OUTCOMES)
         done = "dry run, nothing written" if self.dry_run else "written"
         return f"{len(self.results)} entries: {parts} ({done})"
 
-    def lines(self, *, unchanged=False):
+    def lines(self, *, unchanged: bool = False) -> Iterator[str]:
         """The report as plain text, one fact per line; unchanged entries only when asked."""
         yield self.summary()
         for outcome in OUTCOMES:
@@ -96,7 +107,7 @@ class ImportReport:
         yield f"stubs no entry matched ({len(self.unmatched_stubs)}): {', '.join(self.unmatched_stubs) or '—'}"
 
 
-def _new_citation(result):
+def _new_citation(result: EntryResult) -> Citation:
     item = result.values
     columns = dict(item.columns)
     fields, raw = item.fields, item.entry.raw
@@ -116,8 +127,8 @@ def _new_citation(result):
     )
 
 
-def _enriched_citation(result):
-    citation, item = result.citation, result.values
+def _enriched_citation(result: EntryResult) -> Citation:
+    citation, item = cast(Citation, result.citation), result.values  # enriched: matched a citation
     for name in COLUMNS:
         if item.columns[name] and not getattr(citation, name):
             setattr(citation, name, item.columns[name])
@@ -126,18 +137,18 @@ def _enriched_citation(result):
     return citation
 
 
-def _lock_unchanged(results):
+def _lock_unchanged(results: list[EntryResult]) -> None:
     """Lock the citations about to be enriched, refusing if anyone changed them since they were read."""
-    fresh = Citation.objects.select_for_update().in_bulk([r.citation.pk for r in results])
-    for result in results:
-        now = fresh.get(result.citation.pk)
-        if now is None or any(
-            getattr(now, name) != getattr(result.citation, name) for name in WRITTEN_FIELDS
-        ):
+    # Every result here matched a citation.
+    matched = [cast(Citation, r.citation) for r in results]
+    fresh = Citation.objects.select_for_update().in_bulk([citation.pk for citation in matched])
+    for citation in matched:
+        now = fresh.get(citation.pk)
+        if now is None or any(getattr(now, name) != getattr(citation, name) for name in WRITTEN_FIELDS):
             raise BibtexRefused([CONCURRENT_CHANGE])
 
 
-def _write(results, user):
+def _write(results: list[EntryResult], user: Actor) -> None:
     enriching = [r for r in results if r.outcome == ENRICHED]
     if enriching:
         _lock_unchanged(enriching)
@@ -150,7 +161,9 @@ def _write(results, user):
         bulk_update_with_history(enriched, Citation, fields=WRITTEN_FIELDS, **kwargs)
 
 
-def bibtex_import(*, data: bytes, user=None, dry_run: bool = False, expected_digest: str | None = None):
+def bibtex_import(
+    *, data: bytes, user: Actor = None, dry_run: bool = False, expected_digest: str | None = None
+) -> ImportReport:
     """Import ``data`` (a .bib file) into the citations; returns an ImportReport.
 
     Raises BibtexRefused (nothing written) when the file cannot be read or stored, and

@@ -44,7 +44,7 @@ _LIGATURE = re.compile("|".join(re.escape(s) for s in _LIGATURE_GLYPHS))  # left
 _VERBATIM_ESCAPE = re.compile(r"\\([_%&#$])")
 
 
-def _decoder():
+def _decoder() -> LatexNodes2Text:
     context = get_default_latex_context_db()
     context.add_context_category(
         "exoclaims-bibtex",
@@ -68,12 +68,12 @@ _ENCODER = UnicodeToLatexEncoder(
 )
 
 
-def clean_text(text):
+def clean_text(text: str) -> str:
     """NFC, whitespace runs (including no-break spaces) collapsed to one space, trimmed."""
     return " ".join(unicodedata.normalize("NFC", text).split())
 
 
-def latex_to_text(value):
+def latex_to_text(value: str) -> str:
     """Decode a BibTeX text value (LaTeX) to clean Unicode: ``M{\\"u}ller`` → ``Müller``."""
     if not _NEEDS_DECODER.search(value):
         # Most values hold at most braces and dashes; the general decoder is a hundred times slower.
@@ -81,22 +81,22 @@ def latex_to_text(value):
     return _decode(value)
 
 
-def _ligatures(text):
+def _ligatures(text: str) -> str:
     return _LIGATURE.sub(lambda match: _LIGATURE_GLYPHS[match.group()], text)
 
 
 @lru_cache(maxsize=65536)
-def _decode(value):
+def _decode(value: str) -> str:
     return clean_text(DECODER.latex_to_text(_BARE_SPECIAL.sub(r"\\\1", value)))
 
 
-def verbatim_value(value):
+def verbatim_value(value: str) -> str:
     """A DOI or URL as written, minus the braces and LaTeX escapes some tools add around it."""
     return _VERBATIM_ESCAPE.sub(r"\1", value).replace("{", "").replace("}", "").strip()
 
 
 @lru_cache(maxsize=4096)
-def _encode_char(char):
+def _encode_char(char: str) -> str:
     if char in _ASCII_SPECIAL:
         return _ASCII_SPECIAL[char]
     if char.isascii():
@@ -108,7 +108,7 @@ def _encode_char(char):
     return char
 
 
-def _encode_word(word):
+def _encode_word(word: str) -> str:
     out = []
     previous = ""
     for char in word:
@@ -119,12 +119,12 @@ def _encode_word(word):
     return "".join(out)
 
 
-def _needs_case_protection(word, first):
+def _needs_case_protection(word: str, first: bool) -> bool:
     letters = word[1:] if first else word
     return any(c.isupper() for c in letters)
 
 
-def text_to_latex(text, *, protect_case=False):
+def text_to_latex(text: str, *, protect_case: bool = False) -> str:
     """Encode clean Unicode text as a BibTeX value.
 
     ``protect_case`` (titles): words with capitals are braced, so styles that lower-case titles

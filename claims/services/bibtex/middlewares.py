@@ -8,6 +8,7 @@ SplitNameParts produces). Problems become MiddlewareErrorBlocks, reported by par
 """
 
 import re
+from collections.abc import Mapping
 
 from bibtexparser.library import Library
 from bibtexparser.middlewares import (
@@ -16,8 +17,8 @@ from bibtexparser.middlewares import (
     SeparateCoAuthors,
     SplitNameParts,
 )
-from bibtexparser.middlewares.middleware import BlockMiddleware, LibraryMiddleware
-from bibtexparser.model import Entry, Field, MiddlewareErrorBlock, String
+from bibtexparser.middlewares.middleware import BlockMiddleware, LibraryMiddleware, Middleware
+from bibtexparser.model import Block, Entry, Field, MiddlewareErrorBlock, String
 
 from claims.services.bibtex.latex import DECODER, VERBATIM_FIELDS, latex_to_text, verbatim_value
 
@@ -48,10 +49,10 @@ class EntryProblem(ValueError):
 class _LowercaseFieldNames(BlockMiddleware):
     """Field names are case-insensitive in BibTeX; "Title" and "title" in one entry is an error."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         super().__init__(allow_inplace_modification=True, allow_parallel_execution=True)
 
-    def transform_entry(self, entry, library):
+    def transform_entry(self, entry: Entry, library: Library) -> Block:
         seen = set()
         for field in entry.fields:
             name = field.key.strip().lower()
@@ -64,7 +65,7 @@ class _LowercaseFieldNames(BlockMiddleware):
         return entry
 
 
-def _closing(expr, start, opener):
+def _closing(expr: str, start: int, opener: str) -> int:
     """Index of the delimiter closing the group opened at ``start`` (bibtexparser's escaping rule)."""
     depth = 0
     for index in range(start, len(expr)):
@@ -82,9 +83,10 @@ def _closing(expr, start, opener):
     raise EntryProblem(f"unbalanced {opener} in value {expr[:40]!r}")
 
 
-def evaluate_value(expr, macros):
+def evaluate_value(expr: str, macros: Mapping[str, str]) -> str:
     """A BibTeX value: ``{…}``, ``"…"``, a number or a macro name, joined by ``#``."""
-    parts, index, expect_value = [], 0, True
+    parts: list[str] = []
+    index, expect_value = 0, True
     while index < len(expr):
         char = expr[index]
         if char.isspace():
@@ -118,9 +120,9 @@ def evaluate_value(expr, macros):
 class _ExpandMacros(LibraryMiddleware):
     """Replace every value by its text, expanding macros defined earlier in the file (as bibtex(1))."""
 
-    def transform(self, library):
+    def transform(self, library: Library) -> Library:
         macros = dict(_MONTH_MACROS)
-        blocks = []
+        blocks: list[Block] = []
         for block in library.blocks:
             try:
                 if isinstance(block, String):
@@ -141,9 +143,9 @@ class _ExpandMacros(LibraryMiddleware):
 class _InheritCrossref(LibraryMiddleware):
     """An entry with ``crossref`` takes the fields it lacks from the entry it names (BibTeX rules)."""
 
-    def transform(self, library):
+    def transform(self, library: Library) -> Library:
         by_key = {entry.key.lower(): entry for entry in library.entries}
-        blocks = []
+        blocks: list[Block] = []
         for block in library.blocks:
             if isinstance(block, Entry) and "crossref" in block.fields_dict:
                 block = self._inherit(block, by_key)
@@ -151,7 +153,7 @@ class _InheritCrossref(LibraryMiddleware):
         return Library(blocks, fail_on_duplicate_key=False)
 
     @staticmethod
-    def _inherit(entry, by_key):
+    def _inherit(entry: Entry, by_key: Mapping[str, Entry]) -> Block:
         target = str(entry.fields_dict["crossref"].value).strip()
         parent = by_key.get(target.lower())
         if parent is None:
@@ -176,18 +178,19 @@ class _DecodeLatex(LatexDecodingMiddleware):
     NameParts that SplitNameParts leaves in a name field, so entries are walked here.
     """
 
-    def __init__(self):
+    def __init__(self) -> None:
         super().__init__(decoder=DECODER)
 
-    def _transform_python_value_string(self, python_string):
+    def _transform_python_value_string(self, python_string: str) -> tuple[str, str]:
         try:
             return latex_to_text(python_string), ""
         except Exception as exc:  # pylatexenc raises several types for malformed LaTeX
             return python_string, f"cannot decode the LaTeX in {python_string[:40]!r}: {exc}"
 
-    def transform_entry(self, entry, library):
-        errors = []
+    def transform_entry(self, entry: Entry, library: Library) -> Block:
+        problems: list[str] = []
         for field in entry.fields:
+            errors: list[str] = []  # this field's, so each problem names the field that has it
             if isinstance(field.value, str) and field.key in VERBATIM_FIELDS:
                 field.value = verbatim_value(field.value)
             elif isinstance(field.value, str):
@@ -197,11 +200,11 @@ class _DecodeLatex(LatexDecodingMiddleware):
                 for parts in field.value:
                     for name in ("first", "von", "last", "jr"):
                         setattr(parts, name, self._transform_all_strings(getattr(parts, name), errors))
-        errors = [f"field '{field.key}': {e}" for e in errors if e]
-        return MiddlewareErrorBlock(entry, EntryProblem("; ".join(errors))) if errors else entry
+            problems += [f"field '{field.key}': {e}" for e in errors if e]
+        return MiddlewareErrorBlock(entry, EntryProblem("; ".join(problems))) if problems else entry
 
 
-def parse_stack():
+def parse_stack() -> list[Middleware]:
     return [
         _LowercaseFieldNames(),
         _ExpandMacros(),

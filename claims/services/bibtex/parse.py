@@ -8,13 +8,17 @@ byte is reported with its line and entry key, all problems at once.
 import difflib
 import logging
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 import bibtexparser
 from bibtexparser.middlewares.names import NameParts
 from bibtexparser.model import (
+    Block,
     DuplicateBlockKeyBlock,
     DuplicateFieldKeyBlock,
+    Entry,
     ExplicitComment,
     ImplicitComment,
     MiddlewareErrorBlock,
@@ -109,7 +113,7 @@ class Problem:
     key: str
     message: str
 
-    def __str__(self):
+    def __str__(self) -> str:
         where = [f"line {self.line}"] if self.line else []
         where += [f"entry {self.key}"] if self.key else []
         return f"{', '.join(where)}: {self.message}" if where else self.message
@@ -118,7 +122,7 @@ class Problem:
 class BibtexRefused(Exception):
     """The file was refused as a whole; ``problems`` says what is wrong and where."""
 
-    def __init__(self, problems):
+    def __init__(self, problems: Iterable[Problem]) -> None:
         self.problems = list(problems)
         shown = [str(p) for p in self.problems[:MAX_PROBLEMS]]
         if len(self.problems) > MAX_PROBLEMS:
@@ -130,17 +134,17 @@ class BibtexRefused(Exception):
 class Person:
     """One name, split as BibTeX does; each part is a tuple of words (a braced group is one word)."""
 
-    first: tuple = ()
-    von: tuple = ()
-    last: tuple = ()
-    jr: tuple = ()
+    first: tuple[str, ...] = ()
+    von: tuple[str, ...] = ()
+    last: tuple[str, ...] = ()
+    jr: tuple[str, ...] = ()
 
     @property
-    def surname(self):
+    def surname(self) -> str:
         return " ".join(self.von + self.last)
 
     @property
-    def is_others(self):
+    def is_others(self) -> bool:
         """BibTeX's "and others" (printed "et al.")."""
         return self.last == ("others",) and not (self.first or self.von or self.jr)
 
@@ -150,16 +154,16 @@ class ParsedEntry:
     key: str
     line: int  # 1-based, where the entry starts
     entry_type: str  # lower case, as in the file
-    fields: dict  # lower-case name -> decoded value; names as "Last, First and …"; month as 1-12
-    persons: dict  # name field -> tuple of Person
+    fields: dict[str, Any]  # lower-case name -> decoded value; names as "Last, First and …"; month as 1-12
+    persons: dict[str, tuple[Person, ...]]  # name field -> tuple of Person
     raw: str
 
 
-def human_size(size):
+def human_size(size: int) -> str:
     return f"{size / (1024 * 1024):.1f} MiB" if size >= 1024 * 1024 else f"{size:,} bytes"
 
 
-def size_problem(size, limit):
+def size_problem(size: int, limit: int) -> Problem:
     """The refusal for a file over the size limit (also used by the upload form before reading)."""
     shown, allowed = human_size(size), human_size(limit)
     if shown == allowed:  # just over the limit: rounding would hide the difference
@@ -167,7 +171,7 @@ def size_problem(size, limit):
     return Problem(None, "", f"the file is {shown}; the limit is {allowed}")
 
 
-def _decode(data):
+def _decode(data: bytes) -> str:
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -180,7 +184,7 @@ def _decode(data):
         ) from None
 
 
-def _control_problems(text):
+def _control_problems(text: str) -> list[Problem]:
     problems = []
     for match in _CONTROL.finditer(text):
         line = text.count("\n", 0, match.start()) + 1
@@ -188,7 +192,7 @@ def _control_problems(text):
     return problems
 
 
-def _block_key(block):
+def _block_key(block: Block) -> str:
     inner = block.ignore_error_block if isinstance(block, ParsingFailedBlock) else block
     key = getattr(block, "key", None) or getattr(inner, "key", None)
     if key:
@@ -197,7 +201,7 @@ def _block_key(block):
     return match.group(2) if match else ""
 
 
-def _failed_block_problem(block):
+def _failed_block_problem(block: ParsingFailedBlock) -> Problem:
     line = (block.start_line or 0) + 1
     key = _block_key(block)
     if isinstance(block, DuplicateBlockKeyBlock):
@@ -215,7 +219,7 @@ def _failed_block_problem(block):
     return Problem(line, key, f"syntax error{stopped}: {reason}")
 
 
-def _stray_text_problem(comment):
+def _stray_text_problem(comment: ImplicitComment) -> Problem | None:
     """Free text between entries is fine (BibTeX skips it), braces and '=' included; a field
     assignment there is not: it is what a missing @ or an extra closing brace leaves behind."""
     text = "\n".join(line for line in comment.comment.splitlines() if not line.lstrip().startswith("%"))
@@ -227,7 +231,7 @@ def _stray_text_problem(comment):
     return None
 
 
-def _swallowed_entry_problem(comment):
+def _swallowed_entry_problem(comment: ExplicitComment) -> Problem | None:
     """The splitter reads "@comment…" as a comment, "@commentary{key," included: to BibTeX that is
     an entry, so it is refused rather than lost."""
     match = _ENTRY_START.match(comment.raw or "")
@@ -240,16 +244,16 @@ def _swallowed_entry_problem(comment):
     )
 
 
-def _person(parts):
+def _person(parts: NameParts) -> Person:
     return Person(*(tuple(getattr(parts, name)) for name in ("first", "von", "last", "jr")))
 
 
-def _protect(word):
+def _protect(word: str) -> str:
     """A word with a space or comma was a braced group (a consortium's name): brace it again."""
     return "{" + word + "}" if re.search(r"[\s,]", word) or word.casefold() == "and" else word
 
 
-def join_persons(persons):
+def join_persons(persons: Iterable[Person]) -> str:
     """Names as stored and exported: "von Last, Jr, First and …", group names braced."""
     names = []
     for person in persons:
@@ -258,8 +262,9 @@ def join_persons(persons):
     return " and ".join(names)
 
 
-def _parsed_entry(entry):
-    fields, persons = {}, {}
+def _parsed_entry(entry: Entry) -> ParsedEntry:
+    fields: dict[str, Any] = {}
+    persons: dict[str, tuple[Person, ...]] = {}
     for field in entry.fields:
         value = field.value
         if field.key in NAME_FIELDS and isinstance(value, list):
@@ -276,7 +281,7 @@ def _parsed_entry(entry):
     )
 
 
-def _entry_type_problem(entry):
+def _entry_type_problem(entry: Entry) -> Problem | None:
     """An entry type no style defines is refused with its line: imported silently as misc, a
     typo would lose the entry's meaning without anyone being told."""
     kind = entry.entry_type.lower()
@@ -287,8 +292,9 @@ def _entry_type_problem(entry):
     return Problem((entry.start_line or 0) + 1, entry.key, f"@{kind} is not a BibTeX entry type{hint}")
 
 
-def _entry_key_problems(entries):
-    problems, seen = [], {}
+def _entry_key_problems(entries: Iterable[Entry]) -> list[Problem]:
+    problems: list[Problem] = []
+    seen: dict[str, tuple[str, int]] = {}
     for entry in entries:
         line = (entry.start_line or 0) + 1
         if type_problem := _entry_type_problem(entry):
@@ -313,9 +319,9 @@ def _entry_key_problems(entries):
     return problems
 
 
-def _block_problems(blocks):
+def _block_problems(blocks: Iterable[Block]) -> list[Problem]:
     """What the splitter could not read, and entries it took for comments."""
-    problems = []
+    problems: list[Problem] = []
     for block in blocks:
         if isinstance(block, ParsingFailedBlock):
             problems.append(_failed_block_problem(block))
@@ -326,7 +332,7 @@ def _block_problems(blocks):
     return problems
 
 
-def parse_bibtex(data, *, max_bytes, max_entries):
+def parse_bibtex(data: bytes, *, max_bytes: int, max_entries: int) -> list[ParsedEntry]:
     """Entries of a .bib file, or BibtexRefused listing every problem (with line and entry key)."""
     if len(data) > max_bytes:
         raise BibtexRefused([size_problem(len(data), max_bytes)])

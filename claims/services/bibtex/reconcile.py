@@ -38,37 +38,52 @@ import re
 import string
 import unicodedata
 from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
+from claims.models import Citation
 from claims.services.bibtex.parse import BibtexRefused, Problem
-from claims.services.bibtex.values import COLUMNS, ENTRY_TYPE_FIELD, fold, key_stem, surname_keys
+from claims.services.bibtex.values import (
+    COLUMNS,
+    ENTRY_TYPE_FIELD,
+    EntryValues,
+    fold,
+    key_stem,
+    surname_keys,
+)
 
 NEW, ENRICHED, UNCHANGED, CONFLICTING = "new", "enriched", "unchanged", "conflicting"
 OUTCOMES = [NEW, ENRICHED, UNCHANGED, CONFLICTING]
+# (field, stored value, incoming value)
+type Change = tuple[str, Any, Any]
+# Entry index -> (the matched citation, how), or (None, why the match is ambiguous).
+type Matches = dict[int, tuple[Citation | None, str]]
+type NameYearIndex = Mapping[tuple[str, int], list[Citation]]
 
 
 @dataclass
 class EntryResult:
     outcome: str
-    values: object  # EntryValues
-    citation: object = None  # the matched Citation (None for new entries)
+    values: EntryValues
+    citation: Citation | None = None  # the matched Citation (None for new entries)
     matched_by: str = ""
     key: str = ""  # the citation's key (assigned for new entries)
     label: str = ""
     year_suffix: str = ""
-    changes: list = field(default_factory=list)  # [(field, stored, incoming)]
+    changes: list[Change] = field(default_factory=list)  # [(field, stored, incoming)]
     reason: str = ""
 
     @property
-    def entry_key(self):
+    def entry_key(self) -> str:
         return self.values.key
 
     @property
-    def line(self):
+    def line(self) -> int:
         return self.values.line
 
 
-def _citation_keys(citation):
+def _citation_keys(citation: Citation) -> frozenset[str]:
     """The citation's first author as its label prints it and, when known, as its author list does
     (a label may misprint the name: "F et al., 2018" for Bray F)."""
     keys = surname_keys(citation.first_author) if citation.first_author else frozenset()
@@ -81,9 +96,9 @@ def _citation_keys(citation):
 _RAW_KEY = re.compile(r"@\s*\w+\s*[{(]\s*([^,\s{}()]+)")
 
 
-def _by_key_and_title(citations):
+def _by_key_and_title(citations: Iterable[Citation]) -> dict[tuple[str, str], Citation]:
     """{(key, folded title): citation} under the key each citation was imported with and its own."""
-    index = {}
+    index: dict[tuple[str, str], Citation] = {}
     for citation in citations:
         if not citation.title:
             continue
@@ -93,14 +108,14 @@ def _by_key_and_title(citations):
     return index
 
 
-def _title_key(title):
+def _title_key(title: str) -> str:
     # Not fold(): it keeps ASCII only, and these titles are often in the author's script.
     return re.sub(r"\W", "", unicodedata.normalize("NFKC", title).casefold())
 
 
-def _index(citations):
+def _index(citations: Sequence[Citation]) -> tuple[dict[str, Citation], NameYearIndex]:
     by_doi = {c.doi.lower(): c for c in citations if c.doi}
-    by_name_year = defaultdict(list)
+    by_name_year: defaultdict[tuple[str, int], list[Citation]] = defaultdict(list)
     for citation in citations:
         for key in _citation_keys(citation):
             by_name_year[(key, citation.year)].append(citation)
@@ -110,7 +125,7 @@ def _index(citations):
 _TWO_AUTHOR_LABEL = re.compile(r"^(?P<first>.+?) (?:and|&) (?P<second>.+?),\s*\d{4}[a-z]?$")
 
 
-def second_author_of(citation):
+def second_author_of(citation: Citation) -> str:
     """The citation's second author's surname when it is known ("" when not): from its structured
     author list, else from a two-author label."""
     names = citation.author_names or []
@@ -120,18 +135,18 @@ def second_author_of(citation):
     return match.group("second").strip() if match and " et al." not in match.group("first") else ""
 
 
-def _second_author_of_entry(item):
+def _second_author_of_entry(item: EntryValues) -> str:
     persons = item.entry.persons.get("author") or item.entry.persons.get("editor") or ()
     return persons[1].surname if len(persons) > 1 and not persons[1].is_others else ""
 
 
-def second_author_disagrees(citation, item):
+def second_author_disagrees(citation: Citation, item: EntryValues) -> bool:
     """True when both the citation and the entry name a second author, and they differ."""
     ours, theirs = second_author_of(citation), _second_author_of_entry(item)
     return bool(ours and theirs and not surname_keys(ours) & surname_keys(theirs))
 
 
-def _candidates(item, by_name_year, taken):
+def _candidates(item: EntryValues, by_name_year: NameYearIndex, taken: set[int]) -> list[Citation]:
     found = {}
     for key in item.surname_keys:
         for citation in by_name_year.get((key, item.year), []):
@@ -140,13 +155,13 @@ def _candidates(item, by_name_year, taken):
     return sorted(found.values(), key=lambda c: (c.year_suffix, c.key))
 
 
-def _labels(citations):
+def _labels(citations: Iterable[Citation]) -> str:
     return ", ".join(f"{c.key} ({c.label})" for c in citations)
 
 
-def _match_group(indexes, values, candidates):
+def _match_group(indexes: list[int], values: Sequence[EntryValues], candidates: list[Citation]) -> Matches:
     """{entry index: (citation, how) or (None, reason)} for entries sharing first author and year."""
-    decided = {}
+    decided: Matches = {}
     for index in indexes:
         suffix = values[index].year_suffix
         exact = [c for c in candidates if suffix and c.year_suffix == suffix]
@@ -173,9 +188,10 @@ def _match_group(indexes, values, candidates):
     return decided
 
 
-def _differences(citation, item):
+def _differences(citation: Citation, item: EntryValues) -> tuple[list[Change], list[Change]]:
     """(changes, conflicts) between what the citation holds and what the entry says."""
-    changes, conflicts = [], []
+    changes: list[Change] = []
+    conflicts: list[Change] = []
     if item.is_stub_record:
         return changes, conflicts
     for name in COLUMNS:
@@ -206,7 +222,7 @@ def _differences(citation, item):
     return changes + field_changes, conflicts
 
 
-def _identity_conflict(citation, item, how):
+def _identity_conflict(citation: Citation, item: EntryValues, how: str) -> str:
     if how == "DOI":
         if citation.year != item.year:
             return f"the DOI is {citation.key}'s, but the year differs (stored {citation.year}, file {item.year})"
@@ -231,14 +247,16 @@ _SUFFIXES = [
 MAX_LABEL = 200
 
 
-def _label(stem, year, suffix):
+def _label(stem: str, year: int, suffix: str) -> str:
     tail = f", {year}{suffix}"
     if len(stem) + len(tail) > MAX_LABEL:
         stem = stem[: MAX_LABEL - len(tail) - 1] + "…"
     return stem + tail
 
 
-def _free_identity(item, desired, taken_keys, taken_labels):
+def _free_identity(
+    item: EntryValues, desired: str, taken_keys: set[str], taken_labels: set[str]
+) -> tuple[str, str, str]:
     """A (label, key, suffix) for a new citation that no citation uses yet."""
     stem = item.label_stem or "Anonymous"
     name_stem = key_stem(item.surname) if item.surname else "anon"
@@ -257,11 +275,11 @@ def _free_identity(item, desired, taken_keys, taken_labels):
     )
 
 
-def _assign_new_identities(results, citations):
+def _assign_new_identities(results: list[EntryResult], citations: Iterable[Citation]) -> None:
     taken_keys = {c.key.lower() for c in citations}
     taken_labels = {c.label for c in citations}
     new = [r for r in results if r.outcome == NEW]
-    groups = defaultdict(list)
+    groups: defaultdict[tuple[str, int], list[EntryResult]] = defaultdict(list)
     for result in new:
         groups[(result.values.group, result.values.year)].append(result)
     for result in new:
@@ -275,7 +293,7 @@ def _assign_new_identities(results, citations):
         taken_labels.add(result.label)
 
 
-def _mismatch_reason(item, citations):
+def _mismatch_reason(item: EntryValues, citations: Iterable[Citation]) -> str:
     theirs = _second_author_of_entry(item)
     return (
         f"same first author and year as {_labels(citations)}, but the second author differs "
@@ -284,19 +302,21 @@ def _mismatch_reason(item, citations):
     )
 
 
-def reconcile(values, citations):
+def reconcile(values: Sequence[EntryValues], citations: Sequence[Citation]) -> list[EntryResult]:
     """One EntryResult per entry (in file order), given every existing citation."""
     by_doi, by_name_year = _index(citations)
-    matches = {}  # entry index -> (citation, how), or (None, why it is ambiguous)
+    matches: Matches = {}  # entry index -> (citation, how), or (None, why it is ambiguous)
     for index, item in enumerate(values):
         if item.doi and item.doi.lower() in by_doi:
             matches[index] = (by_doi[item.doi.lower()], "DOI")
-    taken = {citation.pk for citation, _ in matches.values()}
+    taken = {citation.pk for citation, _ in matches.values() if citation is not None}
     _match_by_key_and_title(values, citations, matches, taken)
-    mismatched = {}  # entry index -> the citations whose second author it contradicts
+    mismatched: dict[
+        int, list[Citation]
+    ] = {}  # entry index -> the citations whose second author it contradicts
     for indexes in _name_year_groups(values, matches).values():
         _match_by_name_and_year(indexes, values, by_name_year, taken, matches, mismatched)
-    claimed = defaultdict(list)
+    claimed: defaultdict[int, list[int]] = defaultdict(list)
     for index, (citation, _) in matches.items():
         if citation is not None:
             claimed[citation.pk].append(index)
@@ -316,7 +336,9 @@ def reconcile(values, citations):
     return results
 
 
-def _match_by_key_and_title(values, citations, matches, taken):
+def _match_by_key_and_title(
+    values: Sequence[EntryValues], citations: Iterable[Citation], matches: Matches, taken: set[int]
+) -> None:
     """Rule 1b, for entries without a DOI or a Latin surname."""
     by_key_title = None
     for index, item in enumerate(values):
@@ -329,16 +351,23 @@ def _match_by_key_and_title(values, citations, matches, taken):
             taken.add(citation.pk)
 
 
-def _name_year_groups(values, matches):
+def _name_year_groups(values: Sequence[EntryValues], matches: Matches) -> dict[tuple[str, int], list[int]]:
     """The entries still unmatched, by first author's surname and year (rule 2)."""
-    groups = defaultdict(list)
+    groups: defaultdict[tuple[str, int], list[int]] = defaultdict(list)
     for index, item in enumerate(values):
         if index not in matches and item.surname_keys:
             groups[(fold(item.surname), item.year)].append(index)
     return groups
 
 
-def _match_by_name_and_year(indexes, values, by_name_year, taken, matches, mismatched):
+def _match_by_name_and_year(
+    indexes: list[int],
+    values: Sequence[EntryValues],
+    by_name_year: NameYearIndex,
+    taken: set[int],
+    matches: Matches,
+    mismatched: dict[int, list[Citation]],
+) -> None:
     """Rule 2 for one group of entries: only citations whose second author agrees can match."""
     candidates = _candidates(values[indexes[0]], by_name_year, taken)
     agreeing = []
@@ -358,7 +387,9 @@ def _match_by_name_and_year(indexes, values, by_name_year, taken, matches, misma
             mismatched[index] = [citation]
 
 
-def _matched_result(item, citation, how, rivals):
+def _matched_result(
+    item: EntryValues, citation: Citation, how: str, rivals: list[EntryValues]
+) -> EntryResult:
     """Unchanged, enriched or conflicting: the entry matched ``citation``, as did ``rivals``."""
     result = EntryResult(
         UNCHANGED,

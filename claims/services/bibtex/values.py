@@ -8,10 +8,12 @@ Collaborative Group" ↔ "EBCTCG").
 
 import re
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from claims import vocabulary as v
-from claims.services.bibtex.parse import Problem
+from claims.services.bibtex.parse import ParsedEntry, Person, Problem
 
 # Entries we export for citations known only by their label carry this note; importing one back
 # tells us nothing new about the citation.
@@ -19,7 +21,7 @@ STUB_NOTE_PREFIX = "ExoClaims citation stub, known only by its in-text label:"
 # Entries we export for citations with bibliographic data but no author list carry the label's
 # authors ("Chen and others", for matching) and this note; importing one back gives no authors.
 LABEL_AUTHORS_NOTE_PREFIX = "ExoClaims citation without an author list; authors from its in-text label:"
-ENTRY_TYPES = {
+ENTRY_TYPES: dict[str, str] = {
     "article": v.EntryType.ARTICLE,
     "book": v.EntryType.BOOK,
     "incollection": v.EntryType.INCOLLECTION,
@@ -79,13 +81,13 @@ _DOI_PREFIX = re.compile(r"^(?:https?://(?:dx\.)?doi\.org/|doi:\s*)", re.IGNOREC
 _DOI = re.compile(r"^10\.\d{4,9}/[^\s{}\\\"]+$")
 
 
-def fold(text):
+def fold(text: str) -> str:
     """ "Łukasiewicz" → "lukasiewicz", "O’Neill" → "oneill", "Barroso-Sousa" → "barrososousa"."""
     ascii_text = unicodedata.normalize("NFKD", text.translate(_FOLD)).encode("ascii", "ignore").decode()
     return re.sub(r"[^a-z0-9]", "", ascii_text.lower())
 
 
-def surname_keys(surname):
+def surname_keys(surname: str) -> frozenset[str]:
     """Every folded form a surname is matched by: as written, and for a group its acronym.
 
     Acronym forms carry a prefix so that a group's initials ("Abc Bcd Cde" → ABC) only ever
@@ -104,7 +106,7 @@ def surname_keys(surname):
     return frozenset(k for k in keys if k and k != "acronym:")
 
 
-def key_stem(surname):
+def key_stem(surname: str) -> str:
     """The surname part of a citation key, by claims.review_text.citation_key's rule."""
     words = surname.split()
     acronyms = [w for w in words if len(w) > 2 and w.isupper()]
@@ -112,7 +114,7 @@ def key_stem(surname):
     return re.sub(r"[^a-z]", "", fold(chosen))[:50] or "anon"
 
 
-def normalize_doi(value):
+def normalize_doi(value: str) -> str:
     return _DOI_PREFIX.sub("", value.strip())
 
 
@@ -120,34 +122,34 @@ def normalize_doi(value):
 class EntryValues:
     """An entry as Citation values, plus what identifies it."""
 
-    entry: object  # ParsedEntry
+    entry: ParsedEntry
     year: int
     year_suffix: str  # "" unless the year field ("2019a") or the key ("Wang2019a") gives one
     surname: str  # the first author's "von Last", as printed; "" when there is none
     label_stem: str  # "Wang et al." / "Bardelli and Pantel" / "Wang"
-    columns: dict  # Citation column -> value ("" when the entry has none)
-    fields: dict  # what goes into Citation.bibtex_fields
-    column_fields: frozenset  # entry fields that feed a column (compared through the column)
+    columns: dict[str, str]  # Citation column -> value ("" when the entry has none)
+    fields: dict[str, Any]  # what goes into Citation.bibtex_fields
+    column_fields: frozenset[str]  # entry fields that feed a column (compared through the column)
     stub_label: str  # for our own stub records: the label they carry; else ""
 
     @property
-    def key(self):
+    def key(self) -> str:
         return self.entry.key
 
     @property
-    def line(self):
+    def line(self) -> int:
         return self.entry.line
 
     @property
-    def doi(self):
+    def doi(self) -> str:
         return self.columns["doi"]
 
     @property
-    def is_stub_record(self):
+    def is_stub_record(self) -> bool:
         return bool(self.stub_label)
 
     @property
-    def surname_keys(self):
+    def surname_keys(self) -> frozenset[str]:
         keys = surname_keys(self.surname) if self.surname else frozenset()
         person = self._first_person()
         if person is not None and person.von:
@@ -155,16 +157,16 @@ class EntryValues:
         return keys
 
     @property
-    def group(self):
+    def group(self) -> str:
         return fold(self.surname)
 
-    def _first_person(self):
+    def _first_person(self) -> Person | None:
         persons = [p for p in self.entry.persons.get("author", ()) if not p.is_others]
         persons = persons or [p for p in self.entry.persons.get("editor", ()) if not p.is_others]
         return persons[0] if persons else None
 
 
-def _year(entry, problems):
+def _year(entry: ParsedEntry, problems: list[Problem]) -> tuple[int, str]:
     raw = str(entry.fields.get("year", "")).strip()
     match = _YEAR.match(raw)
     if not match and not raw and (date := _DATE_YEAR.match(str(entry.fields.get("date", "")).strip())):
@@ -183,7 +185,7 @@ def _year(entry, problems):
     return year, suffix
 
 
-def _label_stem(persons):
+def _label_stem(persons: Sequence[Person]) -> str:
     named = [p for p in persons if not p.is_others]
     if not named:
         return ""
@@ -194,7 +196,7 @@ def _label_stem(persons):
     return f"{named[0].surname} et al."
 
 
-def _columns(entry, problems):
+def _columns(entry: ParsedEntry, problems: list[Problem]) -> tuple[dict[str, str], frozenset[str]]:
     fields = entry.fields
     type_ = ENTRY_TYPES.get(entry.entry_type, v.EntryType.MISC)
     journal_field = "journal" if "journal" in fields or "booktitle" not in fields else "booktitle"
@@ -245,7 +247,7 @@ def _columns(entry, problems):
     return columns, frozenset(used)
 
 
-def entry_values(entry, problems):
+def entry_values(entry: ParsedEntry, problems: list[Problem]) -> EntryValues:
     """The Citation values an entry stands for; what cannot be stored is added to ``problems``."""
     year, suffix = _year(entry, problems)
     columns, column_fields = _columns(entry, problems)
@@ -288,9 +290,11 @@ def entry_values(entry, problems):
     )
 
 
-def file_values(entries):
+def file_values(entries: Sequence[ParsedEntry]) -> tuple[list[EntryValues], list[Problem]]:
     """Values for every entry, or the problems (bad values, one DOI on two entries) that refuse the file."""
-    problems, values, seen_dois = [], [], {}
+    problems: list[Problem] = []
+    values: list[EntryValues] = []
+    seen_dois: dict[str, EntryValues] = {}
     for entry in entries:
         item = entry_values(entry, problems)
         values.append(item)
