@@ -21,6 +21,7 @@ from claims.management.commands.import_bibtex import Command as ImportBibtex
 from claims.models import Citation, Claim
 from claims.review_text import citation_key, parse_label
 from claims.services.bibtex import (
+    BibtexRefused,
     bibtex_import,
     citation_to_bibtex,
     citations_of_claims,
@@ -785,3 +786,13 @@ def test_a_file_without_entries_is_refused_with_a_non_zero_exit(tmp_path, capsys
         ImportBibtex().run_from_argv(["manage.py", "import_bibtex", str(path), "--dry-run"])
     assert exit_.value.code != 0
     assert "no entries found" in capsys.readouterr().err
+
+
+def test_undecodable_latex_is_refused_naming_the_field_that_holds_it():
+    """Each LaTeX problem names its own field, not whichever field the entry lists last."""
+    data = b"@article{broken2020,\n  title = {\\input},\n  journal = {Fine Journal},\n  year = {2020}\n}\n"
+    with pytest.raises(BibtexRefused) as refused:
+        parse_bibtex(data, max_bytes=10_000, max_entries=10)
+    message = "; ".join(str(problem) for problem in refused.value.problems)
+    assert "field 'title': cannot decode" in message
+    assert "field 'journal'" not in message

@@ -93,7 +93,8 @@ def release_download(request, version, name):
     if media_type.startswith("text/") or media_type.endswith(("json", "bibtex")):  # all UTF-8 text
         media_type += "; charset=utf-8"
     response = FileResponse(path.open("rb"), content_type=media_type, filename=name)
-    entry = release_manifest(_directory(), version)["files"].get(name)
+    manifest = release_manifest(_directory(), version)
+    entry = manifest["files"].get(name) if manifest is not None else None  # None: removed meanwhile
     if entry is not None:
         # The manifest's checksum, as HTTP states a representation's digest (RFC 9530).
         digest = base64.b64encode(bytes.fromhex(entry["sha256"])).decode("ascii")
