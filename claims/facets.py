@@ -1,21 +1,25 @@
-"""Counts for a filtered set of claims: facets (one aggregate query per facet) and the total.
+"""Counts for a filtered set of claims: facets (all of them in one statement) and the total.
 
-Used by the HTML claim browser and by /api/facets/ alike. At 100k claims an aggregate over a
-popular drug's claims costs tens of milliseconds, so results are cached, keyed by the filtered
-query (the filters resolve names and aliases to sorted primary keys first, so ``drug=ADM`` and
-``drug=doxorubicin`` share an entry) and by a data-version stamp read from the database on every
-call: any committed write to claims or the entities they name changes the stamp, in every
-server process at once.
+Used by the HTML claim browser and by /api/facets/ alike. The facets wanted run as one
+``UNION ALL`` statement over a common table expression holding the filtered claims' ids and
+the columns the facets group by, read from the claims table once (the table's rows are wide:
+reading them again per facet cost most of a second at 100k claims). Link-table facets count
+link rows per entity id before joining the entity for its name. Results are also cached, keyed
+by the filtered query (the filters resolve names and aliases to sorted primary keys first, so
+``drug=ADM`` and ``drug=doxorubicin`` share an entry) and by a data-version stamp read from the
+database on every call: any committed write to claims or the entities they name changes the
+stamp, in every server process at once.
 """
 
 import functools
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.core.cache import cache
+from django.core.exceptions import EmptyResultSet
 from django.core.paginator import Paginator
 from django.db import connections
-from django.db.models import Count, Exists, OuterRef, Q
 from django.utils.functional import cached_property
 
 from claims import vocabulary as v
@@ -29,6 +33,7 @@ from claims.models import (
     Drug,
     Flag,
     Mechanism,
+    Section,
     Source,
     Target,
 )
@@ -38,6 +43,18 @@ FACET_LIMIT = 30
 # An upper bound on staleness for writes the stamp cannot see: raw SQL, or an .update() that
 # leaves ``updated`` alone on claims or skips the entities' history.
 CACHE_SECONDS = 300
+# The claims' columns the facets group by, read once per statement into the ``facet_claims``
+# common table expression (with the claim's id first).
+CLAIM_COLUMNS = [
+    "cargo_intervention",
+    "therapy_class",
+    "direction",
+    "model",
+    "status",
+    "citation_support",
+    "section_id",
+    "mechanism_id",
+]
 
 
 @dataclass(frozen=True)
@@ -48,144 +65,252 @@ class FacetValue:
     depth: int = 0  # how far below a broader value it sits (the mechanism tree)
 
 
+@dataclass(frozen=True)
+class Facet:
+    """One facet's part of the statement: ``select(sql)`` counts the claims of ``facet_claims``
+    per value in the columns of ``_select``, listed in ``order`` (at most FACET_LIMIT rows when
+    ``limited``); ``values`` makes its rows (value, label, node, parent, n) into FacetValues."""
+
+    select: Callable
+    order: str
+    values: Callable
+    limited: bool = False
+    params: tuple = ()
+
+
+class _Sql:
+    """Quoted table and column names of one database connection."""
+
+    def __init__(self, connection):
+        self.quote = connection.ops.quote_name
+
+    def table(self, model):
+        return self.quote(model._meta.db_table)
+
+    def column(self, model, field):
+        return self.quote(model._meta.get_field(field).column)
+
+
+NO_LABEL, NO_NODE = "CAST(NULL AS TEXT)", "CAST(NULL AS INTEGER)"
+
+
+def _select(value, n, *, label=NO_LABEL, node=NO_NODE, parent=NO_NODE):
+    """A facet's SELECT list: the same five columns, typed alike (PostgreSQL checks), in every
+    part of the statement. ``node`` and ``parent`` are the mechanism tree's ids (a section's
+    order for sections)."""
+    return f"SELECT {value} AS value, {label} AS label, {node} AS node, {parent} AS parent, {n} AS n"
+
+
 def _choice_facet(field, choices):
     labels = dict(choices)
 
-    def count(ids):
-        rows = Claim.objects.filter(pk__in=ids).values(field).annotate(n=Count("pk")).order_by("-n", field)
-        return [FacetValue(r[field], labels.get(r[field], r[field]), r["n"]) for r in rows]
+    def select(sql):
+        column = sql.quote(field)
+        return f"{_select(column, 'COUNT(*)')} FROM facet_claims GROUP BY {column}"
 
-    return count
+    def values(rows):
+        return [FacetValue(value, labels.get(value, value), n) for value, _, _, _, n in rows]
+
+    return Facet(select, "n DESC, value", values)
 
 
-def _related_facet(through, value_field, label_field, *, distinct=False):
-    """Counts over a link table. Claim-drug, claim-cargo and claim-citation rows are unique per
+def _related_facet(through, field, value_field, label_field, *, distinct=False):
+    """Counts over a link table, grouped by the entity's id before the entity is joined for its
+    value and label. Claim-drug, claim-cargo, claim-target and claim-citation rows are unique per
     pair (Django's M2M tables), so each row is one claim and COUNT(*) is exact; it costs half of
     COUNT(DISTINCT) at 100k claims. A cell line can be linked twice (two roles): ``distinct``."""
+    entity = through._meta.get_field(field).related_model
 
-    def count(ids):
-        rows = (
-            through.objects.filter(claim_id__in=ids)
-            .values(value_field, label_field)
-            .annotate(n=Count("claim_id", distinct=distinct))
-            .order_by("-n", label_field)[:FACET_LIMIT]
+    def select(sql):
+        link, entity_id = sql.table(through), sql.column(through, field)
+        claim_id = sql.column(through, "claim")
+        count = f"COUNT(DISTINCT {claim_id})" if distinct else "COUNT(*)"
+        value, label = sql.column(entity, value_field), sql.column(entity, label_field)
+        return (
+            f"{_select(f'e.{value}', 'g.n', label=f'e.{label}')} FROM (SELECT {entity_id} AS entity_id,"
+            f" {count} AS n FROM {link} JOIN facet_claims c ON c.id = {claim_id}"
+            f" GROUP BY {entity_id}) g JOIN {sql.table(entity)} e ON e.{sql.quote('id')} = g.entity_id"
         )
-        return [FacetValue(r[value_field], r[label_field], r["n"]) for r in rows]
 
-    return count
+    def values(rows):
+        return [FacetValue(value, label, n) for value, label, _, _, n in rows]
+
+    return Facet(select, "n DESC, label", values, limited=True)
 
 
-def _cargo_types(ids):
+def _cargo_types():
     labels = dict(v.CargoType.choices)
-    rows = (
-        Claim.cargo.through.objects.filter(claim_id__in=ids)
-        .values("cargo__cargo_type")
-        .annotate(n=Count("claim_id", distinct=True))
-        .order_by("-n")
-    )
-    return [FacetValue(r["cargo__cargo_type"], labels.get(r["cargo__cargo_type"], ""), r["n"]) for r in rows]
+    through = Claim.cargo.through
+
+    def select(sql):
+        claim_id, cargo_id = sql.column(through, "claim"), sql.column(through, "cargo")
+        cargo_type = sql.column(Cargo, "cargo_type")
+        return (
+            f"{_select(f'e.{cargo_type}', f'COUNT(DISTINCT l.{claim_id})')}"
+            f" FROM {sql.table(through)} l JOIN {sql.table(Cargo)} e ON e.{sql.quote('id')} = l.{cargo_id}"
+            f" JOIN facet_claims c ON c.id = l.{claim_id} GROUP BY e.{cargo_type}"
+        )
+
+    def values(rows):
+        return [FacetValue(value, labels.get(value, ""), n) for value, _, _, _, n in rows]
+
+    return Facet(select, "n DESC, value", values)
 
 
-def _mechanisms(ids):
+def _mechanisms():
     """The mechanism tree: each mechanism counts its own claims and all its narrower ones', as
     the mechanism filter selects them, so a count is always the length of the list it opens.
     Broad mechanisms first (busiest first), each followed by its narrower ones, indented."""
-    rows = list(
-        Mechanism.objects.annotate(n=Count("claims", filter=Q(claims__in=ids)))
-        .order_by()
-        .values_list("pk", "parent_id", "slug", "name", "n")
+
+    def select(sql):
+        slug, name, pk, parent = (f"m.{sql.column(Mechanism, f)}" for f in ("slug", "name", "id", "parent"))
+        return (
+            f"{_select(slug, 'COALESCE(g.n, 0)', label=name, node=pk, parent=parent)}"
+            f" FROM {sql.table(Mechanism)} m LEFT JOIN (SELECT mechanism_id, COUNT(*) AS n"
+            f" FROM facet_claims GROUP BY mechanism_id) g ON g.mechanism_id = {pk}"
+        )
+
+    def values(rows):
+        children = {}
+        for row in rows:
+            children.setdefault(row[3], []).append(row)
+        totals = {}
+
+        def total(row):
+            if row[2] not in totals:
+                totals[row[2]] = row[4] + sum(total(child) for child in children.get(row[2], []))
+            return totals[row[2]]
+
+        found = []
+
+        def visit(row, depth):
+            found.append(FacetValue(row[0], row[1], total(row), depth))
+            for child in sorted(children.get(row[2], []), key=lambda r: (-total(r), r[1])):
+                if total(child):
+                    visit(child, depth + 1)
+
+        for root in sorted(children.get(None, []), key=lambda r: (-total(r), r[1])):
+            if total(root):
+                visit(root, 0)
+        return found
+
+    return Facet(select, "node", values)
+
+
+def _yes_no_facet(exists, choices, params=()):
+    """Claims for which ``exists`` (an EXISTS over claim ``c``) holds ("yes") or not ("no").
+
+    Two counts (a semi-join and an anti-join) rather than one GROUP BY over a CASE: PostgreSQL
+    estimates the CASE's subquery at several times the rest of the statement, enough to have it
+    JIT-compiled (a third of a second) at 10k claims."""
+    labels = dict(choices)
+
+    def select(sql):
+        return " UNION ALL ".join(
+            f"{_select(f"'{answer}'", 'COUNT(*)')} FROM facet_claims c WHERE {negation}{exists(sql)}"
+            for answer, negation in (("yes", ""), ("no", "NOT "))
+        )
+
+    def values(rows):
+        return [FacetValue(value, labels[value], n) for value, _, _, _, n in rows if n]
+
+    return Facet(select, "value DESC", values, params=params * 2)
+
+
+def _cited(sql):
+    through = Claim.citations.through
+    return f"EXISTS (SELECT 1 FROM {sql.table(through)} l WHERE l.{sql.column(through, 'claim')} = c.id)"
+
+
+def _review_error(sql):
+    # Flag.objects.open().filter(kind=v.FlagKind.REVIEW_ERROR), as the review_errors filter reads it.
+    return (
+        f"EXISTS (SELECT 1 FROM {sql.table(Flag)} f WHERE f.{sql.column(Flag, 'claim')} = c.id"
+        f" AND f.{sql.column(Flag, 'kind')} = %s AND f.{sql.column(Flag, 'resolved_at')} IS NULL)"
     )
-    children = {}
-    for row in rows:
-        children.setdefault(row[1], []).append(row)
-    totals = {}
-
-    def total(row):
-        if row[0] not in totals:
-            totals[row[0]] = row[4] + sum(total(child) for child in children.get(row[0], []))
-        return totals[row[0]]
-
-    values = []
-
-    def visit(row, depth):
-        values.append(FacetValue(row[2], row[3], total(row), depth))
-        for child in sorted(children.get(row[0], []), key=lambda r: (-total(r), r[3])):
-            if total(child):
-                visit(child, depth + 1)
-
-    for root in sorted(children.get(None, []), key=lambda r: (-total(r), r[3])):
-        if total(root):
-            visit(root, 0)
-    return values
-
-
-def _cited(ids):
-    labels = dict(CITED_CHOICES)
-    cites = Claim.citations.through.objects.filter(claim_id=OuterRef("pk"))
-    rows = (
-        Claim.objects.filter(pk__in=ids)
-        .annotate(cited=Exists(cites))
-        .values("cited")
-        .annotate(n=Count("pk"))
-        .order_by("-cited")
-    )
-    return [
-        FacetValue("yes" if r["cited"] else "no", labels["yes" if r["cited"] else "no"], r["n"]) for r in rows
-    ]
-
-
-def _review_errors(ids):
-    labels = dict(REVIEW_ERROR_CHOICES)
-    errors = Flag.objects.open().filter(kind=v.FlagKind.REVIEW_ERROR, claim_id=OuterRef("pk"))
-    rows = (
-        Claim.objects.filter(pk__in=ids)
-        .annotate(recorded=Exists(errors))
-        .values("recorded")
-        .annotate(n=Count("pk"))
-        .order_by("-recorded")
-    )
-    return [
-        FacetValue("yes" if r["recorded"] else "no", labels["yes" if r["recorded"] else "no"], r["n"])
-        for r in rows
-    ]
 
 
 def _section_label(number, title):
     return title if number.startswith("fig") or number == "abstract" else f"{number} {title}"
 
 
-def _sections(ids):
-    rows = (
-        Claim.objects.filter(pk__in=ids)
-        .values("section__number", "section__title", "section__order")
-        .annotate(n=Count("pk"))
-        .order_by("section__order")
-    )
-    return [
-        FacetValue(r["section__number"], _section_label(r["section__number"], r["section__title"]), r["n"])
-        for r in rows
-    ]
+def _sections():
+    def select(sql):
+        number, title, order = (f"s.{sql.column(Section, name)}" for name in ("number", "title", "order"))
+        # Counted per section id first, then per (number, title, order) as before: the review and
+        # the synthetic source can each have a section "1".
+        return (
+            f"{_select(number, 'CAST(SUM(g.n) AS BIGINT)', label=title, node=order)} FROM"
+            " (SELECT section_id, COUNT(*) AS n FROM facet_claims GROUP BY section_id) g"
+            f" JOIN {sql.table(Section)} s ON s.{sql.quote('id')} = g.section_id"
+            f" GROUP BY {number}, {title}, {order}"
+        )
+
+    def values(rows):
+        return [FacetValue(number, _section_label(number, title), n) for number, title, _, _, n in rows]
+
+    return Facet(select, "node, value", values)
 
 
-# One aggregate query each, in the order of claims.filters.FACET_PARAMETERS.
+# In the order of claims.filters.FACET_PARAMETERS.
 FACETS = {
-    "drug": _related_facet(Claim.drugs.through, "drug__slug", "drug__name"),
-    "cargo": _related_facet(Claim.cargo.through, "cargo__slug", "cargo__name"),
+    "drug": _related_facet(Claim.drugs.through, "drug", "slug", "name"),
+    "cargo": _related_facet(Claim.cargo.through, "cargo", "slug", "name"),
     "cargo_intervention": _choice_facet("cargo_intervention", v.CargoIntervention.choices),
-    "cargo_type": _cargo_types,
-    "target": _related_facet(Claim.targets.through, "target__slug", "target__name"),
-    "cell_line": _related_facet(ClaimCellLine, "cell_line__slug", "cell_line__name", distinct=True),
-    "mechanism": _mechanisms,
+    "cargo_type": _cargo_types(),
+    "target": _related_facet(Claim.targets.through, "target", "slug", "name"),
+    "cell_line": _related_facet(ClaimCellLine, "cell_line", "slug", "name", distinct=True),
+    "mechanism": _mechanisms(),
     "therapy_class": _choice_facet("therapy_class", v.TherapyClass.choices),
     "direction": _choice_facet("direction", v.Direction.choices),
     "model": _choice_facet("model", v.ModelSystem.choices),
     "status": _choice_facet("status", v.CurationStatus.choices),
     "citation_support": _choice_facet("citation_support", v.CitationSupport.choices),
-    "section": _sections,
-    "citation": _related_facet(Claim.citations.through, "citation__key", "citation__label"),
-    "cited": _cited,
-    "review_errors": _review_errors,
+    "section": _sections(),
+    "citation": _related_facet(Claim.citations.through, "citation", "key", "label"),
+    "cited": _yes_no_facet(_cited, CITED_CHOICES),
+    "review_errors": _yes_no_facet(_review_error, REVIEW_ERROR_CHOICES, params=(v.FlagKind.REVIEW_ERROR,)),
 }
+
+
+def _count_facets(claims, names):
+    """{name: [FacetValue, …]} for the facets ``names`` of ``claims``, in one statement."""
+    if not names:
+        return {}
+    try:
+        # The filters select by ``pk__in`` subqueries (no join repeats a claim), as claim_count's
+        # COUNT(*) also takes for granted.
+        claims_sql, params = claims.order_by().values("pk", *CLAIM_COLUMNS).query.sql_with_params()
+    except EmptyResultSet:  # a filter that can match nothing (an empty list of ids)
+        return {name: [] for name in names}
+    connection = connections[claims.db]
+    sql, params = _Sql(connection), list(params)
+    parts = []
+    for number, name in enumerate(names):
+        facet = FACETS[name]
+        counted = facet.select(sql)
+        if facet.limited:  # the busiest first: a top-N sort, far cheaper than numbering every row
+            counted = (
+                f"SELECT * FROM ({counted}) AS all_{number} ORDER BY {facet.order} LIMIT {FACET_LIMIT:d}"
+            )
+        # Each facet's rows numbered in its own order, so Python can read them back in that order.
+        parts.append(
+            f"SELECT {number} AS facet, value, label, node, parent, n,"
+            f" ROW_NUMBER() OVER (ORDER BY {facet.order}) AS position FROM ({counted}) AS facet_{number}"
+        )
+        params += facet.params
+    columns = ", ".join(sql.quote(column) for column in ["id", *CLAIM_COLUMNS])
+    statement = (
+        f"WITH facet_claims ({columns}) AS ({claims_sql}) "
+        + " UNION ALL ".join(parts)
+        + " ORDER BY facet, position"
+    )
+    rows = {number: [] for number in range(len(names))}
+    with connection.cursor() as cursor:
+        cursor.execute(statement, params)
+        for number, *row, _ in cursor.fetchall():
+            rows[number].append(row)
+    return {name: FACETS[name].values(rows[number]) for number, name in enumerate(names)}
 
 
 def data_version(using="default"):
@@ -202,8 +327,8 @@ def data_version(using="default"):
 
 @functools.cache
 def _data_version_sql(using):
-    # Built once: reading ``Model.history`` makes simple-history build a manager class (~0.5 ms
-    # each, six of them, on every page with facets; bench/results/profile-postgresql-100000.txt).
+    # Built once: reading ``Model.history`` makes simple-history build a manager class each time,
+    # and this runs on every page with facets.
     quote = connections[using].ops.quote_name
     claims, sources = quote(Claim._meta.db_table), quote(Source._meta.db_table)
     parts = [f"MAX(id) FROM {claims}", f"MAX(updated) FROM {claims}", f"MAX(id) FROM {sources}"]
@@ -242,7 +367,7 @@ def facet_counts(claims, only=None):
     """
     names = [name for name in FACETS if only is None or name in only]
     ids = claims.order_by().values("pk")
-    return _cached(("facets", *names), ids, lambda: {name: FACETS[name](ids) for name in names})
+    return _cached(("facets", *names), ids, lambda: _count_facets(claims, names))
 
 
 def claim_count(claims):

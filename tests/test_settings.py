@@ -28,6 +28,7 @@ def test_postgres_url_selects_psycopg_with_persistent_checked_connections():
     )
     assert config["CONN_HEALTH_CHECKS"] is True
     assert config["OPTIONS"]["sslmode"] == "require"
+    assert config["OPTIONS"]["options"] == "-c jit=off", "facet counts must not pay for JIT compilation"
 
 
 def test_an_unknown_scheme_is_refused_with_a_clear_message():
