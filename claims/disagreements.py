@@ -8,6 +8,9 @@ to all of them at once, in four queries whatever the number of claims.
 
 from collections import defaultdict
 from dataclasses import dataclass
+from typing import Any, cast
+
+from django.db.models import ManyToManyField, QuerySet
 
 from claims.models import Claim
 from claims.models.claim import polarity, with_polarity
@@ -18,40 +21,44 @@ from claims.selectors import claims_with_relations
 class Disagreement:
     first: Claim  # the one with the lower public id
     second: Claim
-    drugs: tuple  # names of the drugs both are about
-    cargo: tuple  # names of the cargo both are about
+    drugs: tuple[str, ...]  # names of the drugs both are about
+    cargo: tuple[str, ...]  # names of the cargo both are about
 
     @property
-    def first_and_second(self):
+    def first_and_second(self) -> list[Claim]:
         return [self.first, self.second]
 
 
-def _links(relation, ids):
-    field = Claim._meta.get_field(relation)
+def _links(relation: str, ids: QuerySet) -> QuerySet:
+    field = cast(ManyToManyField, Claim._meta.get_field(relation))
     target = field.m2m_reverse_field_name()
-    rows = field.remote_field.through.objects.filter(claim_id__in=ids)
+    through: Any = field.remote_field.through  # the auto-created link model: its manager is objects
+    rows = through.objects.filter(claim_id__in=ids)
     return rows.values_list("claim_id", f"{target}__name")
 
 
-def disagreements():
+def disagreements() -> list[Disagreement]:
     """Every contradicting pair, ordered by the first claim's public id, then the second's."""
     polar = Claim.objects.filter(with_polarity(1) | with_polarity(-1))
     ids = polar.values("pk")
-    drugs, cargo = defaultdict(set), defaultdict(set)
+    drugs: defaultdict[int, set[str]] = defaultdict(set)
+    cargo: defaultdict[int, set[str]] = defaultdict(set)
     for claim_id, name in _links("drugs", ids):
         drugs[claim_id].add(name)
     for claim_id, name in _links("cargo", ids):
         cargo[claim_id].add(name)
     # Claims by (drug, cargo) pair, split by sign.
-    groups = defaultdict(lambda: {1: set(), -1: set()})
-    signs = {}
+    groups: defaultdict[tuple[str, str], dict[int, set[int]]] = defaultdict(lambda: {1: set(), -1: set()})
+    signs: dict[int, int] = {}
     for pk, intervention, direction in polar.values_list("pk", "cargo_intervention", "direction"):
-        signs[pk] = polarity(Claim(cargo_intervention=intervention, direction=direction))
+        sign = polarity(Claim(cargo_intervention=intervention, direction=direction))
+        if sign is not None:  # always: with_polarity() chose claims that have one
+            signs[pk] = sign
     for pk, sign in signs.items():
         for drug in drugs.get(pk, ()):
             for item in cargo.get(pk, ()):
                 groups[drug, item][sign].add(pk)
-    pairs = set()
+    pairs: set[tuple[int, int]] = set()
     for group in groups.values():
         pairs.update((a, b) if a < b else (b, a) for a in group[1] for b in group[-1])
     if not pairs:

@@ -6,7 +6,8 @@ query; a claim read without a selector makes ``claim_csv_row`` raise AttributeEr
 """
 
 import csv
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any
 
 from django.db.models import QuerySet
 from django.http import HttpRequest, StreamingHttpResponse
@@ -33,15 +34,15 @@ CSV_COLUMNS = (
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
-def _join(values):
+def _join(values: Iterable[object]) -> str:
     return LIST_SEPARATOR.join(str(v) for v in values if v)
 
 
-def _aligned(values):
+def _aligned(values: Iterable[object]) -> str:
     return LIST_SEPARATOR.join(str(v) for v in values)
 
 
-def claim_csv_row(claim: Claim, base_url: str = "") -> dict:
+def claim_csv_row(claim: Claim, base_url: str = "") -> dict[str, Any]:
     """The claim as a dict keyed by CSV_COLUMNS (lists joined with '; ')."""
     citations = claim.loaded_citations
     checks = {check.citation_id: check.support for check in claim.loaded_citation_checks}
@@ -69,7 +70,7 @@ def claim_csv_row(claim: Claim, base_url: str = "") -> dict:
         "targets": _join(t.slug for t in claim.loaded_targets),
         "cell_lines": _join(f"{link.cell_line.slug} ({link.role})" for link in claim.loaded_cell_line_links),
         "exosome_source": claim.exosome_source,
-        "mechanism": claim.mechanism.slug if claim.mechanism_id else "",
+        "mechanism": claim.mechanism.slug if claim.mechanism_id and claim.mechanism else "",
         "therapy_class": claim.therapy_class,
         "direction": claim.direction,
         "model": claim.model,
@@ -81,7 +82,7 @@ def claim_csv_row(claim: Claim, base_url: str = "") -> dict:
     }
 
 
-def spreadsheet_safe(value):
+def spreadsheet_safe(value: Any) -> Any:
     if isinstance(value, str) and value.startswith(FORMULA_STARTS):
         return "'" + value
     return value
@@ -90,11 +91,11 @@ def spreadsheet_safe(value):
 class _Line:
     """A write-only buffer for csv.writer that hands each line back instead of storing it."""
 
-    def write(self, line):
+    def write(self, line: str) -> str:
         return line
 
 
-def csv_lines(rows: Iterable[dict], columns=CSV_COLUMNS) -> Iterator[str]:
+def csv_lines(rows: Iterable[dict[str, Any]], columns: Sequence[str] = CSV_COLUMNS) -> Iterator[str]:
     """The header, then one CSV line per row dict, lazily (rows may be a streaming iterator)."""
     writer = csv.DictWriter(_Line(), fieldnames=columns, lineterminator="\r\n")
     yield writer.writeheader()

@@ -9,16 +9,18 @@ the review names, while an entity named with its arm keeps its own claims.
 """
 
 import re
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from typing import Any
 
 from django.db.models import Value
 
-from claims.models.entities import LOOKUP_SEPARATOR
+from claims.models.entities import LOOKUP_SEPARATOR, Entity
 
 _SPECIES = re.compile(r"^[a-z]{3}-(?=mir)")
 _MIRNA = re.compile(r"^mir-?(\d+[a-z]?(?:-\d+)?)((?:-[35]p)?)$")
 
 
-def spellings(value):
+def spellings(value: object) -> tuple[list[str], list[str]]:
     """The spellings ``value`` may name an entity by, in two tiers: (preferred, fallback)."""
     folded = str(value).strip().casefold()
     if not folded or LOOKUP_SEPARATOR in folded:
@@ -34,7 +36,7 @@ def spellings(value):
     return list(dict.fromkeys(preferred)), fallback
 
 
-def _pick(value, rows):
+def _pick[R: Sequence[Any]](value: object, rows: Iterable[R]) -> list[R]:
     """The rows ``value`` names: by a preferred spelling, else by a fallback one."""
     preferred, fallback = spellings(value)
     for tier in (preferred, fallback):
@@ -45,23 +47,25 @@ def _pick(value, rows):
     return []
 
 
-def _all_spellings(values):
+def _all_spellings(values: Iterable[object]) -> list[str]:
     return [s for value in values for tier in spellings(value) for s in tier]
 
 
-def resolve_entities(model, values):
+def resolve_entities[E: Entity](model: type[E], values: Collection[str]) -> dict[str, list[E]]:
     """{value: [entities of ``model`` it names]} for every value, in one query."""
     rows = [(e, e.lookup_terms) for e in model.objects.matching(_all_spellings(values))]
     return {value: [row[0] for row in _pick(value, rows)] for value in values}
 
 
-def resolve_pks(model, values):
+def resolve_pks(model: type[Entity], values: Collection[str]) -> dict[str, list[int]]:
     """{value: [primary keys of the ``model`` entities it names]}, in one query."""
     rows = list(model.objects.matching(_all_spellings(values)).values_list("pk", "lookup_terms"))
     return {value: [row[0] for row in _pick(value, rows)] for value in values}
 
 
-def resolve_across(models, values):
+def resolve_across(
+    models: Mapping[str, type[Entity]], values: Sequence[str]
+) -> dict[str, dict[str, list[int]]]:
     """{value: {model key: [pks]}} for every value and every kind in ``models`` ({key: model}),
     in one query (a UNION over the entity tables): what free-text search needs per word."""
     spelled = _all_spellings(values)
@@ -72,9 +76,9 @@ def resolve_across(models, values):
         for key, model in models.items()
     ]
     rows = list(parts[0].union(*parts[1:], all=True).order_by()) if len(parts) > 1 else list(parts[0])
-    found = {}
+    found: dict[str, dict[str, list[int]]] = {}
     for value in values:
-        named = {}
+        named: dict[str, list[int]] = {}
         for key, pk, _ in _pick(value, rows):
             named.setdefault(key, []).append(pk)
         found[value] = named

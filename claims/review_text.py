@@ -21,7 +21,7 @@ _CITATION_GROUP = re.compile(r"\(([^()]*?\b(?:19|20)\d\d[a-z]?)\)")
 _LABEL = re.compile(r"^(?P<authors>.+?),\s*(?P<year>(?:19|20)\d\d)(?P<suffix>[a-z]?)$")
 
 
-def read_review(path=REVIEW_PATH):
+def read_review(path: str | Path = REVIEW_PATH) -> str:
     return Path(path).read_text(encoding="utf-8")
 
 
@@ -30,19 +30,18 @@ class SectionSpan:
     number: str  # "abstract", "1", "3.1", "fig2"
     title: str
     order: int
-    spans: tuple  # ((start, end), ...) character ranges of the review that belong to it
+    spans: tuple[tuple[int, int], ...]  # ((start, end), ...) character ranges of the review that belong to it
 
-    def contains(self, start, end):
+    def contains(self, start: int, end: int) -> bool:
         return any(s <= start and end <= e for s, e in self.spans)
 
 
-def split_sections(text):
+def split_sections(text: str) -> list[SectionSpan]:
     """Every line of the review belongs to exactly one section; figure captions are their own."""
-    sections = {}
-    order = []
     current = "abstract"
-    sections[current] = {"title": "Abstract", "spans": []}
-    order.append(current)
+    titles: dict[str, str] = {current: "Abstract"}
+    spans: dict[str, list[tuple[int, int]]] = {current: []}
+    order = [current]
     offset = 0
     for line in text.split("\n"):
         start, end = offset, offset + len(line)
@@ -51,33 +50,32 @@ def split_sections(text):
         figure = _FIGURE.match(line)
         if heading:
             current = heading.group(1)
-            sections[current] = {"title": heading.group(2).strip(), "spans": [(start, end)]}
+            titles[current], spans[current] = heading.group(2).strip(), [(start, end)]
             order.append(current)
             continue
         if figure:
             number = f"fig{figure.group(1)}"
-            sections[number] = {"title": f"Figure {figure.group(1)}", "spans": [(start, end)]}
+            titles[number], spans[number] = f"Figure {figure.group(1)}", [(start, end)]
             order.append(number)
             continue
         if line.strip():
-            sections[current]["spans"].append((start, end))
+            spans[current].append((start, end))
     return [
-        SectionSpan(number=n, title=sections[n]["title"], order=i, spans=tuple(sections[n]["spans"]))
-        for i, n in enumerate(order)
+        SectionSpan(number=n, title=titles[n], order=i, spans=tuple(spans[n])) for i, n in enumerate(order)
     ]
 
 
-def paragraph_bounds(text, start):
+def paragraph_bounds(text: str, start: int) -> tuple[int, int]:
     """The line (paragraph) of the review that holds character ``start``."""
     begin = text.rfind("\n", 0, start) + 1
     end = text.find("\n", start)
     return begin, (len(text) if end == -1 else end)
 
 
-def citation_mentions(text, start=0, end=None):
+def citation_mentions(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int, str]]:
     """(start, end, label) of every in-text citation label between ``start`` and ``end``."""
     end = len(text) if end is None else end
-    found = []
+    found: list[tuple[int, int, str]] = []
     for group in _CITATION_GROUP.finditer(text, start, end):
         offset = group.start(1)
         for part in group.group(1).split(";"):
@@ -89,17 +87,17 @@ def citation_mentions(text, start=0, end=None):
     return found
 
 
-def extract_citation_labels(text):
+def extract_citation_labels(text: str) -> list[str]:
     """In-text citation labels in order of appearance (with repeats)."""
     return [label for _, _, label in citation_mentions(text)]
 
 
-def _ascii_fold(value):
+def _ascii_fold(value: str) -> str:
     value = value.replace("Ł", "L").replace("ł", "l")
     return unicodedata.normalize("NFKD", value).encode("ascii", "ignore").decode("ascii")
 
 
-def parse_label(label):
+def parse_label(label: str) -> tuple[str, int, str]:
     """Split an in-text label into (first author as printed, year, suffix)."""
     match = _LABEL.match(label)
     if not match:
@@ -109,7 +107,7 @@ def parse_label(label):
     return first, int(match.group("year")), match.group("suffix")
 
 
-def citation_key(label):
+def citation_key(label: str) -> str:
     """A stable key from a label: first author's surname folded to ASCII + year + suffix.
 
     Group authors use their acronym when the label carries one ("... EBCTCG, 2011").
@@ -135,7 +133,9 @@ class QuoteError(ValueError):
     pass
 
 
-def anchor_quote(text, quote, occurrence=None, within=None):
+def anchor_quote(
+    text: str, quote: str | None, occurrence: int | None = None, within: SectionSpan | None = None
+) -> Anchor:
     """Locate ``quote`` in ``text`` exactly; ``occurrence`` (1-based) picks among repeats.
 
     ``within`` is an optional SectionSpan the quote must lie in. Raises QuoteError with a
@@ -143,7 +143,7 @@ def anchor_quote(text, quote, occurrence=None, within=None):
     """
     if not quote or not quote.strip():
         raise QuoteError("the quote is empty")
-    positions = []
+    positions: list[int] = []
     index = text.find(quote)
     while index != -1:
         if within is None or within.contains(index, index + len(quote)):

@@ -21,6 +21,7 @@ is escaped first and only ``<mark>`` tags are added, so no markup in a claim rea
 """
 
 import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from html import escape
@@ -56,13 +57,15 @@ class Term:
     parts: tuple[str, ...]
 
     @property
-    def stems(self):
+    def stems(self) -> set[str]:
         return {porter_stem(part) for part in self.parts}
 
 
-def parse_query(query):
+def parse_query(query: str | None) -> list[list[Term]]:
     """[[Term]]: the groups of a query, any of which may match; every term of a group must."""
-    groups, current, count = [], [], 0
+    groups: list[list[Term]] = []
+    current: list[Term] = []
+    count = 0
     for match in _QUOTED_OR_WORD.finditer(query or ""):
         quoted, word = match.groups()
         if word is not None and word.casefold() == "or":
@@ -79,19 +82,19 @@ def parse_query(query):
     return [group for group in groups if group]
 
 
-def query_terms(groups):
+def query_terms(groups: Iterable[Iterable[Term]]) -> list[Term]:
     """Every term of the groups, once each, in order."""
     return list(dict.fromkeys(term for group in groups for term in group))
 
 
-def fts5_match(terms, column):
+def fts5_match(terms: Iterable[Term], column: str) -> str:
     """An FTS5 MATCH expression requiring every term in ``column`` (each a quoted phrase, so no
     word of the query is read as FTS5 syntax)."""
     phrases = " AND ".join('"' + " ".join(term.parts) + '"' for term in terms)
     return f"{{{column}}} : ({phrases})"
 
 
-def websearch_text(terms):
+def websearch_text(terms: Iterable[Term]) -> str:
     """The same terms for PostgreSQL's ``websearch_to_tsquery``, each a quoted phrase of its words.
 
     PostgreSQL's parser reads some punctuation into tokens ("exosome/vesicle" is one file name,
@@ -101,19 +104,19 @@ def websearch_text(terms):
     return " ".join('"' + " ".join(term.parts) + '"' for term in terms)
 
 
-def highlighted(text, groups):
+def highlighted(text: str | None, groups: Sequence[Sequence[Term]]) -> SafeString:
     """``text`` escaped, with each word whose stem is one of the query's in ``<mark>``."""
     return mark_safe(_marked(text, _stems(groups))[0])
 
 
-def snippet(statement, quote, groups):
+def snippet(statement: str, quote: str, groups: Sequence[Sequence[Term]]) -> str:
     """Where the query matches a claim, as safe HTML: its statement when a query word is in it,
     else the stretch of its quote around the first matching word, else the statement (the claim
     then matched through an entity's name)."""
     return quote_snippet(statement, quote, groups) or highlighted(statement, groups)
 
 
-def quote_snippet(statement, quote, groups, *, words=30):
+def quote_snippet(statement: str, quote: str, groups: Sequence[Sequence[Term]], *, words: int = 30) -> str:
     """The stretch of ``quote`` (``words`` long) around its first word matching the query, marked,
     when the statement has none of the query's words; else an empty string."""
     stems = _stems(groups)
@@ -131,17 +134,18 @@ def quote_snippet(statement, quote, groups, *, words=30):
     return mark_safe(("…" if start else "") + body + ("…" if end < len(quote) else ""))
 
 
-def _stems(groups):
+def _stems(groups: Iterable[Iterable[Term]]) -> set[str]:
     return {stem for term in query_terms(groups) for stem in term.stems}
 
 
-def _marked(text, stems):
+def _marked(text: str | None, stems: set[str]) -> tuple[SafeString, bool]:
+    text = text or ""
     pieces, position, found = [], 0, False
-    for token in _PART.finditer(text or ""):
+    for token in _PART.finditer(text):
         if porter_stem(token.group().casefold()) in stems:
             pieces += [escape(text[position : token.start()]), "<mark>", escape(token.group()), "</mark>"]
             position, found = token.end(), True
-    pieces.append(escape((text or "")[position:]))
+    pieces.append(escape(text[position:]))
     return SafeString("".join(pieces)), found
 
 
@@ -186,7 +190,7 @@ _STEP4 = "al ance ence er ic able ible ant ement ment ent ion ou ism ate iti ous
 _STEMMABLE = re.compile(r"^[a-z0-9]+$")
 
 
-def _consonant(word, i):
+def _consonant(word: str, i: int) -> bool:
     if word[i] in "aeiou":
         return False
     if word[i] == "y":
@@ -194,7 +198,7 @@ def _consonant(word, i):
     return True
 
 
-def _measure(stem):
+def _measure(stem: str) -> int:
     """m in [C](VC){m}[V]."""
     m, previous_vowel = 0, False
     for i in range(len(stem)):
@@ -205,15 +209,15 @@ def _measure(stem):
     return m
 
 
-def _has_vowel(stem):
+def _has_vowel(stem: str) -> bool:
     return any(not _consonant(stem, i) for i in range(len(stem)))
 
 
-def _double_consonant(word):
+def _double_consonant(word: str) -> bool:
     return len(word) >= 2 and word[-1] == word[-2] and _consonant(word, len(word) - 1)
 
 
-def _cvc(word):
+def _cvc(word: str) -> bool:
     if len(word) < 3:
         return False
     i = len(word) - 1
@@ -225,7 +229,7 @@ def _cvc(word):
     )
 
 
-def _replace(word, suffixes, minimum):
+def _replace(word: str, suffixes: Iterable[tuple[str, str]], minimum: int) -> str:
     """The longest suffix of ``suffixes`` that ends ``word``, replaced when the rest measures
     more than ``minimum``."""
     for suffix, replacement in suffixes:
@@ -236,7 +240,7 @@ def _replace(word, suffixes, minimum):
 
 
 @lru_cache(maxsize=100_000)
-def porter_stem(word):
+def porter_stem(word: str) -> str:
     """The Porter stem of a lower-case word (words of under three letters, or with other than
     a-z and digits, are returned as they are)."""
     if len(word) < 3 or not _STEMMABLE.match(word):

@@ -14,10 +14,10 @@ from django.urls import get_script_prefix, get_urlconf, reverse
 
 PLACEHOLDER = "zzexoclaimslookupzz"
 _PLAIN = re.compile(r"[A-Za-z0-9_-]+\Z")
-_templates = {}
+_templates: dict[tuple[str, str, str], str] = {}
 
 
-def path_template(view_name):
+def path_template(view_name: str) -> str:
     """The path of ``view_name`` with PLACEHOLDER for its one argument (see ``fill``)."""
     key = (view_name, get_urlconf() or settings.ROOT_URLCONF, get_script_prefix())
     template = _templates.get(key)
@@ -26,7 +26,7 @@ def path_template(view_name):
     return template
 
 
-def fill(template, view_name, lookup):
+def fill(template: str, view_name: str, lookup: object) -> str:
     """``template`` (from path_template, perhaps made absolute) for ``lookup``."""
     lookup = str(lookup)
     if _PLAIN.match(lookup):
@@ -34,6 +34,6 @@ def fill(template, view_name, lookup):
     return template.replace(path_template(view_name), reverse(view_name, args=[lookup]))
 
 
-def reverse_one(view_name, lookup):
+def reverse_one(view_name: str, lookup: object) -> str:
     """``reverse(view_name, args=[lookup])``, fast for plain lookups (slugs, keys, public ids)."""
     return fill(path_template(view_name), view_name, lookup)

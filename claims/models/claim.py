@@ -2,20 +2,22 @@
 
 import operator
 import re
+from collections.abc import Callable, Iterable, Sequence
 from functools import reduce
+from typing import Any, cast, overload
 
 from django.conf import settings
 from django.db import connections, models
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Length
 from simple_history.models import HistoricalRecords
 
 from claims import vocabulary as v
 from claims.models.citation import Citation
-from claims.models.entities import Cargo, CellLine, Drug, Mechanism, Target
+from claims.models.entities import Cargo, CellLine, Drug, Entity, Mechanism, Target
 from claims.models.source import Section, Source
-from claims.search import fts5_match, parse_query, query_terms, websearch_text
+from claims.search import Term, fts5_match, parse_query, query_terms, websearch_text
 from claims.url_templates import reverse_one
 
 PUBLIC_ID_PREFIX = "CLM-"
@@ -32,11 +34,13 @@ SEARCHED_ENTITIES = {
     "cell_lines": CellLine,
     "mechanism": Mechanism,
 }
+# {search term: {relation: [pk]}}: the entities each term of a search names (search_names).
+type Named = dict[str, dict[str, list[int]]]
 # What a search term scores where it is found (ClaimQuerySet.ranked), best first.
 RANK_POINTS = [("statement", 3), ("quote", 2), ("search_document", 1)]
 
 
-def search_terms(query):
+def search_terms(query: str | None) -> list[str]:
     """The words of a search box entry, as matched on every database."""
     return [w.casefold() for w in _WORD.findall(query or "")][:20]
 
@@ -49,10 +53,17 @@ class LoadedRelation:
     AttributeError from a name the class defines rather than rendering an empty string.
     """
 
-    def __set_name__(self, owner, name):
+    def __set_name__(self, owner: type, name: str) -> None:
         self.name = name
 
-    def __get__(self, claim, owner=None):
+    @overload
+    def __get__(self, claim: None, owner: type | None = None) -> "LoadedRelation": ...
+
+    @overload
+    def __get__(self, claim: "Claim", owner: type | None = None) -> list[Any]: ...
+
+    def __get__(self, claim: "Claim | None", owner: type | None = None) -> "LoadedRelation | list[Any]":
+        # A loaded claim holds the list in its own attribute, which Python reads before this.
         if claim is None:
             return self
         raise AttributeError(
@@ -62,10 +73,10 @@ class LoadedRelation:
 
 
 class ClaimQuerySet(models.QuerySet):
-    def get_by_natural_key(self, public_id):
+    def get_by_natural_key(self, public_id: str) -> Any:
         return self.get(public_id=public_id)
 
-    def citing_unchecked(self):
+    def citing_unchecked(self) -> "ClaimQuerySet":
         """Claims citing work that nobody has checked supports them: approving one needs a second look
         (a claim citing nothing has nothing to check)."""
         return self.filter(
@@ -73,7 +84,7 @@ class ClaimQuerySet(models.QuerySet):
             pk__in=Claim.citations.through.objects.values("claim_id"),
         )
 
-    def for_display(self):
+    def for_display(self) -> "ClaimQuerySet":
         """The claims with what a claim row or card shows besides its relations: section and
         mechanism joined, the columns nothing shows left unread. The relations are a separate,
         named step: claims.selectors.claims_with_relations()."""
@@ -84,7 +95,7 @@ class ClaimQuerySet(models.QuerySet):
             *(f"mechanism__{f}" for f in MECHANISM_UNREAD),
         )
 
-    def search(self, query, *, named=None):
+    def search(self, query: str | None, *, named: Named | None = None) -> "ClaimQuerySet":
         """Full-text search over statement, quote, exosome source and entity names (claims.search
         says what a query means: AND, OR, "phrases"; stemmed the same on every database).
 
@@ -111,7 +122,7 @@ class ClaimQuerySet(models.QuerySet):
             matches.append(condition)
         return self.filter(reduce(operator.or_, matches))
 
-    def ranked(self, query):
+    def ranked(self, query: str | None) -> "ClaimQuerySet":
         """Order search results by relevance, then public id, alike on every database: each term
         of the query scores 3 when the statement holds it, 2 when the quote does, 1 when only the
         rest of the search document (exosome source, entity names) does. The score is ``rank``."""
@@ -136,7 +147,7 @@ class ClaimQuerySet(models.QuerySet):
             rank=models.ExpressionWrapper(score, output_field=models.IntegerField())
         ).order_by("-rank", "public_id")
 
-    def related_to(self, claim):
+    def related_to(self, claim: "Claim") -> "ClaimQuerySet":
         """Other claims about the same drug or cargo."""
         # Semi-joins, not joins + DISTINCT: at 100k claims the joined rows of a popular drug had
         # to be de-duplicated before the first 20 could be returned. The claim's own drugs and
@@ -146,17 +157,17 @@ class ClaimQuerySet(models.QuerySet):
             | Q(pk__in=_claims_with("cargo", _linked_ids(claim, "cargo")))
         ).exclude(pk=claim.pk)
 
-    def contradicting(self, claim):
+    def contradicting(self, claim: "Claim") -> "ClaimQuerySet":
         """Findings on a shared drug and cargo whose outcome, read through what was done to the
         cargo, is the opposite of this claim's (see ``polarity``)."""
         return self._compared_with(claim, agree=False)
 
-    def corroborating(self, claim):
+    def corroborating(self, claim: "Claim") -> "ClaimQuerySet":
         """Findings on a shared drug and cargo that say the same as this claim, however they got
         there: raising miR-567 reverses resistance agrees with lowering it promotes resistance."""
         return self._compared_with(claim, agree=True)
 
-    def _compared_with(self, claim, *, agree):
+    def _compared_with(self, claim: "Claim", *, agree: bool) -> "ClaimQuerySet":
         sign = polarity(claim)
         if sign is None:
             return self.none()
@@ -164,7 +175,7 @@ class ClaimQuerySet(models.QuerySet):
         return self.filter(shares, with_polarity(sign if agree else -sign)).exclude(pk=claim.pk)
 
 
-def polarity(claim):
+def polarity(claim: "Claim") -> int | None:
     """+1 when more of the cargo goes with more resistance, -1 when with less, None when the
     finding says neither (no cargo intervention, or an outcome other than on resistance).
 
@@ -173,12 +184,13 @@ def polarity(claim):
     intervention: lowering a cargo that then promotes resistance says what raising it and seeing
     resistance reversed says.
     """
-    intervention = v.INTERVENTION_SIGN.get(claim.cargo_intervention)
+    # INTERVENTION_SIGN is keyed by the CargoIntervention members, which equal their str values.
+    intervention = cast(dict[str, int], v.INTERVENTION_SIGN).get(claim.cargo_intervention)
     outcome = v.DIRECTION_SIGN.get(claim.direction)
     return None if intervention is None or outcome is None else intervention * outcome
 
 
-def with_polarity(sign):
+def with_polarity(sign: int) -> Q:
     """The claims whose intervention × outcome is ``sign`` (a Q)."""
     condition = Q(pk__in=[])
     for intervention, i in v.INTERVENTION_SIGN.items():
@@ -188,14 +200,14 @@ def with_polarity(sign):
     return condition
 
 
-def search_names(query):
+def search_names(query: str | None) -> Named:
     """{term text: {relation: [pk]}}: the entities each term of a search names (one query)."""
     from claims.names import resolve_across
 
     return resolve_across(SEARCHED_ENTITIES, [term.text for term in query_terms(parse_query(query))])
 
 
-def _text_match(vendor, terms, column="search_document"):
+def _text_match(vendor: str, terms: Sequence[Term], column: str = "search_document") -> RawSQL:
     """The ids of the claims whose ``column`` holds every term (a subquery).
 
     Self-contained: this queryset may itself become a subquery (facet counts), where Django
@@ -213,7 +225,7 @@ def _text_match(vendor, terms, column="search_document"):
     )
 
 
-def _linked_to(named):
+def _linked_to(named: dict[str, list[int]]) -> Q:
     """The claims linked to any of the entities in ``named`` ({relation: [pk]}), as a Q."""
     condition = Q(pk__in=[])
     for relation, pks in named.items():
@@ -226,22 +238,24 @@ def _linked_to(named):
     return condition
 
 
-def _claims_with_all(drugs, cargo):
+def _claims_with_all(drugs: QuerySet, cargo: QuerySet) -> Q:
     return Q(pk__in=_claims_with("drugs", drugs)) & Q(pk__in=_claims_with("cargo", cargo))
 
 
-def _linked_ids(claim, relation):
+def _linked_ids(claim: "Claim", relation: str) -> QuerySet:
     """The ids of the entities ``claim`` is linked to through ``relation`` (a subquery)."""
-    field = Claim._meta.get_field(relation)
-    linked = field.remote_field.through.objects.filter(**{field.m2m_field_name(): claim.pk})
+    field = cast(models.ManyToManyField, Claim._meta.get_field(relation))
+    through: Any = field.remote_field.through  # the auto-created link model: its manager is objects
+    linked = through.objects.filter(**{field.m2m_field_name(): claim.pk})
     return linked.values(field.m2m_reverse_field_name())
 
 
-def _claims_with(relation, ids):
+def _claims_with(relation: str, ids: Iterable[int] | QuerySet) -> QuerySet:
     """The ids of claims linked to any of ``ids`` (a list or subquery) through the ``relation``
     many-to-many table."""
-    field = Claim._meta.get_field(relation)
-    linked = field.remote_field.through.objects.filter(**{f"{field.m2m_reverse_field_name()}__in": ids})
+    field = cast(models.ManyToManyField, Claim._meta.get_field(relation))
+    through: Any = field.remote_field.through  # the auto-created link model: its manager is objects
+    linked = through.objects.filter(**{f"{field.m2m_reverse_field_name()}__in": ids})
     return linked.values(field.m2m_field_name())
 
 
@@ -308,6 +322,14 @@ class Claim(models.Model):
     )
     objects = ClaimQuerySet.as_manager()
 
+    # Read by django-simple-history when a claim is saved (who changed it, why), and set by the
+    # services that save one; skip_history_when_saving leaves a save out of the history, as
+    # save_without_historical_record (added by django-simple-history) does.
+    _history_user: Any
+    _change_reason: str | None
+    skip_history_when_saving: bool
+    save_without_historical_record: Callable[..., None]
+
     # Set by claims.selectors (one query for a whole page of claims); see its docstring.
     loaded_citations = LoadedRelation()
     loaded_drugs = LoadedRelation()
@@ -365,20 +387,20 @@ class Claim(models.Model):
             models.Index(fields=["updated"], name="claim_updated_idx"),
         ]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return self.public_id
 
-    def natural_key(self):
+    def natural_key(self) -> tuple[str]:
         return (self.public_id,)
 
-    def get_absolute_url(self):
+    def get_absolute_url(self) -> str:
         return reverse_one("claims:claim-detail", self.public_id)
 
     @property
-    def etag(self):
+    def etag(self) -> str:
         return f'"{self.public_id}-v{self.version}"'
 
-    def build_search_document(self):
+    def build_search_document(self) -> str:
         """Statement, quote and entity names, casefolded; needs the relations saved first."""
         return search_document_for(
             self,
@@ -389,19 +411,26 @@ class Claim(models.Model):
         )
 
 
-def search_document_for(claim, *, drugs, cargo, cell_lines, targets=()):
+def search_document_for(
+    claim: "Claim",
+    *,
+    drugs: Iterable[Drug],
+    cargo: Iterable[Cargo],
+    cell_lines: Iterable[CellLine],
+    targets: Iterable[Target] = (),
+) -> str:
     """What full-text search matches: the claim's texts and every name of its entities."""
     parts = [claim.statement, claim.quote, claim.exosome_source]
     # Sorted, so the document does not depend on the order the relations were given in.
     entities = {*drugs, *cargo, *cell_lines, *targets}
     for entity in sorted(entities, key=lambda e: (type(e).__name__, e.name)):
         parts += entity_search_terms(entity)
-    if claim.mechanism_id:
+    if claim.mechanism_id and claim.mechanism:
         parts += entity_search_terms(claim.mechanism)
     return " ".join(p for p in parts if p).casefold()
 
 
-def entity_search_terms(entity):
+def entity_search_terms(entity: Entity) -> list[str]:
     """What the search document of a claim linked to ``entity`` takes from it: a mechanism's name,
     every name of the other kinds. A change to these re-indexes its claims (services.entity_writes)."""
     if isinstance(entity, Mechanism):
@@ -417,6 +446,8 @@ class ClaimCellLine(models.Model):
     role = models.CharField(max_length=10, choices=v.CellLineRole.choices)
 
     history = HistoricalRecords()
+    # Read by django-simple-history when a link is saved (who changed it).
+    _history_user: Any
 
     class Meta:
         ordering = ["claim", "role", "cell_line__name"]
@@ -429,5 +460,5 @@ class ClaimCellLine(models.Model):
             ),
         ]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{self.cell_line} ({self.get_role_display()})"

@@ -9,6 +9,8 @@ adding it here, plus its input or serializer field where it is shown.
 
 from dataclasses import dataclass
 
+from django.db.models import TextChoices
+
 from claims import vocabulary as v
 
 MAX_CLAIM_TEXT = 20_000
@@ -22,7 +24,7 @@ COLUMN, RELATION, QUOTE, LOCATOR = "column", "relation", "quote", "locator"
 
 
 class _Required:
-    def __repr__(self):
+    def __repr__(self) -> str:
         return "REQUIRED"
 
 
@@ -40,11 +42,16 @@ class ClaimField:
     # Text fields: at most this many characters, and no control characters.
     max_length: int | None = None
     # Choice fields: the vocabulary their value must come from.
-    choices: type | None = None
+    choices: type[TextChoices] | None = None
 
     @property
-    def required(self):
+    def required(self) -> bool:
         return self.default is REQUIRED
+
+    @property
+    def choice_values(self) -> list[str]:
+        """The values a choice field's value must be one of (none for the other fields)."""
+        return self.choices.values if self.choices is not None else []
 
 
 CLAIM_FIELDS = (

@@ -15,10 +15,13 @@ The quote counts as one field with its occurrence (which repeat in the section i
 """
 
 from dataclasses import dataclass
+from typing import Any
 
+from claims.models import Claim
 from claims.services.claim_fields import RELATION_FIELDS
 from claims.services.claim_writes import StaleClaim, claim_update, quote_occurrence
 from claims.services.history import claim_states, describe_fields, field_label
+from claims.types import Actor
 
 # A merge that loses the race to yet another edit is redone on the newer version this many times.
 MERGE_ATTEMPTS = 3
@@ -39,7 +42,14 @@ class EditConflict(StaleClaim):
     meanwhile that this edit left alone (``kept``: their labels). Nothing was written.
     """
 
-    def __init__(self, claim, expected_version, *, conflicts, kept_fields):
+    def __init__(
+        self,
+        claim: Claim,
+        expected_version: int,
+        *,
+        conflicts: list[FieldConflict],
+        kept_fields: tuple[str, ...],
+    ) -> None:
         super().__init__(claim, expected_version)
         self.conflicts, self.kept_fields = conflicts, kept_fields
         self.kept = tuple(field_label(name) for name in kept_fields)
@@ -47,12 +57,12 @@ class EditConflict(StaleClaim):
 
 @dataclass(frozen=True)
 class MergedEdit:
-    claim: object
+    claim: Claim
     written: bool  # False when the edit changed nothing the claim did not already hold
-    kept: tuple = ()  # labels of the fields changed meanwhile by others, kept as they were saved
+    kept: tuple[str, ...] = ()  # labels of the fields changed meanwhile by others, kept as they were saved
 
 
-def _normal(name, value):
+def _normal(name: str, value: Any) -> Any:
     """A field's value as the history states hold it (ids; sets for relations; LF line ends)."""
     if name == "cell_lines":
         return {(line.pk, role) for line, role in value}
@@ -61,16 +71,18 @@ def _normal(name, value):
     return _text(getattr(value, "pk", value))
 
 
-def _text(value):
+def _text(value: Any) -> Any:
     # Browsers send a textarea's line ends as CRLF; what the history holds may have either.
     return value.replace("\r\n", "\n") if isinstance(value, str) else value
 
 
-def _compare(fields, base, current):
+def _compare(
+    fields: dict[str, Any], base: dict[str, Any], current: dict[str, Any]
+) -> tuple[set[str], set[str], list[str]]:
     """(fields the edit changed, fields changed meanwhile, conflicting fields) by name."""
     section, occurrence = fields["section"], fields.get("occurrence")
 
-    def where(state):
+    def where(state: dict[str, Any]) -> tuple[str, int | None]:
         # Without an occurrence the form keeps the quote where it is: only its text counts.
         if occurrence is None or state["section"] != section.pk:
             return (state["quote"], None)
@@ -81,7 +93,9 @@ def _compare(fields, base, current):
 
     posted = {name: _normal(name, value) for name, value in fields.items() if name != "occurrence"}
     posted["quote"] = (posted["quote"], occurrence)
-    mine, theirs, conflicts = set(), set(), []
+    mine: set[str] = set()
+    theirs: set[str] = set()
+    conflicts: list[str] = []
     for name, value in posted.items():
         if name == "quote":
             was, now = where(base), where(current)
@@ -98,7 +112,7 @@ def _compare(fields, base, current):
     return mine, theirs, conflicts
 
 
-def _conflicts(current, fields, names):
+def _conflicts(current: dict[str, Any], fields: dict[str, Any], names: list[str]) -> list[FieldConflict]:
     """FieldConflict for each of ``names``, both values shown as the history shows them."""
     yours = {**current, **{n: _normal(n, v) for n, v in fields.items() if n in current}}
     yours["quote"] = fields["quote"]
@@ -106,7 +120,9 @@ def _conflicts(current, fields, names):
     return [FieldConflict(name, field_label(name), *shown[name]) for name in names]
 
 
-def claim_merge_update(*, claim, user, expected_version, change_reason="", **fields):
+def claim_merge_update(
+    *, claim: Claim, user: Actor, expected_version: int, change_reason: str = "", **fields: Any
+) -> MergedEdit:
     """Save a whole-claim edit (every field of claim_fields.CLAIM_FIELDS, as ``claim_update``
     takes them) made from ``expected_version``, merged with whatever was saved since (see the
     module docstring). Returns a MergedEdit.

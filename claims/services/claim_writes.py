@@ -8,11 +8,14 @@ included), so a claim's history reads as one entry per edit.
 """
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any, cast
 
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, QuerySet
 from django.db.models.functions import Length
 
 from claims import vocabulary as v
@@ -28,18 +31,26 @@ from claims.services.claim_fields import (
     RELATION_FIELDS,
     REVIEWED_FIELDS,
     TEXT_FIELDS,
+    ClaimField,
 )
+from claims.types import Actor
 
 PUBLIC_ID_COUNTER = "claim-public-id"
 # Relations written as plain many-to-many sets; a claim's cell lines are links with a role.
 _LINKED = tuple(name for name in RELATION_FIELDS if name != "cell_lines")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
+# A claim's state as a write sees it: {field: value} for its columns and quote, {relation: [items]}
+# for its relations (cell lines as (cell line, role) pairs), and {field: [messages]} for its faults.
+type Values = dict[str, Any]
+type Relations = dict[str, list[Any]]
+type Errors = dict[str, list[str]]
+
 
 class StaleClaim(Exception):
     """The claim changed since the caller read it (a lost update was prevented)."""
 
-    def __init__(self, claim, expected_version):
+    def __init__(self, claim: Claim, expected_version: int) -> None:
         self.claim, self.expected_version = claim, expected_version
         super().__init__(
             f"{claim.public_id} was changed by someone else (now version {claim.version}, "
@@ -58,14 +69,20 @@ class ClaimCheck:
     """What a write would do: the quote anchored in the review, and the fields it would change."""
 
     anchor: Anchor
-    changed: frozenset
+    changed: frozenset[str]
 
 
-def _section_span(section):
+def _account(user: Actor) -> User | None:
+    """The account a write records as its author: writes come from a signed-in user or, run by a
+    command, from nobody (the views and the API let no anonymous request reach them)."""
+    return cast(User | None, user)
+
+
+def _section_span(section: Section) -> SectionSpan:
     return SectionSpan(section.number, section.title, section.order, tuple(tuple(s) for s in section.spans))
 
 
-def _check_text(errors, field, value):
+def _check_text(errors: Errors, field: ClaimField, value: object) -> None:
     if value is None:
         value = ""
     if not isinstance(value, str):
@@ -73,15 +90,15 @@ def _check_text(errors, field, value):
         return
     if field.required and not value.strip():
         errors[field.name] = ["This field is required."]
-    elif len(value) > field.max_length:
+    elif field.max_length is not None and len(value) > field.max_length:
         errors[field.name] = [f"At most {field.max_length} characters."]
     elif _CONTROL.search(value):
         errors[field.name] = ["Contains control characters (such as NUL) that cannot be stored."]
 
 
-def _validate(values, relations):
+def _validate(values: Values, relations: Relations) -> Errors:
     """Return {field: [messages]} for everything wrong with a claim's new state."""
-    errors = {}
+    errors: Errors = {}
     for field in TEXT_FIELDS:
         _check_text(errors, field, values.get(field.name))
     statement, quote = values.get("statement"), values.get("quote")
@@ -94,8 +111,8 @@ def _validate(values, relations):
         errors["statement"] = ["Write the statement in your own words, not as a copy of the quote."]
     for field in CHOICE_FIELDS:
         value = values.get(field.name)
-        if value not in field.choices.values:
-            errors[field.name] = [f"'{value}' is not one of: {', '.join(field.choices.values)}."]
+        if value not in field.choice_values:
+            errors[field.name] = [f"'{value}' is not one of: {', '.join(field.choice_values)}."]
     if not relations["citations"] and values.get("direction") != v.Direction.BACKGROUND:
         errors["citations"] = ["A claim needs at least one citation unless its direction is background."]
     for cell_line, role in relations["cell_lines"]:
@@ -120,7 +137,9 @@ def _validate(values, relations):
     return errors
 
 
-def find_duplicates(*, citations, drugs, cargo, exclude=None):
+def find_duplicates(
+    *, citations: Iterable[Any], drugs: Iterable[Any], cargo: Iterable[Any], exclude: Claim | None = None
+) -> list[Duplicate]:
     """Claims sharing a citation, a drug and a cargo with the given ones (a likely duplicate)."""
     if not citations or not drugs or not cargo:
         return []
@@ -130,9 +149,9 @@ def find_duplicates(*, citations, drugs, cargo, exclude=None):
     return [Duplicate(p, s) for p, s in matches.distinct().values_list("public_id", "statement")[:10]]
 
 
-def _highest_number(model):
+def _highest_number(rows: QuerySet) -> int:
     public_id = (
-        model.objects.filter(public_id__regex=rf"^{PUBLIC_ID_PREFIX}[0-9]+$")
+        rows.filter(public_id__regex=rf"^{PUBLIC_ID_PREFIX}[0-9]+$")
         .order_by(Length("public_id").desc(), "-public_id")
         .values_list("public_id", flat=True)
         .first()
@@ -140,7 +159,7 @@ def _highest_number(model):
     return int(public_id[len(PUBLIC_ID_PREFIX) :]) if public_id else 0
 
 
-def _allocate_public_id():
+def _allocate_public_id() -> str:
     """One past the highest curated number ever given, deleted claims included (their history
     keeps it): a public id, once cited somewhere, never names another claim.
 
@@ -151,17 +170,17 @@ def _allocate_public_id():
     """
     counter, _ = Counter.objects.get_or_create(name=PUBLIC_ID_COUNTER)
     Counter.objects.filter(pk=counter.pk).update(value=F("value") + 1)
-    number = max(_highest_number(Claim), _highest_number(Claim.history.model)) + 1
+    number = max(_highest_number(Claim.objects.all()), _highest_number(Claim.history.model.objects.all())) + 1
     Counter.objects.filter(pk=counter.pk).update(value=number)
     return f"{PUBLIC_ID_PREFIX}{number:04d}"
 
 
-def _apply_anchor(claim, anchor):
+def _apply_anchor(claim: Claim, anchor: Anchor) -> None:
     claim.quote, claim.quote_start, claim.quote_end = anchor.exact, anchor.start, anchor.end
     claim.quote_prefix, claim.quote_suffix = anchor.prefix, anchor.suffix
 
 
-def _set_relations(claim, relations, user):
+def _set_relations(claim: Claim, relations: Relations, user: Actor) -> None:
     # Relation changes must not each leave a history record of their own (simple-history records
     # one per m2m signal): the caller's final save records the claim with all its relations.
     claim.skip_history_when_saving = True
@@ -183,7 +202,7 @@ def _set_relations(claim, relations, user):
         link.save()
 
 
-def _relations_of(claim):
+def _relations_of(claim: Claim) -> Relations:
     relations = {name: list(getattr(claim, name).all()) for name in _LINKED}
     relations["cell_lines"] = [
         (link.cell_line, link.role) for link in claim.cell_line_links.select_related("cell_line")
@@ -191,7 +210,7 @@ def _relations_of(claim):
     return relations
 
 
-def quote_occurrence(*, section, quote, start):
+def quote_occurrence(*, section: Section, quote: str, start: int) -> int | None:
     """Which repeat (1-based) of ``quote`` within ``section`` starts at ``start``; None if none does."""
     span, text = _section_span(section), section.source.text
     seen, index = 0, text.find(quote) if quote else -1
@@ -204,7 +223,7 @@ def quote_occurrence(*, section, quote, start):
     return None
 
 
-def _create_state(fields):
+def _create_state(fields: dict[str, Any]) -> tuple[Values, Relations]:
     """A new claim's values and relations from ``claim_create``'s fields, defaults filled in."""
     unknown = sorted(set(fields) - set(FIELD_NAMES))
     missing = [name for name in FIELD_NAMES if FIELDS_BY_NAME[name].required and name not in fields]
@@ -222,11 +241,11 @@ def _create_state(fields):
     return values, relations
 
 
-def _history_reason(change_reason):
+def _history_reason(change_reason: str | None) -> str | None:
     return (change_reason or "")[:CHANGE_REASON_MAX] or None
 
 
-def claim_create(*, user, change_reason="", **fields):
+def claim_create(*, user: Actor, change_reason: str = "", **fields: Any) -> Claim:
     """Create a draft claim from ``fields`` (claim_fields.CLAIM_FIELDS: name -> value; the
     optional ones default as defined there); raises ValidationError naming every bad field,
     unknown and missing ones included.
@@ -245,8 +264,8 @@ def claim_create(*, user, change_reason="", **fields):
             public_id=_allocate_public_id(),
             source=section.source,
             status=v.CurationStatus.DRAFT,
-            created_by=user,
-            updated_by=user,
+            created_by=_account(user),
+            updated_by=_account(user),
             **{name: values[name] for name in COLUMN_FIELDS},
         )
         _apply_anchor(claim, values["anchor"])
@@ -265,15 +284,15 @@ def claim_create(*, user, change_reason="", **fields):
 FORM_TOKEN_PREFIX = "form:"
 
 
-def claim_created_with(*, user, token):
+def claim_created_with(*, user: Actor, token: str) -> Claim | None:
     """The claim a form with this one-time token already created (None if none did, or if it has
     been deleted since)."""
-    record = IdempotencyKey.objects.filter(user=user, key=FORM_TOKEN_PREFIX + token).first()
+    record = IdempotencyKey.objects.filter(user=_account(user), key=FORM_TOKEN_PREFIX + token).first()
     public_id = (record.body or {}).get("public_id") if record else None
     return Claim.objects.filter(public_id=public_id).first() if public_id else None
 
 
-def claim_create_once(*, user, token, **fields):
+def claim_create_once(*, user: Actor, token: str, **fields: Any) -> tuple[Claim | None, bool]:
     """``claim_create`` for a form carrying a one-time token: (claim, created).
 
     The token is recorded in the transaction that creates the claim, so a second submit of the
@@ -284,7 +303,7 @@ def claim_create_once(*, user, token, **fields):
         try:
             with transaction.atomic():
                 record = IdempotencyKey.objects.create(
-                    user=user, key=FORM_TOKEN_PREFIX + token, fingerprint="claim-create-form"
+                    user=cast(User, user), key=FORM_TOKEN_PREFIX + token, fingerprint="claim-create-form"
                 )
         except IntegrityError:
             return claim_created_with(user=user, token=token), False
@@ -297,7 +316,7 @@ def claim_create_once(*, user, token, **fields):
 UPDATABLE = frozenset(FIELD_NAMES)
 
 
-def _update_state(claim, changes):
+def _update_state(claim: Claim, changes: dict[str, Any]) -> tuple[Values, Relations, Relations]:
     unknown = sorted(set(changes) - UPDATABLE)
     if unknown:
         raise ValidationError({name: ["This field cannot be changed here."] for name in unknown})
@@ -317,11 +336,11 @@ def _update_state(claim, changes):
     return values, relations, current
 
 
-def _identity(value):
+def _identity(value: Any) -> Any:
     return value.pk if hasattr(value, "_meta") else value
 
 
-def _changed_fields(claim, values, relations, current):
+def _changed_fields(claim: Claim, values: Values, relations: Relations, current: Relations) -> frozenset[str]:
     changed = {name for name in COLUMN_FIELDS if _identity(values[name]) != _identity(getattr(claim, name))}
     anchor = values["anchor"]
     if (anchor.exact, anchor.start) != (claim.quote, claim.quote_start):
@@ -336,7 +355,9 @@ def _changed_fields(claim, values, relations, current):
     return frozenset(changed)
 
 
-def claim_check(*, claim=None, expected_version=None, **fields):
+def claim_check(
+    *, claim: Claim | None = None, expected_version: int | None = None, **fields: Any
+) -> ClaimCheck:
     """Validate without writing: a new claim (``claim_create``'s fields) or changes to ``claim``.
 
     Returns a ClaimCheck (the anchored quote, with its offsets, and the fields that would
@@ -362,13 +383,20 @@ def claim_check(*, claim=None, expected_version=None, **fields):
     return ClaimCheck(values["anchor"], _changed_fields(claim, values, relations, current))
 
 
-def back_to_review_reason(fields):
+def back_to_review_reason(fields: Iterable[str]) -> str:
     """The recorded reason an edit sent a claim back to review, naming the reviewed fields it changed."""
     names = ", ".join(name.replace("_", " ") for name in sorted(fields))
     return f"Content edited ({names}); back to review."
 
 
-def claim_update(*, claim, user, expected_version=None, change_reason="", **changes):
+def claim_update(
+    *,
+    claim: Claim,
+    user: Actor,
+    expected_version: int | None = None,
+    change_reason: str = "",
+    **changes: Any,
+) -> Claim:
     """Apply ``changes`` (field name -> new value) to ``claim``.
 
     ``expected_version`` is the version the caller edited; if the claim moved on since,
@@ -406,10 +434,10 @@ def claim_update(*, claim, user, expected_version=None, change_reason="", **chan
                 from_status=claim.status,
                 to_status=v.CurationStatus.IN_REVIEW,
                 reason=back_to_review_reason(reviewed),
-                changed_by=user,
+                changed_by=_account(user),
             )
             claim.status, claim.rejection_reason = v.CurationStatus.IN_REVIEW, ""
-        claim.updated_by = user
+        claim.updated_by = _account(user)
         if changed & set(RELATION_FIELDS):
             _set_relations(claim, relations, user)
         claim.search_document = claim.build_search_document()

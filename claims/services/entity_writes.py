@@ -11,22 +11,26 @@ Every name an entity answers to (slug, name, aliases, misprints) names no other 
 (``entity_check``), because the claim filters and search resolve them (drug=ADM).
 """
 
+from typing import Any, cast
+
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import QuerySet
 
 from claims.models import Claim
 from claims.models.claim import entity_search_terms
-from claims.models.entities import LOOKUP_SEPARATOR
+from claims.models.entities import LOOKUP_SEPARATOR, Entity
+from claims.types import Actor
 
 NAME_FIELDS = ("slug", "name", "aliases", "misprints")
 
 
-def _check_permission(user, model, action):
+def _check_permission(user: Actor, model: type[Entity], action: str) -> None:
     if user is None or not user.has_perm(f"claims.{action}_{model._meta.model_name}"):
         raise PermissionDenied(f"Only curators can {action} {model._meta.verbose_name_plural}.")
 
 
-def entity_create(*, entity, user):
+def entity_create[E: Entity](*, entity: E, user: Actor) -> E:
     """Save the new ``entity`` (an unsaved drug, cargo, …) with its first history record; no claim
     names it yet, so there is nothing to re-index."""
     _check_permission(user, type(entity), "add")
@@ -37,7 +41,7 @@ def entity_create(*, entity, user):
     return entity
 
 
-def entity_update(*, entity, user, **changes):
+def entity_update[E: Entity](*, entity: E, user: Actor, **changes: Any) -> E:
     """Set ``changes`` ({field: value}) on ``entity`` and save it with one history record; when
     that changes what its claims' search documents take from it, re-index those claims.
 
@@ -57,16 +61,17 @@ def entity_update(*, entity, user, **changes):
         entity._history_user = user
         entity.save()
         if entity_search_terms(entity) != entity_search_terms(stored):
-            search_documents_refresh(claims=entity.claims.all())
+            # Every kind names its claims ``claims`` (a reverse relation the Entity base does not declare).
+            search_documents_refresh(claims=cast(Any, entity).claims.all())
     return entity
 
 
-def entity_check(*, entity, **changes):
+def entity_check(*, entity: Entity, **changes: Any) -> None:
     """Raise ValidationError ({field: [messages]}) when a name ``entity`` would answer to, with
     ``changes`` ({field: value}) applied, already names another entity of its kind."""
     model = type(entity)
 
-    def value(name):
+    def value(name: str) -> Any:
         return changes[name] if name in changes else getattr(entity, name)
 
     terms = {
@@ -78,11 +83,11 @@ def entity_check(*, entity, **changes):
     others = model.objects.matching([term for values in terms.values() for term in values])
     if entity.pk is not None:
         others = others.exclude(pk=entity.pk)
-    taken = {}
+    taken: dict[str, str] = {}
     for slug, lookup in others.values_list("slug", "lookup_terms"):
         for term in lookup.strip(LOOKUP_SEPARATOR).split(LOOKUP_SEPARATOR):
             taken.setdefault(term, slug)
-    errors = {}
+    errors: dict[str, list[str]] = {}
     for name, values in terms.items():
         clashes = [
             f"'{term}' already names {model._meta.verbose_name} '{taken[str(term).strip().casefold()]}'."
@@ -95,7 +100,7 @@ def entity_check(*, entity, **changes):
         raise ValidationError(errors)
 
 
-def search_documents_refresh(*, claims):
+def search_documents_refresh(*, claims: QuerySet[Claim]) -> int:
     """Rebuild the stored search documents of ``claims`` (a queryset); returns how many changed."""
     stale = []
     queryset = (

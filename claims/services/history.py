@@ -12,9 +12,13 @@ links, which also works for links created before their history was kept.
 
 import difflib
 import re
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, cast
 
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Field, TextChoices
 
 from claims import vocabulary as v
 from claims.models import CellLine, Claim, ClaimCellLine, Mechanism, Section
@@ -28,18 +32,32 @@ from claims.services.claim_fields import (
 from claims.services.claim_fields import TEXT_FIELDS as CLAIM_TEXT_FIELDS
 from claims.services.claim_writes import claim_update, quote_occurrence
 from claims.services.merge import MERGE_REASON_PREFIX
+from claims.types import Actor
+
+# A claim as one history record holds it (see claim_states).
+type State = dict[str, Any]
+
+
+def _field(name: str) -> Field:
+    """The claim's field ``name``: a column or a relation it declares (never a reverse one)."""
+    return cast(Field, Claim._meta.get_field(name))
+
 
 # What a history record holds of a claim, from the one definition of its fields
 # (claim_fields.CLAIM_FIELDS), plus the workflow's status and rejection reason.
 TEXT_FIELDS = [field.name for field in CLAIM_TEXT_FIELDS] + ["rejection_reason"]
-CHOICES = {field.name: field.choices for field in CHOICE_FIELDS} | {"status": v.CurationStatus}
+CHOICES: dict[str, type[TextChoices]] = {
+    field.name: field.choices for field in CHOICE_FIELDS if field.choices is not None
+} | {"status": v.CurationStatus}
 SCALAR_FIELDS = ["status", *(f.name for f in CLAIM_FIELDS if f.name in COLUMN_FIELDS or f.name == "quote")]
 SCALAR_FIELDS.append("rejection_reason")
 # Relations recorded on the claim's own history rows; cell lines are links with their own history.
-RELATIONS = {
-    name: Claim._meta.get_field(name).related_model for name in RELATION_FIELDS if name != "cell_lines"
+# {relation: entity model}; the models are Any to mypy: their ``objects`` and ``history`` managers
+# are added at run time.
+RELATIONS: dict[str, Any] = {
+    name: _field(name).related_model for name in RELATION_FIELDS if name != "cell_lines"
 }
-RELATION_LABELS = {name: str(Claim._meta.get_field(name).verbose_name).capitalize() for name in RELATIONS}
+RELATION_LABELS = {name: str(_field(name).verbose_name).capitalize() for name in RELATIONS}
 RELATION_LABELS["cell_lines"] = "Cell lines"
 _TOKENS = re.compile(r"\s+|[^\s]+")
 
@@ -50,47 +68,48 @@ class FieldChange:
     label: str
     old: str = ""
     new: str = ""
-    words: list = field(default_factory=list)  # [(op, text)], op in equal/delete/insert (text fields)
-    added: list = field(default_factory=list)  # relation items (display names)
-    removed: list = field(default_factory=list)
+    # [(op, text)], op in equal/delete/insert (text fields)
+    words: list[tuple[str, str]] = field(default_factory=list)
+    added: list[str] = field(default_factory=list)  # relation items (display names)
+    removed: list[str] = field(default_factory=list)
 
     @property
-    def is_relation(self):
+    def is_relation(self) -> bool:
         return self.name in RELATION_LABELS
 
 
 @dataclass
 class Revision:
-    record: object  # the last HistoricalClaim row of the write
+    record: Any  # the last HistoricalClaim row of the write
     number: int
-    state: dict
-    history_ids: tuple = ()  # every HistoricalClaim row of the write
+    state: State
+    history_ids: tuple[int, ...] = ()  # every HistoricalClaim row of the write
     restorable: bool = False  # its content differs from the current one
     history_type: str = "~"  # "+" when the write created the claim
-    changes: list = field(default_factory=list)
+    changes: list[FieldChange] = field(default_factory=list)
     is_current: bool = False
 
     @property
-    def kind(self):
+    def kind(self) -> str:
         return {"+": "created", "-": "deleted"}.get(self.history_type, "changed")
 
     @property
-    def user(self):
+    def user(self) -> Any:
         return self.record.history_user
 
     @property
-    def date(self):
+    def date(self) -> datetime:
         return self.record.history_date
 
     @property
-    def reason(self):
+    def reason(self) -> str:
         return self.record.history_change_reason or ""
 
 
-def word_diff(old, new):
+def word_diff(old: str | None, new: str | None) -> list[tuple[str, str]]:
     """[(op, text)] turning ``old`` into ``new`` word by word."""
     a, b = _TOKENS.findall(old or ""), _TOKENS.findall(new or "")
-    segments = []
+    segments: list[tuple[str, str]] = []
     for op, i1, i2, j1, j2 in difflib.SequenceMatcher(a=a, b=b, autojunk=False).get_opcodes():
         if op in ("equal", "delete"):
             segments.append((op, "".join(a[i1:i2])))
@@ -104,15 +123,17 @@ def word_diff(old, new):
 class _Names:
     """Display names for the entities, sections and users a history refers to (a query per kind)."""
 
-    def __init__(self, states):
-        wanted = {name: set() for name in [*RELATIONS, "cell_lines", "mechanism", "section"]}
+    def __init__(self, states: Iterable[State]) -> None:
+        wanted: dict[str, set[Any]] = {
+            name: set() for name in [*RELATIONS, "cell_lines", "mechanism", "section"]
+        }
         for state in states:
             for name in RELATIONS:
                 wanted[name] |= state[name]
             wanted["cell_lines"] |= {pk for pk, _ in state["cell_lines"]}
             wanted["mechanism"].add(state["mechanism"])
             wanted["section"].add(state["section"])
-        self.names = {}
+        self.names: dict[str, dict[Any, str]] = {}
         kinds = [*RELATIONS.items(), ("cell_lines", CellLine), ("mechanism", Mechanism)]
         for name, model in kinds:
             attr = "label" if name == "citations" else "name"
@@ -128,24 +149,24 @@ class _Names:
         ids = wanted["section"] - {None}
         self.names["section"] = {s.pk: s.label for s in Section.objects.filter(pk__in=ids)} if ids else {}
 
-    def of(self, kind, pk):
+    def of(self, kind: str, pk: Any) -> str:
         if pk is None:
             return ""
         return self.names[kind].get(pk, f"deleted #{pk}")
 
 
-def _records(claim):
+def _records(claim: Claim) -> list[Any]:
     return list(claim.history.select_related("history_user").order_by("history_date", "history_id"))
 
 
-def _m2m_rows(records):
+def _m2m_rows(records: Sequence[Any]) -> dict[str, dict[int, set[int]]]:
     """{relation: {history_id: {related pk}}} for every record, one query per relation."""
     ids = [r.history_id for r in records]
-    rows = {}
+    rows: dict[str, dict[int, set[int]]] = {}
     for name, model in RELATIONS.items():
         through = getattr(Claim.history.model, name).model
         column = f"{model._meta.model_name}_id"
-        by_record = {history_id: set() for history_id in ids}
+        by_record: dict[int, set[int]] = {history_id: set() for history_id in ids}
         for history_id, related in through.objects.filter(history_id__in=ids).values_list(
             "history_id", column
         ):
@@ -154,7 +175,7 @@ def _m2m_rows(records):
     return rows
 
 
-def _cell_lines_by_record(claim, records):
+def _cell_lines_by_record(claim: Claim, records: Sequence[Any]) -> dict[int, set[tuple[int, str]]]:
     """{history_id: {(cell line pk, role)}}: the links as of each record, replayed backwards."""
     state = {link.pk: (link.cell_line_id, link.role) for link in ClaimCellLine.objects.filter(claim=claim)}
     events = list(
@@ -162,12 +183,15 @@ def _cell_lines_by_record(claim, records):
         .order_by("history_date", "history_id")
         .values_list("id", "history_type", "cell_line_id", "role", "history_date")
     )
-    previous_of = {}  # event index -> the same link's previous event index (what a change replaced)
-    last_by_link = {}
+    previous_of: dict[
+        int, int | None
+    ] = {}  # event index -> the same link's previous event index (what a change replaced)
+    last_by_link: dict[int, int] = {}
     for index, (link_id, *_) in enumerate(events):
         previous_of[index] = last_by_link.get(link_id)
         last_by_link[link_id] = index
-    result, position = {}, len(events) - 1
+    result: dict[int, set[tuple[int, str]]] = {}
+    position = len(events) - 1
     for record in reversed(records):
         while position >= 0 and events[position][4] > record.history_date:
             link_id, kind, cell_line_id, role, _ = events[position]
@@ -175,19 +199,19 @@ def _cell_lines_by_record(claim, records):
                 state.pop(link_id, None)
             elif kind == "-":
                 state[link_id] = (cell_line_id, role)
-            elif previous_of[position] is not None:
-                state[link_id] = events[previous_of[position]][2:4]
+            elif (previous := previous_of[position]) is not None:
+                state[link_id] = events[previous][2:4]
             position -= 1
         result[record.history_id] = set(state.values())
     return result
 
 
-def _states(claim, records):
+def _states(claim: Claim, records: Sequence[Any]) -> list[State]:
     m2m, cell_lines = _m2m_rows(records), _cell_lines_by_record(claim, records)
     states = []
     for record in records:
         # Section and mechanism as ids (``attname``), as the other relations are.
-        state = {name: getattr(record, Claim._meta.get_field(name).attname) for name in SCALAR_FIELDS}
+        state = {name: getattr(record, _field(name).attname) for name in SCALAR_FIELDS}
         state.update(
             quote_start=record.quote_start,
             cell_lines=cell_lines[record.history_id],
@@ -197,9 +221,9 @@ def _states(claim, records):
     return states
 
 
-def _writes(records):
+def _writes(records: Sequence[Any]) -> list[list[int]]:
     """Group record indexes into writes (see the module docstring)."""
-    groups = []
+    groups: list[list[int]] = []
     for index, record in enumerate(records):
         previous = records[index - 1] if index else None
         if previous is not None and previous.version == record.version:
@@ -209,7 +233,7 @@ def _writes(records):
     return groups
 
 
-def _display(name, value, names):
+def _display(name: str, value: Any, names: _Names) -> str:
     if name in CHOICES:
         return CHOICES[name](value).label if value in CHOICES[name].values else (value or "")
     if name in ("section", "mechanism"):
@@ -217,13 +241,13 @@ def _display(name, value, names):
     return value or ""
 
 
-def _changes(old, new, names):
+def _changes(old: State, new: State, names: _Names) -> list[FieldChange]:
     changes = []
     for name in SCALAR_FIELDS:
         if old.get(name) != new[name] or (name == "quote" and old.get("quote_start") != new["quote_start"]):
             change = FieldChange(
                 name,
-                str(Claim._meta.get_field(name).verbose_name).capitalize(),
+                str(_field(name).verbose_name).capitalize(),
                 old=_display(name, old.get(name), names),
                 new=_display(name, new[name], names),
             )
@@ -257,14 +281,15 @@ def _changes(old, new, names):
     return changes
 
 
-def claim_revisions(claim):
+def claim_revisions(claim: Claim) -> list[Revision]:
     """The claim's revisions, newest first, each with its field-by-field changes."""
     records = _records(claim)
     if not records:
         return []
     states = _states(claim, records)
     names = _Names(states)
-    revisions, previous = [], {}
+    revisions: list[Revision] = []
+    previous: State = {}
     for number, group in enumerate(_writes(records), start=1):
         last = group[-1]
         revision = Revision(
@@ -284,7 +309,7 @@ def claim_revisions(claim):
     return revisions[::-1]
 
 
-def claim_states(claim, versions):
+def claim_states(claim: Claim, versions: Collection[int]) -> dict[int, State]:
     """{version: state} of ``claim`` as its history recorded it after the write that made each of
     ``versions`` (a Revision's ``state``: ids for section, mechanism and relations, cell lines as
     (id, role)); a version the history has no record of is left out."""
@@ -295,16 +320,16 @@ def claim_states(claim, versions):
     return {record.version: state for record, state in zip(records, _states(claim, records), strict=True)}
 
 
-def field_label(name):
+def field_label(name: str) -> str:
     """A claim field's name as the history shows it."""
-    return RELATION_LABELS.get(name) or str(Claim._meta.get_field(name).verbose_name).capitalize()
+    return RELATION_LABELS.get(name) or str(_field(name).verbose_name).capitalize()
 
 
-def describe_fields(states, fields):
+def describe_fields(states: Sequence[State], fields: Iterable[str]) -> dict[str, list[str]]:
     """{field: [its value for display in each of ``states``]} for each of ``fields``."""
     names = _Names(states)
     roles = dict(v.CellLineRole.choices)
-    shown = {}
+    shown: dict[str, list[str]] = {}
     for name in fields:
         if name == "cell_lines":
             shown[name] = [
@@ -318,12 +343,12 @@ def describe_fields(states, fields):
     return shown
 
 
-def _content(state):
+def _content(state: State) -> State:
     """What a restore brings back: everything but the workflow's fields."""
     return {name: value for name, value in state.items() if name not in ("status", "rejection_reason")}
 
 
-def _resolve(model, ids, label):
+def _resolve(model: Any, ids: Collection[int], label: str) -> dict[int, Any]:
     """Current entities for ``ids``, following merges; a deleted one is a ValidationError."""
     found = {obj.pk: obj for obj in model.objects.filter(pk__in=ids)}
     for pk in set(ids) - set(found):
@@ -341,7 +366,7 @@ def _resolve(model, ids, label):
     return found
 
 
-def revision_changes(claim, history_id):
+def revision_changes(claim: Claim, history_id: int) -> tuple[Revision, list[FieldChange]]:
     """The revision holding record ``history_id``, and what restoring it would change (FieldChanges)."""
     revisions = claim_revisions(claim)
     target = next((r for r in revisions if history_id in r.history_ids), None)
@@ -352,7 +377,9 @@ def revision_changes(claim, history_id):
     return target, [c for c in changes if c.name not in ("status", "rejection_reason")]
 
 
-def claim_restore(*, claim, history_id, user, expected_version=None):
+def claim_restore(
+    *, claim: Claim, history_id: int, user: Actor, expected_version: int | None = None
+) -> Claim:
     """Make the claim's content what it was at the revision holding record ``history_id``, through
     ``claim_update``.
 
@@ -390,14 +417,14 @@ def claim_restore(*, claim, history_id, user, expected_version=None):
 
 # A record's reviewed content (claim_fields.REVIEWED_FIELDS) as stored on the history row: its
 # columns (ids for section and mechanism), the quote with its position, and relations as sets.
-_REVIEWED_COLUMNS = [
-    Claim._meta.get_field(name).attname for name in sorted(REVIEWED_FIELDS) if name in SCALAR_FIELDS
-] + ["quote_start"]
+_REVIEWED_COLUMNS = [_field(name).attname for name in sorted(REVIEWED_FIELDS) if name in SCALAR_FIELDS] + [
+    "quote_start"
+]
 _REVIEWED_RELATIONS = [name for name in RELATIONS if name in REVIEWED_FIELDS]
 _DECISIONS = {v.CurationStatus.APPROVED, v.CurationStatus.REJECTED}
 
 
-def content_editors_since_review(claim):
+def content_editors_since_review(claim: Claim) -> set[int]:
     """Ids of the users who changed the claim's reviewed fields since it was last approved or
     rejected (since its creation if never): the editors who may not approve or reject it.
 
@@ -406,7 +433,7 @@ def content_editors_since_review(claim):
     """
     records = _records(claim)
     if not records:
-        return {claim.updated_by_id} - {None}
+        return set() if claim.updated_by_id is None else {claim.updated_by_id}
     m2m, cell_lines = _m2m_rows(records), _cell_lines_by_record(claim, records)
     editors, previous = set(), None
     for record in records:

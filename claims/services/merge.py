@@ -103,7 +103,7 @@ def _repoint(claim: Claim, model: type[Entity], keep: Any, merge_ids: list[int],
     elif model is CellLine:
         roles = set(claim.cell_line_links.filter(cell_line=keep).values_list("role", flat=True))
         for link in claim.cell_line_links.filter(cell_line__in=merge_ids).order_by("pk"):
-            link._history_user = user  # type: ignore[attr-defined]
+            link._history_user = user
             if link.role in roles:
                 link.delete()
             else:
@@ -113,12 +113,12 @@ def _repoint(claim: Claim, model: type[Entity], keep: Any, merge_ids: list[int],
     else:
         manager = getattr(claim, "drugs" if model is Drug else "cargo")
         # The claim's own save below records its new relations in one history record.
-        claim.skip_history_when_saving = True  # type: ignore[attr-defined]
+        claim.skip_history_when_saving = True
         try:
             manager.remove(*merge_ids)
             manager.add(keep)
         finally:
-            del claim.skip_history_when_saving  # type: ignore[attr-defined]
+            del claim.skip_history_when_saving
 
 
 def _refuse_cycle(keep: Any) -> None:
@@ -165,7 +165,7 @@ def entities_merge(*, keep: Any, merge: Iterable[Any], user: Actor) -> MergeRepo
             _repoint(claim, model, keep, merge_ids, user)
             claim.version += 1
             claim.search_document = claim.build_search_document()
-            claim._history_user, claim._change_reason = user, reason  # type: ignore[attr-defined]
+            claim._history_user, claim._change_reason = user, reason
             claim.save()
             repointed.append(claim.public_id)
         for other in merge:

@@ -105,8 +105,8 @@ def claim_transition(
         claim.status = to_status
         claim.rejection_reason = reason if to_status == S.REJECTED else ""
         claim.version = version + 1
-        claim._history_user = user  # type: ignore[attr-defined]
-        claim._change_reason = f"status: {to_status}"  # type: ignore[attr-defined]
+        claim._history_user = user
+        claim._change_reason = f"status: {to_status}"
         claim.save(update_fields=["status", "rejection_reason", "version", "updated"])
     return claim
 
