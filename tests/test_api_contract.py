@@ -152,9 +152,9 @@ def test_an_unknown_parameter_is_a_400_naming_it_and_listing_the_accepted_ones(c
     """Regression: ?drugs=, ?search= and ?year= on /api/claims/ returned all claims."""
     response = client.get("/api/claims/", {name: value})
     assert response.status_code == 400
-    body = response.json()
-    assert list(body) == [name]
-    message = body[name][0]
+    errors = response.json()["errors"]
+    assert list(errors) == [name]
+    message = errors[name][0]
     assert UNKNOWN in message
     for accepted in ("drug", "q", "ordering", "page", "page_size", "cursor", "format"):
         assert re.search(rf"\b{accepted}\b", message.split("It takes:")[1]), accepted
@@ -173,7 +173,7 @@ def test_an_unknown_parameter_is_a_400_naming_it_and_listing_the_accepted_ones(c
 )
 def test_other_lists_refuse_unknown_parameters_too(client, path, name):
     response = client.get(path, {name: "1"})
-    assert response.status_code == 400 and UNKNOWN in response.json()[name][0]
+    assert response.status_code == 400 and UNKNOWN in response.json()["errors"][name][0]
 
 
 @pytest.mark.parametrize("path", ["/api/claims/", "/api/citations/", "/api/drugs/"])
@@ -194,12 +194,12 @@ def test_a_malformed_page_or_page_size_is_a_400_naming_it(client, path, name, va
     """Regression: page_size=0|abc silently became 50, and page=abc answered 404."""
     response = client.get(path, {name: value})
     assert response.status_code == 400
-    assert list(response.json()) == [name]
+    assert list(response.json()["errors"]) == [name]
 
 
 def test_the_cursor_page_size_is_checked_the_same_way(client):
     response = client.get("/api/claims/", {"cursor": "", "page_size": "²"})
-    assert response.status_code == 400 and list(response.json()) == ["page_size"]
+    assert response.status_code == 400 and list(response.json()["errors"]) == ["page_size"]
 
 
 @pytest.mark.parametrize(

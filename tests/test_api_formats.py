@@ -6,11 +6,12 @@ import io
 import bibtexparser
 import pytest
 import rdflib
+from django.conf import settings
 from django.core.cache import cache
 
 from claims.exports import CSV_COLUMNS
-from claims.models import Citation, Claim, Section
-from claims.services.claim_writes import claim_create
+from claims.models import Citation, Claim
+from tests.factories import make_claim
 
 pytestmark = pytest.mark.django_db
 
@@ -19,7 +20,9 @@ OA = rdflib.Namespace("http://www.w3.org/ns/oa#")
 PROV = rdflib.Namespace("http://www.w3.org/ns/prov#")
 DCT = rdflib.Namespace("http://purl.org/dc/terms/")
 RDFS = rdflib.Namespace("http://www.w3.org/2000/01/rdf-schema#")
-EXO = rdflib.Namespace("http://testserver/terms#")
+# The canonical base (settings.EXOCLAIMS_BASE_URL), not the test client's host: see test_stable_identifiers.
+BASE = settings.EXOCLAIMS_BASE_URL
+EXO = rdflib.Namespace(f"{BASE}/terms#")
 
 
 @pytest.fixture(autouse=True)
@@ -65,14 +68,8 @@ def test_csv_is_not_limited_to_a_page(client):
 
 
 def test_a_cell_a_spreadsheet_would_run_as_a_formula_is_kept_as_text(client, curator):
-    claim = claim_create(
-        user=curator,
-        section=Section.objects.get(number="3.1"),
-        quote="However, increased drug efflux could lead to chemoresistance.",
-        statement='=HYPERLINK("http://example.org") is not a statement',
-        therapy_class="chemotherapy",
-        direction="background",
-        notes="@SUM(A1)",
+    claim = make_claim(
+        curator, statement='=HYPERLINK("http://example.org") is not a statement', notes="@SUM(A1)"
     )
     row = next(
         r for r in csv_rows(client.get("/api/claims/", {"format": "csv"})) if r["id"] == claim.public_id
@@ -126,8 +123,9 @@ def test_accept_text_csv_also_gets_csv(client):
 
 def test_a_download_with_a_bad_filter_says_why_in_json(client):
     response = client.get("/api/claims/", {"format": "csv", "drug": "unobtainium"})
-    assert response.status_code == 400 and response["Content-Type"] == "application/json"
-    assert response.json() == {"drug": ["No drug is named 'unobtainium'."]}
+    # An RFC 9457 problem (claims.api.errors), whatever format the request asked for.
+    assert response.status_code == 400 and response["Content-Type"] == "application/problem+json"
+    assert response.json()["errors"] == {"drug": ["No drug is named 'unobtainium'."]}
 
 
 REVIEW_KEY = "review-liu2023"
@@ -180,7 +178,7 @@ def _nanopub(client, claim):
 def test_a_claim_as_a_nanopublication(client):
     claim = Claim.objects.filter(drugs__isnull=False, citations__isnull=False).first()
     dataset = _nanopub(client, claim)
-    claim_iri = rdflib.URIRef("http://testserver" + claim.get_absolute_url())
+    claim_iri = rdflib.URIRef(BASE + claim.get_absolute_url())
     record = rdflib.URIRef(f"{claim_iri}#nanopub")
     head = dataset.graph(rdflib.URIRef(f"{record}-head"))
     assertion_iri = head.value(record, NP.hasAssertion)
@@ -215,14 +213,7 @@ def test_a_claim_as_a_nanopublication(client):
 def test_the_nanopublication_names_the_curators(client, curator, editor):
     from claims.services.workflow import claim_transition
 
-    claim = claim_create(
-        user=curator,
-        section=Section.objects.get(number="3.1"),
-        quote="However, increased drug efflux could lead to chemoresistance.",
-        statement="More efflux, more chemoresistance.",
-        therapy_class="chemotherapy",
-        direction="background",
-    )
+    claim = make_claim(curator, statement="More efflux, more chemoresistance.")
     claim_transition(claim=claim, user=curator, to_status="in_review")
     claim_transition(claim=claim, user=editor, to_status="approved")
     dataset = _nanopub(client, claim)

@@ -264,7 +264,7 @@ def test_a_session_write_needs_the_csrf_token(curator):
 
 def test_a_bad_token_is_a_401():
     response = send(Client(headers={"Authorization": "Token not-a-real-token"}), "post", "/api/claims/", {})
-    assert response.status_code == 401 and response.json() == {"detail": "Invalid token."}
+    assert response.status_code == 401 and response.json()["detail"] == "Invalid token."
 
 
 # Claims.
@@ -403,13 +403,13 @@ def test_a_stale_delete_is_a_412_and_the_claim_stays(editor_client, curator_clie
 def test_transitions_follow_the_workflow(curator_client, editor_client, draft, editor, author):
     path = f"/api/claims/{draft.public_id}/transition/"
     refused = send(curator_client, "post", path, {"status": "approved"})
-    assert refused.status_code == 400 and "draft to approved" in refused.json()["status"][0]
+    assert refused.status_code == 400 and "draft to approved" in refused.json()["errors"]["status"][0]
     submitted = send(curator_client, "post", path, {"status": "in_review"})
     assert submitted.status_code == 200 and submitted.json()["status"] == "in_review"
     assert submitted["ETag"] == Claim.objects.get(pk=draft.pk).etag
     assert send(curator_client, "post", path, {"status": "approved"}).status_code == 403
     no_reason = send(editor_client, "post", path, {"status": "rejected"})
-    assert no_reason.status_code == 400 and list(no_reason.json()) == ["reason"]
+    assert no_reason.status_code == 400 and list(no_reason.json()["errors"]) == ["reason"]
     stale = send(editor_client, "post", path, {"status": "approved"}, **{"If-Match": draft.etag})
     assert stale.status_code == 412
     approved = send(editor_client, "post", path, {"status": "approved"}, **{"If-Match": submitted["ETag"]})
@@ -439,7 +439,7 @@ def test_flags_are_raised_listed_and_resolved(reader_client, editor_client, draf
     assert (flag.raised_by, flag.text, flag.is_open) == (reader, "Wrong page.", True)
     assert [f["id"] for f in reader_client.get(f"/api/claims/{draft.public_id}/flags/").json()] == [flag.pk]
     bad = send(reader_client, "post", f"/api/claims/{draft.public_id}/flags/", {"kind": "rant", "text": ""})
-    assert bad.status_code == 400 and set(bad.json()) == {"kind", "text"}
+    assert bad.status_code == 400 and set(bad.json()["errors"]) == {"kind", "text"}
     resolved = send(
         editor_client,
         "post",
@@ -482,7 +482,8 @@ def test_a_bad_citation_is_a_400_naming_the_field(curator_client, payload, field
     body = {"key": "fresh2021", "label": "Fresh et al., 2021", "year": 2021, **payload}
     response = send(curator_client, "post", "/api/citations/", body)
     assert response.status_code == 400
-    assert field in response.json() and fragment in response.json()[field][0]
+    errors = response.json()["errors"]
+    assert field in errors and fragment in errors[field][0]
     assert fingerprint() == before
 
 
@@ -566,7 +567,7 @@ def test_an_unreadable_bibtex_file_is_refused_whole(curator_client, body, fragme
     before = fingerprint()
     response = curator_client.post("/api/citations/import/", data=body, content_type="application/x-bibtex")
     assert response.status_code == 400
-    assert fragment in " ".join(response.json()["file"])
+    assert fragment in " ".join(response.json()["errors"]["file"])
     assert fingerprint() == before
 
 
@@ -604,16 +605,17 @@ def test_a_bad_entity_is_a_400_naming_the_field(curator_client, path, payload, f
     before = fingerprint()
     response = send(curator_client, "post", f"/api/{path}/", payload)
     assert response.status_code == 400, response.content
-    assert field in response.json() and fragment in " ".join(response.json()[field])
+    errors = response.json()["errors"]
+    assert field in errors and fragment in " ".join(errors[field])
     assert fingerprint() == before
 
 
 def test_an_entity_slug_cannot_change_and_a_parent_cannot_make_a_cycle(curator_client):
     child = Mechanism.objects.filter(parent__isnull=False).first()
     renamed = send(curator_client, "patch", f"/api/mechanisms/{child.slug}/", {"slug": "renamed"})
-    assert renamed.status_code == 400 and "cannot be changed" in renamed.json()["slug"][0]
+    assert renamed.status_code == 400 and "cannot be changed" in renamed.json()["errors"]["slug"][0]
     cycle = send(curator_client, "patch", f"/api/mechanisms/{child.parent.slug}/", {"parent": child.slug})
-    assert cycle.status_code == 400 and "own ancestor" in cycle.json()["parent"][0]
+    assert cycle.status_code == 400 and "own ancestor" in cycle.json()["errors"]["parent"][0]
 
 
 def test_an_entity_in_use_cannot_be_deleted(editor_client):

@@ -126,9 +126,10 @@ def _post_json(client, url, data):
 
 
 def _refused_naming(response, fields):
-    """A 400 whose JSON names (only) fields that were sent."""
+    """A 400 whose problem names (only) fields that were sent (or says what is wrong in its detail)."""
     assert response.status_code == 400, response.content[:300]
-    errors = response.json()
+    body = response.json()
+    errors = body.get("errors", {"detail": [body["detail"]]})
     assert errors and set(errors) <= set(fields) | {"detail", "non_field_errors"}, errors
     assert all(messages for messages in errors.values())
 

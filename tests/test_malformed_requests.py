@@ -55,7 +55,7 @@ def test_a_lone_surrogate_in_any_field_is_a_400_naming_the_field(curator_client,
     body = '{"' + field + '": "\\udfff", "text": "x"}'
     response = _post_raw(curator_client, url.format(claim=_first_claim().public_id), body)
     assert response.status_code == 400
-    assert f"field '{field}'" in response.json()[field][0]
+    assert f"field '{field}'" in response.json()["errors"][field][0]
     response.content.decode("utf-8")  # the refusal itself is valid UTF-8
 
 

@@ -83,6 +83,21 @@ def test_the_same_claim_fetched_through_two_host_names_has_the_same_iris(client,
         assert "testserver" not in iri and "localhost" not in iri
 
 
+def test_the_same_claim_fetched_through_api_v1_has_the_same_iris(client, claim):
+    """Regression: a record fetched through /api/v1/ named its drugs, cargo and citations under
+    /api/v1/ and one fetched through /api/ under /api/, so the two never merged."""
+    response = client.get(f"/api/v1/claims/{claim.public_id}/", {"format": "jsonld"})
+    assert response.status_code == 200, response.content
+    through_v1, through_alias = _dataset(response.content), _jsonld(client, claim)
+    assert _iris(through_v1) == _iris(through_alias)
+    one, other = _graphs(through_v1), _graphs(through_alias)
+    assert set(one) == set(other) and len(one) == 4
+    assert all(isomorphic(one[name], other[name]) for name in one)
+    base = settings.EXOCLAIMS_BASE_URL
+    assert rdflib.URIRef(f"{base}/api/claims/{claim.public_id}/") in _iris(through_v1)
+    assert not [iri for iri in _iris(through_v1) if iri.startswith(f"{base}/api/v1/")]
+
+
 def test_iris_are_built_on_the_configured_base_url(client, claim, settings):
     settings.EXOCLAIMS_BASE_URL = CANONICAL
     dataset = _jsonld(client, claim)

@@ -35,7 +35,7 @@ def test_an_api_multipart_upload_names_the_real_size(curator_client, small_limit
     count = Citation.objects.count()
     answer = curator_client.post("/api/citations/import/", {"file": SimpleUploadedFile("big.bib", FILE)})
     assert answer.status_code == 400
-    assert answer.json()["file"] == [_expected()]
+    assert answer.json()["errors"]["file"] == [_expected()]
     assert Citation.objects.count() == count
 
 
@@ -44,5 +44,5 @@ def test_an_api_raw_body_upload_names_the_real_size(curator_client, small_limit)
     count = Citation.objects.count()
     answer = curator_client.post("/api/citations/import/", FILE, content_type="application/x-bibtex")
     assert answer.status_code == 400
-    assert answer.json()["file"] == [_expected()]
+    assert answer.json()["errors"]["file"] == [_expected()]
     assert Citation.objects.count() == count
