@@ -75,3 +75,44 @@ def test_the_main_pages_have_no_critical_or_serious_axe_violations(browser, site
         assert problems == {}, f"axe at {width} px: {problems}"
     finally:
         context.close()
+
+
+# The changelist pages curators work through: the default order, and findings with their drugs and cargo.
+CHANGELISTS = ["/admin/claims/claim/", "/admin/claims/claim/?direction=promotes_resistance&o=-3"]
+
+
+@pytest.mark.parametrize("device", WIDTHS)
+def test_the_claim_changelist_has_no_critical_or_serious_axe_violations_for_a_curator(
+    browser, site, curator, device
+):
+    """Reported by issue 17: 400 critical select-name violations (unlabelled list-edit selects)."""
+    context = browser.new_context(viewport={"width": WIDTHS[device], "height": 900}, bypass_csp=True)
+    page = context.new_page()
+    try:
+        _sign_in(page, site.url, "curator")
+        for path in CHANGELISTS:
+            assert page.goto(site.url + path).status == 200, path
+            assert page.locator("#result_list select").count() >= 4
+            assert _violations(page) == [], path
+    finally:
+        context.close()
+
+
+def test_the_claim_changelist_fits_1366_px_without_scrolling_sideways(browser, site, curator):
+    """Reported by issue 17: the list scrolled sideways at 1366 px, hiding direction and support."""
+    context = browser.new_context(viewport={"width": WIDTHS["desktop"], "height": 900})
+    page = context.new_page()
+    try:
+        _sign_in(page, site.url, "curator")
+        for path in CHANGELISTS:
+            page.goto(site.url + path)
+            widths = page.evaluate(
+                """() => [document.documentElement, document.querySelector('#changelist .results')]
+                    .map(el => [el.scrollWidth, el.clientWidth])"""
+            )
+            assert all(scroll <= client for scroll, client in widths), (path, widths)
+            headers = page.locator("#result_list thead th").all_inner_texts()
+            for column in ["STATEMENT", "DRUGS", "CARGO", "MECHANISM", "DIRECTION", "STATUS", "CITATION"]:
+                assert any(column in " ".join(h.upper().split()) for h in headers), column
+    finally:
+        context.close()
