@@ -23,7 +23,15 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.mixed_load import add_exclude_option, loopback_only, read_paths, summarise  # noqa: E402
+from bench.mixed_load import (  # noqa: E402
+    add_exclude_option,
+    add_worker_options,
+    describe,
+    loopback_only,
+    read_paths,
+    summarise,
+    worker_setup,
+)
 from tools.load_harness import (  # noqa: E402
     OUTAGES,
     Bench,
@@ -45,20 +53,23 @@ def main(argv=None):
     parser.add_argument("--outage", choices=sorted(OUTAGES), default="restart")
     parser.add_argument("--outage-at", type=float, default=20, help="seconds into the run")
     parser.add_argument("--outage-seconds", type=float, default=5, help="--outage database only")
-    parser.add_argument("--workers", type=int, default=3)
-    parser.add_argument("--threads", type=int, default=4)
+    add_worker_options(parser)
     parser.add_argument("--json", help="also write the results to this file")
     add_exclude_option(parser)
     args = parser.parse_args(argv)
     loopback_only(parser, args.server)
     paths = read_paths(parser, args.exclude)
+    workers = worker_setup(parser, args)
     bench = Bench(args.server)
     try:
         setup = bench.create(curators_for(args.clients))
-        bench.start(args.workers, args.threads)
+        bench.start(**workers)
         run_id, owned = secrets.token_hex(3), owned_claims(setup, args.clients)
         before = history_counts(bench, owned)
-        log(f"{args.clients} clients for {args.seconds:g} s; {args.outage} outage at +{args.outage_at:g} s")
+        log(
+            f"{args.clients} clients for {args.seconds:g} s against gunicorn ({describe(workers)}); "
+            f"{args.outage} outage at +{args.outage_at:g} s"
+        )
         results, timings, start = run_with_outage(
             bench,
             setup,
@@ -77,6 +88,7 @@ def main(argv=None):
         bench.stop()
         bench.drop()
     report = summarise(results, args.seconds) | {
+        "gunicorn": describe(workers),
         "outage": args.outage,
         "outage_seconds": timings["outage_seconds"],
         "healthz_failing_seconds": timings["unavailable_seconds"],

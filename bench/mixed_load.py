@@ -30,6 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from tools.load_harness import (  # noqa: E402
     READ_PATHS,
+    WORKER_CLASSES,
     Bench,
     curators_for,
     errors_in,
@@ -73,6 +74,10 @@ def summarise(results, seconds):
     return summary
 
 
+def describe(workers):
+    return f"{workers['workers']} {workers['worker_class']} workers × {workers['threads']} threads"
+
+
 def add_exclude_option(parser):
     parser.add_argument(
         "--exclude",
@@ -81,6 +86,27 @@ def add_exclude_option(parser):
         metavar="PATH",
         help="leave this read path out of the mix (repeatable), e.g. one with a known bug",
     )
+
+
+def add_worker_options(parser):
+    parser.add_argument(
+        "--worker-class",
+        choices=WORKER_CLASSES,
+        default="gthread",
+        help="gunicorn's worker class: gthread (threads side by side) or sync (one request at a time)",
+    )
+    parser.add_argument("--workers", type=int, default=3, help="gunicorn worker processes")
+    parser.add_argument(
+        "--threads", type=int, help="threads per gunicorn worker (gthread: default 4; sync: always 1)"
+    )
+
+
+def worker_setup(parser, args):
+    """The keyword arguments of Bench.start for the worker options given."""
+    if args.worker_class == "sync" and args.threads not in (None, 1):
+        parser.error("--threads: sync workers have one thread each; use --worker-class gthread")
+    threads = args.threads or (1 if args.worker_class == "sync" else 4)
+    return {"worker_class": args.worker_class, "workers": args.workers, "threads": threads}
 
 
 def read_paths(parser, excluded):
@@ -104,21 +130,21 @@ def main(argv=None):
     )
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--seconds", type=float, default=60)
-    parser.add_argument("--workers", type=int, default=3, help="gunicorn worker processes")
-    parser.add_argument("--threads", type=int, default=4, help="threads per gunicorn worker")
+    add_worker_options(parser)
     parser.add_argument("--json", help="also write the results to this file")
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
     add_exclude_option(parser)
     args = parser.parse_args(argv)
     loopback_only(parser, args.server)
     paths = read_paths(parser, args.exclude)
+    workers = worker_setup(parser, args)
     bench = Bench(args.server)
     try:
         setup = bench.create(curators_for(args.clients))
-        bench.start(args.workers, args.threads)
+        bench.start(**workers)
         run_id, owned = secrets.token_hex(3), owned_claims(setup, args.clients)
         before = history_counts(bench, owned)
-        log(f"{args.clients} clients for {args.seconds:g} s against gunicorn ({args.workers}×{args.threads})")
+        log(f"{args.clients} clients for {args.seconds:g} s against gunicorn ({describe(workers)})")
         results = run_load(
             bench, setup, clients=args.clients, seconds=args.seconds, run_id=run_id, read_paths=paths
         )
@@ -130,6 +156,7 @@ def main(argv=None):
             bench.drop()
     errors = errors_in(results)
     report = summarise(results, args.seconds) | {
+        "gunicorn": describe(workers),
         "errors": len(errors),
         "error_examples": sorted({f"{r.status} {r.path}" for r in errors})[:20],
         "writes": writes,

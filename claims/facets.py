@@ -350,7 +350,10 @@ def _cached(kind, claims, compute):
     # is read from or written to the cache there.
     if connections[using].in_atomic_block:
         return compute()
-    sql, params = claims.query.sql_with_params()
+    try:
+        sql, params = claims.query.sql_with_params()
+    except EmptyResultSet:  # a filter that can match nothing (a search of stop words only): no SQL
+        return compute()
     identity = repr((kind, str(connections[using].settings_dict["NAME"]), sql, params, data_version(using)))
     key = "claim-counts:" + hashlib.sha256(identity.encode()).hexdigest()
     result = cache.get(key)

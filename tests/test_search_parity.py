@@ -210,3 +210,18 @@ def test_a_search_page_costs_the_same_whatever_the_operators(client):
             assert client.get("/claims/", {"q": query}).status_code == 200
         counts.append(len(queries))
     assert counts == [counts[0]] * 3
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "query", ["the", "\ufffd", "of and"], ids=["stop-word", "replacement-char", "stop-words"]
+)
+def test_a_search_that_can_match_nothing_answers_with_no_claims_not_an_error(client, query):
+    """A query of stop words only matches nothing (as PostgreSQL's parser has it), and the pages and
+    the API say so. (Outside a test's transaction the count cache keys on the query's SQL, which such
+    a query never has: tests/test_load_and_faults.py's hostile sample covers that through gunicorn.)"""
+    page = client.get("/claims/", {"q": query, "background": "show"})
+    assert page.status_code == 200
+    api = client.get("/api/claims/", {"q": query})
+    assert api.status_code == 200 and api.json()["count"] == 0
+    assert client.get("/api/facets/", {"q": query}).status_code == 200

@@ -11,7 +11,10 @@ results; curators mix reads with writes through the API (a flag on a claim, an e
 of the claim they own with If-Match, or a new claim). Every write carries a unique marker, so
 ``verify_writes`` can tell whether any acknowledged write was lost, any was applied twice, or any
 in part. ``run_with_outage`` does the same while the database goes away for a while, and ``judge``
-says how the site behaved through it. Nothing but 127.0.0.1 is contacted.
+says how the site behaved through it. ``create_at_once`` sends many creates at one instant,
+``answers_agree`` compares answers given side by side with those given alone, and
+``hostile_sample`` sends the suite's hostile-input corpus through the server. gunicorn runs sync
+or gthread workers, named explicitly. Nothing but 127.0.0.1 is contacted.
 """
 
 import json
@@ -28,7 +31,7 @@ import urllib.request
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlencode, urlsplit, urlunsplit
 
 import psycopg
 
@@ -54,6 +57,7 @@ READ_PATHS = [
 ]
 EXPECTED = {"read:page": 200, "read:api": 200, "write:flag": 201, "write:edit": 200, "write:create": 201}
 OUTAGE_TEXT = "The database is unavailable right now"
+WORKER_CLASSES = ("sync", "gthread")
 SETUP = r"""
 import json
 from django.contrib.auth.models import Group, User
@@ -94,9 +98,10 @@ class Answer:
     headers: dict
 
 
-def get(url, *, method="GET", body=None, headers=None, timeout=30):
-    """One HTTP request; an Answer whatever happens (status 0: no answer)."""
-    data = json.dumps(body).encode() if body is not None else None
+def get(url, *, method="GET", body=None, raw=None, headers=None, timeout=30):
+    """One HTTP request (``body`` sent as JSON, or ``raw`` bytes as they are); an Answer whatever
+    happens (status 0: no answer)."""
+    data = json.dumps(body).encode() if body is not None else raw
     request = urllib.request.Request(
         url,
         data=data,
@@ -171,14 +176,23 @@ class Bench:
         output = self.manage("shell", "--verbosity", "0", "-c", SETUP.replace("CURATORS", str(curators)))
         return json.loads(output.strip().splitlines()[-1])
 
-    def start(self, workers, threads, log_file=None):
-        """gunicorn on a free loopback port; its log goes to ``log_file`` (default: this stderr)."""
+    def start(self, workers, threads, log_file=None, worker_class="gthread"):
+        """gunicorn on a free loopback port; its log goes to ``log_file`` (default: this stderr).
+
+        ``worker_class`` is named on the command line: given more than one thread, gunicorn turns
+        sync workers into gthread ones without a word, so a "sync" run would not be one."""
+        if worker_class not in WORKER_CLASSES:
+            raise ValueError(f"worker_class {worker_class!r} is not one of {', '.join(WORKER_CLASSES)}")
+        if worker_class == "sync" and threads != 1:
+            raise ValueError(f"sync workers have one thread each, not {threads}")
         with socket.socket() as probe:
             probe.bind(("127.0.0.1", 0))
             self.port = probe.getsockname()[1]
         command = [
             str(BIN / "gunicorn"),
             "exoclaims.wsgi",
+            "--worker-class",
+            worker_class,
             "--bind",
             f"127.0.0.1:{self.port}",
             "--workers",
@@ -284,7 +298,7 @@ class Client(threading.Thread):
             "direction": "background",
             "allow_duplicate": True,
         }
-        self.request("write:create", "/api/claims/", method="POST", marker=marker, body=body)
+        return self.request("write:create", "/api/claims/", method="POST", marker=marker, body=body)
 
     def run(self):
         while time.monotonic() < self.deadline:
@@ -319,6 +333,108 @@ def run_load(bench, setup, *, clients, seconds, run_id, read_paths=READ_PATHS):
     for thread in threads:
         thread.join()
     return sorted((r for t in threads for r in t.results), key=lambda r: r.started)
+
+
+def _released_together(count, work):
+    """``work(n)`` for n in range(count), each in a thread of its own, all released at one instant."""
+    barrier, answers = threading.Barrier(count), [None] * count
+
+    def run(n):
+        barrier.wait()
+        answers[n] = work(n)
+
+    threads = [threading.Thread(target=run, args=(n,), daemon=True) for n in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return answers
+
+
+def create_at_once(bench, setup, *, count, run_id):
+    """``count`` claims created through ``POST /api/claims/`` at the same instant, the curators
+    taking turns: (results, the public id each 201 gave)."""
+    base, tokens = f"http://127.0.0.1:{bench.port}", setup["tokens"]
+
+    def create(n):
+        client = Client(n, base, setup, 0, run_id, token=tokens[n % len(tokens)])
+        answer = client.create()
+        return client.results[0], json.loads(answer.body)["id"] if answer.status == 201 else None
+
+    answers = _released_together(count, create)
+    return [result for result, _ in answers], [public_id for _, public_id in answers if public_id]
+
+
+def answers_agree(bench, paths, *, copies):
+    """Paths whose answer changed when ``copies`` of each were asked at the same instant, compared
+    with the answer each gave alone: request state leaking between threads shows up here."""
+    base = f"http://127.0.0.1:{bench.port}"
+    alone = {path: get(base + path) for path in paths}
+    together = _released_together(len(paths) * copies, lambda n: get(base + paths[n % len(paths)]))
+    return sorted(
+        {
+            f"{path}: {answer.status} {answer.body[:200]!r}"
+            for n, answer in enumerate(together)
+            for path in [paths[n % len(paths)]]
+            if (answer.status, answer.body) != (alone[path].status, alone[path].body)
+        }
+    )
+
+
+HOSTILE_CORPUS = ROOT / "tests" / "data" / "hostile.txt"
+HOSTILE_PARAMS = ["q", "drug", "direction", "cursor"]
+# Issue 18, items 3-5: JSON nested past any parser's depth, NUL in a path segment or a cursor.
+HOSTILE_PATHS = ["/api/claims/%00/", "/claims/%00/", "/citations/%00/", "/api/citations/%00/"]
+HOSTILE_PATHS += ["/api/drugs/%00/", "/api/sections/%00/", "/api/claims/?cursor=AA%3D%3D"]
+DEEP_JSON = b"[" * 100_000 + b"]" * 100_000
+
+
+def hostile_sample(bench, setup, *, clients):
+    """The suite's hostile-input corpus (tests/data/hostile.txt) sent through gunicorn by
+    ``clients`` threads at once: in search and filter parameters of a page and the API, as flag
+    text and kind, plus the items 3-5 of issue 18. One Result each (kind ``hostile``)."""
+    corpus = [
+        json.loads(line)
+        for line in HOSTILE_CORPUS.read_text(encoding="utf-8").splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
+    base, token = f"http://127.0.0.1:{bench.port}", {"Authorization": f"Token {setup['tokens'][0]}"}
+    flags = f"/api/claims/{setup['claims'][0]}/flags/"
+    # A lone surrogate cannot be UTF-8: it goes out as the bytes a careless encoder makes of it.
+    requests = [
+        (f"{path}?{urlencode({name: text}, errors='surrogatepass')}", {})
+        for text in corpus
+        for path in ("/claims/", "/api/claims/")
+        for name in HOSTILE_PARAMS
+    ]
+    requests += [(flags, {"method": "POST", "body": {"kind": "other", "text": text}}) for text in corpus]
+    requests += [(flags, {"method": "POST", "body": {"kind": text, "text": "hostile"}}) for text in corpus]
+    requests += [(path, {}) for path in HOSTILE_PATHS]
+    requests += [
+        (flags, {"method": "POST", "raw": DEEP_JSON, "headers": {"Content-Type": "application/json"}})
+    ]
+    queue, results, lock = list(reversed(requests)), [], threading.Lock()
+
+    def send():
+        while True:
+            with lock:
+                if not queue:
+                    return
+                path, options = queue.pop()
+            started = time.monotonic()
+            headers = {**token, **options.pop("headers", {})}
+            answer = get(base + path, headers=headers, **options)
+            with lock:
+                results.append(
+                    Result("hostile", started, time.monotonic() - started, answer.status, path=path)
+                )
+
+    threads = [threading.Thread(target=send, daemon=True) for _ in range(clients)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results
 
 
 def errors_in(results):
