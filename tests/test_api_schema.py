@@ -1,10 +1,14 @@
 """The OpenAPI schema documents the API as it behaves, and the interactive docs render under the CSP.
 
 The property-based run (schemathesis) sends generated requests to every operation of
-/api/schema/, as an anonymous client and as a curator with a token: no response may be a 5xx,
-and every status code, content type, header and body must be the one the schema documents.
-It is bounded (a few examples per operation, no coverage phase) so CI stays fast.
+/api/schema/, as an anonymous client and as a curator with a token, one at a time and in
+sequences that follow the links it finds between operations (a claim created, then read,
+changed, flagged): every check schemathesis has must pass. It is bounded (a few examples per
+operation, no coverage phase) so CI stays fast. Requests ask for no compression (API responses
+are gzipped when asked, and schemathesis' WSGI mode asks without decoding).
 """
+
+import json
 
 import pytest
 import schemathesis
@@ -17,24 +21,13 @@ from drf_spectacular.validation import validate_schema
 from hypothesis import HealthCheck, settings
 from rest_framework.authtoken.models import Token
 from schemathesis.config import SchemathesisConfig
-from schemathesis.specs.openapi.checks import (
-    content_type_conformance,
-    response_headers_conformance,
-    response_schema_conformance,
-    status_code_conformance,
-)
 
 from claims.api.urls import router
+from claims.filters import ClaimFilter
 
 pytestmark = pytest.mark.django_db
 
-CHECKS = [
-    schemathesis.checks.not_a_server_error,
-    status_code_conformance,
-    content_type_conformance,
-    response_headers_conformance,
-    response_schema_conformance,
-]
+IDENTITY = {"Accept-Encoding": "identity"}
 BOUNDED = settings(
     max_examples=6,
     deadline=None,
@@ -45,8 +38,18 @@ BOUNDED = settings(
         HealthCheck.filter_too_much,
     ],
 )
-# Example-based and fuzzing phases only: the coverage phase would send hundreds of boundary cases.
-CONFIG = {"phases": {"coverage": {"enabled": False}, "stateful": {"enabled": False}}}
+STATEFUL = settings(BOUNDED, max_examples=8, stateful_step_count=5)
+CONFIG = {
+    # No coverage phase: it would send hundreds of boundary cases.
+    "phases": {"coverage": {"enabled": False}},
+    # A schema-valid request may still be refused with a 400 naming what is wrong when a schema
+    # cannot say it: a section or citation that does not exist, a cursor or a BibTeX file that
+    # does not parse (and, until the paginator documents its bounds, a page or page_size below 1:
+    # see the xfail below).
+    "checks": {
+        "positive_data_acceptance": {"expected-statuses": ["2xx", "3xx", 400, 401, 403, 404, 409, 429]}
+    },
+}
 
 
 def fetch_schema(client=None):
@@ -125,6 +128,69 @@ def test_the_schema_documents_filters_enums_and_formats(client):
     assert "tokenAuth" in schema["components"]["securitySchemes"]
 
 
+def test_reads_are_documented_as_open_to_anyone_and_writes_as_needing_an_account(client):
+    for path, operations in fetch_schema(client)["paths"].items():
+        for method, operation in operations.items():
+            security = operation["security"]
+            assert {"tokenAuth": []} in security, (method, path)
+            if method == "get":
+                assert {} in security, f"GET {path} is documented as needing an account"
+            else:
+                assert {} not in security, f"{method.upper()} {path} is documented as open to anyone"
+
+
+def test_every_documented_read_answers_an_anonymous_client(client):
+    for path in fetch_schema(client)["paths"]:
+        if "{" not in path and "import" not in path:
+            assert client.get(path).status_code == 200, path
+
+
+def test_the_facets_document_every_claims_filter_they_take(client):
+    parameters = {p["name"] for p in fetch_schema(client)["paths"]["/api/facets/"]["get"]["parameters"]}
+    assert parameters == set(ClaimFilter.base_filters)
+    everything = client.get("/api/facets/").json()
+    cisplatin = client.get("/api/facets/", {"drug": "cisplatin"}).json()
+    assert 0 < cisplatin["count"] < everything["count"]
+    assert [value["value"] for value in cisplatin["facets"]["drug"]][0] == "cisplatin"
+
+
+# What the schema still gets wrong, each needing a change in a view or the paginator (not in
+# claims/api/schema.py); strict, so each test fails once its fix lands and the mark must go.
+NEEDS_VIEW_FIX = pytest.mark.xfail(strict=True, reason="the view's schema declaration must change (see test)")
+
+
+@NEEDS_VIEW_FIX
+def test_a_claims_flags_are_documented_as_the_bare_list_they_are(client):
+    # claims/api/views/claims.py: @action(..., pagination_class=None) on ClaimViewSet.flags.
+    flags = fetch_schema(client)["paths"]["/api/claims/{public_id}/flags/"]["get"]
+    assert isinstance(client.get("/api/claims/CLM-0001/flags/").json(), list)
+    documented = flags["responses"]["200"]["content"]["application/json"]["schema"]
+    assert documented == {"type": "array", "items": {"$ref": "#/components/schemas/Flag"}}
+
+
+@NEEDS_VIEW_FIX
+def test_csl_json_downloads_are_documented_as_the_lists_they_are(client):
+    # claims/api/views/claims.py and citations.py: the csl+json response is a list of objects
+    # ({"type": "array", "items": {"type": "object"}}), not OpenApiTypes.OBJECT.
+    schema = fetch_schema(client)
+    for path in ["/api/claims/", "/api/citations/"]:
+        download = client.get(path, {"format": "csl-json"})
+        assert isinstance(json.loads(b"".join(download.streaming_content)), list)
+        content = schema["paths"][path]["get"]["responses"]["200"]["content"]
+        assert content["application/vnd.citationstyles.csl+json"]["schema"]["type"] == "array", path
+
+
+@NEEDS_VIEW_FIX
+def test_paging_parameters_are_documented_with_the_bounds_the_server_keeps(client):
+    # claims/api/pagination.py: get_schema_operation_parameters adds "minimum": 1 to page and
+    # page_size (and "maximum": 500 to page_size would be wrong: larger sizes are capped, not refused).
+    assert client.get("/api/drugs/", {"page_size": 0}).status_code == 400
+    assert client.get("/api/drugs/", {"page": 0}).status_code == 400
+    parameters = {p["name"]: p for p in fetch_schema(client)["paths"]["/api/drugs/"]["get"]["parameters"]}
+    assert parameters["page_size"]["schema"].get("minimum") == 1
+    assert parameters["page"]["schema"].get("minimum") == 1
+
+
 @pytest.fixture
 def test_transaction_kept():
     """Requests sent straight to the WSGI handler would close the database connection when they
@@ -148,12 +214,24 @@ schema = schemathesis.openapi.from_wsgi(
 )
 
 
+def call(case, headers):
+    """Sends ``case`` with ``headers`` and runs every check on the response."""
+    response = case.call(headers=headers)
+    case.validate_response(response, headers=headers, transport_kwargs={"headers": headers})
+    return response
+
+
+@schema.hook
+def filter_query(ctx, query):
+    """No CSL-JSON downloads until they are documented as lists (see the test above)."""
+    return not query or query.get("format") != "csl-json"
+
+
 @schema.parametrize()
 @BOUNDED
 def test_anonymous_requests_conform_to_the_schema(db, test_transaction_kept, case):
     cache.clear()  # the throttle would otherwise answer 429 after a few hundred requests
-    response = case.call()
-    case.validate_response(response, checks=CHECKS)
+    response = call(case, IDENTITY)
     if case.method != "GET":
         assert response.status_code in (401, 404, 405, 406, 415), response.content
 
@@ -162,8 +240,36 @@ def test_anonymous_requests_conform_to_the_schema(db, test_transaction_kept, cas
 @BOUNDED
 def test_a_curators_requests_conform_to_the_schema(test_transaction_kept, curator_token, case):
     cache.clear()
-    response = case.call(headers={"Authorization": f"Token {curator_token}"})
-    case.validate_response(response, checks=CHECKS)
+    call(case, {**IDENTITY, "Authorization": f"Token {curator_token}"})
+
+
+class Workflow(schema.as_state_machine()):
+    """Sequences of calls along the links schemathesis finds in the schema."""
+
+    headers = IDENTITY
+
+    def before_call(self, case):
+        cache.clear()
+
+    def get_call_kwargs(self, case):
+        return {"headers": self.headers}
+
+    def validate_response(self, response, case, additional_checks=None, **kwargs):
+        # Naming the headers sent tells the checks that the token is ours, not generated.
+        case.validate_response(
+            response, additional_checks=additional_checks, headers=self.headers, transport_kwargs=kwargs
+        )
+
+
+def test_anonymous_call_sequences_conform_to_the_schema(db, test_transaction_kept):
+    Workflow.run(settings=STATEFUL)
+
+
+def test_a_curators_call_sequences_conform_to_the_schema(test_transaction_kept, curator_token):
+    class CuratorWorkflow(Workflow):
+        headers = {**IDENTITY, "Authorization": f"Token {curator_token}"}
+
+    CuratorWorkflow.run(settings=STATEFUL)
 
 
 @pytest.mark.browser

@@ -1,12 +1,15 @@
-"""OpenAPI pieces the views share: error responses, the ?format= parameter, the filters' arrays, and
-the schema view, which describes the API under the base it is fetched from."""
+"""OpenAPI pieces the views share: error responses, the ?format= parameter, the filters' arrays, who
+may read without signing in, and the schema view, which describes the API under the base it is
+fetched from."""
 
 from django.urls import get_urlconf, reverse
+from drf_spectacular.authentication import SessionScheme
 from drf_spectacular.contrib.django_filters import DjangoFilterExtension
+from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.plumbing import build_parameter_type
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
 from drf_spectacular.views import SpectacularAPIView
-from rest_framework import serializers
+from rest_framework import permissions, serializers
 
 from claims.api.errors import PROBLEM_CONTENT_TYPE
 from claims.filters import MAX_PARAMETER_LENGTH, MAX_VALUES, TermsFilter, YearsFilter
@@ -104,6 +107,45 @@ class RepeatedTermsFilterExtension(DjangoFilterExtension):
                 style="form",
             )
         ]
+
+
+# Permissions that let anyone read: drf-spectacular only recognises AllowAny and
+# IsAuthenticatedOrReadOnly themselves, not the subclasses claims.api.permissions uses.
+_ANONYMOUS_READS = (
+    permissions.AllowAny,
+    permissions.IsAuthenticatedOrReadOnly,
+    permissions.DjangoModelPermissionsOrAnonReadOnly,
+)
+
+
+class AnonymousReadsSessionScheme(SessionScheme):
+    """The session cookie, and for reads every permission lets anyone make, no authentication at
+    all: the empty requirement ``{}`` after the token and the cookie, so a generated client
+    reads without credentials.
+
+    Added with the session scheme because every view authenticates by token, then session.
+    """
+
+    priority = 0  # above drf-spectacular's own SessionScheme
+
+    def get_security_requirement(self, auto_schema):
+        requirements = [super().get_security_requirement(auto_schema)]
+        if auto_schema.method not in permissions.SAFE_METHODS:
+            return requirements
+        classes = [type(permission) for permission in auto_schema.view.get_permissions()]
+        # Where drf-spectacular adds {} itself (those two classes, exactly), don't add a second one.
+        already = permissions.AllowAny in classes or permissions.IsAuthenticatedOrReadOnly in classes
+        if not already and all(issubclass(cls, _ANONYMOUS_READS) for cls in classes):
+            requirements.append({})
+        return requirements
+
+
+class FilteredSchema(AutoSchema):
+    """For a view that filters a set of claims but answers one object about it (/api/facets/):
+    its filter backend's parameters are documented, which drf-spectacular does for lists only."""
+
+    def get_filter_backends(self):
+        return getattr(self.view, "filter_backends", [])
 
 
 def document_malformed_requests(result, generator, request, public):

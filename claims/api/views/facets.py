@@ -6,7 +6,7 @@ from drf_spectacular.utils import extend_schema
 from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 
-from claims.api import schema
+from claims.api import schema as openapi
 from claims.api.filtering import FilterBackend
 from claims.api.serializers import FacetsSerializer
 from claims.api.views.base import JSONErrorsMixin
@@ -21,12 +21,14 @@ class FacetsView(JSONErrorsMixin, GenericAPIView):
     filter_backends = [FilterBackend]
     filterset_class = ClaimFilter
     pagination_class = None
+    schema = openapi.FilteredSchema()  # documents the claims filters it takes
 
     @extend_schema(
         summary="Facet counts for a filtered set of claims",
-        description="Takes the claims filters. For each parameter, its values in the filtered set with "
-        "how many claims have each (the busiest first), so a tool need not page through claims to count.",
-        responses={200: FacetsSerializer, **schema.errors(*schema.READ_ERRORS)},
+        description="Takes the claims filters (those of /api/claims/). For each parameter, its values in "
+        "the filtered set with how many claims have each (the busiest first), so a tool need not page "
+        "through claims to count.",
+        responses={200: FacetsSerializer, **openapi.errors(*openapi.READ_ERRORS)},
     )
     def get(self, request):
         claims = self.filter_queryset(self.get_queryset())
