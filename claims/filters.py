@@ -148,6 +148,8 @@ class SearchFilter(django_filters.CharFilter):
 
 CITED_CHOICES = [("yes", "Cited in the review"), ("no", "Uncited in the review")]
 REVIEW_ERROR_CHOICES = [("yes", "Records an error in the review"), ("no", "Records no error in the review")]
+# Background statements (direction "background") set the scene rather than report a finding.
+BACKGROUND_CHOICES = [("show", "Listed (the API's default)"), ("hide", "Left out (the claim list's default)")]
 
 
 ORDERING = [
@@ -264,6 +266,14 @@ class ClaimFilter(django_filters.FilterSet):
     review_errors = django_filters.MultipleChoiceFilter(
         label="Errors in the review", choices=REVIEW_ERROR_CHOICES, method="filter_review_errors"
     )
+    background = django_filters.ChoiceFilter(
+        label="Background statements",
+        choices=BACKGROUND_CHOICES,
+        method="filter_background",
+        help_text="Claims whose direction is background (what the review states as context, not a "
+        "finding): hide leaves them out, show lists them. The API lists them unless asked; the claim list on "
+        "the site leaves them out unless background=show is given or a direction filter picks background.",
+    )
     q = SearchFilter(
         label="Search",
         max_length=MAX_PARAMETER_LENGTH,
@@ -303,6 +313,9 @@ class ClaimFilter(django_filters.FilterSet):
         recorded = Q(pk__in=Flag.objects.open().filter(kind=v.FlagKind.REVIEW_ERROR).values("claim_id"))
         return queryset.filter(recorded if value == ["yes"] else ~recorded)
 
+    def filter_background(self, queryset, name, value):
+        return queryset.exclude(direction=v.Direction.BACKGROUND) if value == "hide" else queryset
+
     @property
     def qs(self):
         queryset = super().qs
@@ -312,7 +325,7 @@ class ClaimFilter(django_filters.FilterSet):
         return queryset
 
 
-# The parameter names, in display order, that are facets (everything but q and ordering).
+# The parameter names, in display order, that are facets (everything but background, q and ordering).
 FACET_PARAMETERS = [
     "drug",
     "cargo",

@@ -53,11 +53,13 @@ QUERY_BUDGETS = {
     # review; status counts; 5 totals; flagged; heat map + mechanisms; 3 top lists; gap pairs;
     # the busiest drug × cargo pair (the example search)
     "home": 15,
-    "claim-list": BROWSER + FACETS_SHOWN,
+    # browser; the direction facet counted without the default hiding of background statements
+    # (how many are hidden, for the switch)
+    "claim-list": BROWSER + FACETS_SHOWN + 1,
     # the drug resolved; browser; the two facets in use (drug, direction) counted apart
     "claim-list-filtered": 1 + BROWSER + FACETS_SHOWN + 2,
     # the words resolved to the entities they name (one UNION); browser
-    "claim-list-search": 1 + BROWSER + FACETS_SHOWN,
+    "claim-list-search": 1 + BROWSER + FACETS_SHOWN + 1,
     # claim (+ section, mechanism, source) + its relations; flags; related; contradicting (none
     # on the claims the tests add: they all agree, so no relations query); corroborating + their relations;
     # the works its paragraph cites

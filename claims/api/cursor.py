@@ -164,7 +164,7 @@ class KeysetPagination(BasePagination):
                 "required": False,
                 "in": "query",
                 "description": f"Results per page (at most {self.max_page_size}).",
-                "schema": {"type": "integer"},
+                "schema": {"type": "integer", "minimum": 1},
             },
         ]
 
@@ -202,4 +202,7 @@ class PageOrCursorPagination(PageNumberPagination):
 
     def get_schema_operation_parameters(self, view):
         page = super().get_schema_operation_parameters(view)
+        for parameter in page:  # the server refuses 0 and below (a 400); larger sizes are capped
+            if parameter["name"] in (self.page_query_param, self.page_size_query_param):
+                parameter["schema"] = {**parameter["schema"], "minimum": 1}
         return page + KeysetPagination().get_schema_operation_parameters(view)[:1]

@@ -196,3 +196,7 @@ class SchemaView(SpectacularAPIView):
                 "SCHEMA_PATH_PREFIX_TRIM": True,
             }
         return super().get(request, *args, **kwargs)
+
+
+# A CSL-JSON download: a list of CSL items (https://citeproc-js.readthedocs.io/en/latest/csl-json/markup.html).
+CSL_JSON_LIST = {"type": "array", "items": {"type": "object"}}

@@ -4,11 +4,18 @@ Filtering is claims/filters.py and counting is claims/facets.py; this module onl
 what a page shows: facet values as links that add or remove themselves from the query string,
 the active filters as removable chips, a page of results, and the download links to the API.
 
+On the claim list, background statements (direction "background": the review's context, not its
+findings) are hidden unless ``background=show`` is asked for or a direction filter picks them; entity
+pages show them unless ``background=hide``. A switch says how many there are, and the counts, the
+results and the download links all leave hidden ones out alike. An empty search offers the entity
+names nearest to its words.
+
 Within a facet, values combine with OR, so each facet that has a selection is counted against
 the claims matched by every *other* filter (the usual disjunctive faceting): its counts then say
 how many claims a click would add, not how many are already in the results.
 """
 
+import re
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
@@ -20,6 +27,7 @@ from claims.facets import CachedCountPaginator, facet_counts
 from claims.filters import CITED_CHOICES, FACET_PARAMETERS, REVIEW_ERROR_CHOICES, filtered_claims
 from claims.models import Flag
 from claims.selectors import claims_with_relations
+from claims.suggestions import nearest_names
 
 PAGE_SIZE = 25
 # Facet values listed before the rest fold away under "more".
@@ -91,6 +99,23 @@ class Chip:
 
 
 @dataclass
+class BackgroundSwitch:
+    """Whether background statements are hidden, how many the other filters match, and the link
+    that flips the switch."""
+
+    hidden: bool
+    count: int
+    url: str
+
+
+@dataclass
+class Suggestion:
+    name: str
+    noun: str
+    url: str
+
+
+@dataclass
 class Browser:
     """Everything the claim browser templates need."""
 
@@ -106,6 +131,8 @@ class Browser:
     downloads: list = field(default_factory=list)
     api_url: str = ""
     clear_url: str = ""
+    background: BackgroundSwitch | None = None
+    suggestions: list = field(default_factory=list)
 
     @property
     def is_valid(self):
@@ -160,25 +187,36 @@ def _without(path, params, name, value=None):
     return _link(path, params)
 
 
-def _queryset_without(filterset, skip):
-    """The claims matched by every filter but ``skip``, reusing the validated values."""
+def _queryset_without(filterset, *skip):
+    """The claims matched by every filter but those in ``skip``, reusing the validated values."""
     queryset = filterset.queryset.all()
     for name, value in filterset.form.cleaned_data.items():
-        if name not in (skip, "ordering"):
+        if name not in (*skip, "ordering"):
             queryset = filterset.filters[name].filter(queryset, value)
     return queryset
 
 
-def _facets(request, filterset, params, fixed):
-    shown = [name for name in FACET_PARAMETERS if name not in fixed]
+def _counts(filterset, params, shown, *, hiding_background):
+    """{facet: [FacetValue]}: each facet in use counted apart, ignoring its own selection.
+
+    Hiding background claims, the direction facet is also counted apart, without that filter, so
+    it says how many are hidden too (the page leaves its Background value out)."""
     chosen_in = [name for name in shown if params.getlist(name)]
-    counts = facet_counts(filterset.qs, only=[name for name in shown if name not in chosen_in])
-    for name in chosen_in:
-        counts.update(facet_counts(_queryset_without(filterset, name), only=[name]))
+    apart = [*chosen_in, *(["direction"] if hiding_background else [])]
+    counts = facet_counts(filterset.qs, only=[name for name in shown if name not in apart])
+    for name in dict.fromkeys(apart):
+        skip = [name, "background"] if name == "direction" and hiding_background else [name]
+        counts.update(facet_counts(_queryset_without(filterset, *skip), only=[name]))
+    return counts
+
+
+def _facets(request, filterset, params, shown, counts, *, hiding_background):
     facets = []
     for name in shown:
         chosen = params.getlist(name)
         values = counts[name]
+        if name == "direction" and hiding_background:
+            values = [item for item in values if item.value != v.Direction.BACKGROUND]
         toggle = _toggler(request.path, params, name)
         options = [
             FacetOption(
@@ -244,11 +282,57 @@ def _api_query(params, fixed):
     return merged
 
 
+def _filter_query(params, fixed):
+    """The browser's filters: the API's, with the page's default for background statements."""
+    merged = _api_query(params, fixed)
+    if not merged.get("background"):
+        merged.setlist("background", [_background_default(params, fixed)])
+    return merged
+
+
+def _picks_background(params):
+    return any(_same(value, v.Direction.BACKGROUND) for value in params.getlist("direction"))
+
+
+def _background_default(params, fixed):
+    """Hidden on the claim list, unless a direction filter asks for them; shown on entity pages
+    (``fixed``), whose claim counts, quoted across the site, include them."""
+    return "show" if fixed or _picks_background(params) else "hide"
+
+
+def _background_switch(request, params, fixed, counts, hidden):
+    """The switch, counting the background claims the other filters match (0 when a direction
+    filter leaves them out anyway) from the direction facet, as it was counted for the page."""
+    background = [item.count for item in counts if item.value == v.Direction.BACKGROUND]
+    matched = background and (not params.getlist("direction") or _picks_background(params))
+    flipped = params.copy()
+    wanted = "show" if hidden else "hide"
+    flipped.setlist("background", [] if _background_default(params, fixed) == wanted else [wanted])
+    return BackgroundSwitch(hidden, background[0] if matched else 0, _link(request.path, flipped))
+
+
+def _suggestions(request, params, query):
+    """Links running the search again with a misspelled word replaced by a near entity name."""
+    suggestions = []
+    for near in nearest_names(query):
+        replacement = f'"{near.name}"' if len(near.name.split()) > 1 else near.name
+        corrected = params.copy()
+        corrected["q"] = _replace_word(query, near.word, replacement)
+        suggestions.append(Suggestion(near.name, near.noun, _link(request.path, corrected)))
+    return suggestions
+
+
+def _replace_word(query, word, replacement):
+    """``query`` with its first ``word`` (as parsed: casefolded, maybe quoted) replaced."""
+    pattern = re.compile(rf'"?{re.escape(word)}"?', re.IGNORECASE)
+    return pattern.sub(lambda _: replacement, query, count=1)
+
+
 def claim_browser(request, *, fixed=None):
     """Filter, count and page the claims for ``request``; ``fixed`` pins parameters (entity pages)."""
     fixed = fixed or {}
     params = _user_params(request, fixed)
-    filterset = filtered_claims(_api_query(params, fixed))
+    filterset = filtered_claims(_filter_query(params, fixed))
     browser = Browser(filterset=filterset, errors=[], query=params.get("q", ""))
     browser.ordering = params.get("ordering", "")
     browser.sort_choices = [("", "Relevance" if browser.query else "Identifier"), *SORT_CHOICES[1:]]
@@ -269,9 +353,19 @@ def claim_browser(request, *, fixed=None):
     paginator = CachedCountPaginator(rows, PAGE_SIZE)
     browser.page = paginator.get_page(request.GET.get("page"))
     browser.page.object_list = claims_with_relations(browser.page.object_list)
-    browser.facets = _facets(request, filterset, params, fixed)
+    hiding = filterset.form.cleaned_data.get("background") == "hide"
+    shown = [name for name in FACET_PARAMETERS if name not in fixed]
+    counts = _counts(filterset, params, shown, hiding_background=hiding)
+    browser.facets = _facets(request, filterset, params, shown, counts, hiding_background=hiding)
+    browser.background = _background_switch(request, params, fixed, counts.get("direction", []), hiding)
+    if browser.query and not browser.count and not browser.background.count:  # nothing, even hidden
+        browser.suggestions = _suggestions(request, params, browser.query)
     browser.chips = _chips(request, filterset, params, browser.facets)
     api_params = _api_query(params, fixed)
+    # The API lists background claims unless asked: its links ask when the page hides them
+    # (a direction filter that leaves them out needs no asking).
+    if hiding and not api_params.get("background") and not api_params.getlist("direction"):
+        api_params.setlist("background", ["hide"])
     # The browser ignores parameters it does not know; the API refuses them, so its links drop them.
     for name in [name for name in api_params if name not in filterset.filters]:
         del api_params[name]

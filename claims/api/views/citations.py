@@ -37,7 +37,7 @@ WRITTEN = schema.errors(*schema.WRITE_ERRORS)
 CITATION_FORMATS = ("bibtex", "csl-json", "ris")
 DOWNLOAD_RESPONSES = {
     (200, "application/x-bibtex"): OpenApiTypes.STR,
-    (200, "application/vnd.citationstyles.csl+json"): OpenApiTypes.OBJECT,
+    (200, "application/vnd.citationstyles.csl+json"): schema.CSL_JSON_LIST,
     (200, "application/x-research-info-systems"): OpenApiTypes.STR,
 }
 

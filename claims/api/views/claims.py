@@ -88,7 +88,7 @@ class LikelyDuplicate(Conflict):
             (200, "application/json"): ClaimSerializer(many=True),
             (200, "text/csv"): OpenApiTypes.STR,
             (200, "application/x-bibtex"): OpenApiTypes.STR,
-            (200, "application/vnd.citationstyles.csl+json"): OpenApiTypes.OBJECT,
+            (200, "application/vnd.citationstyles.csl+json"): schema.CSL_JSON_LIST,
             (200, "application/x-research-info-systems"): OpenApiTypes.STR,
             **schema.errors(*schema.READ_ERRORS),
         },
@@ -291,6 +291,7 @@ class ClaimViewSet(JSONErrorsMixin, NamedLookupMixin, viewsets.ModelViewSet):
     @extend_schema(
         methods=["GET"],
         summary="A claim's flags",
+        description="Every flag raised on the claim, open and resolved, newest first, as one list (no paging).",
         responses={200: FlagSerializer(many=True), **schema.errors(404, 406, 429)},
     )
     @extend_schema(
@@ -299,7 +300,12 @@ class ClaimViewSet(JSONErrorsMixin, NamedLookupMixin, viewsets.ModelViewSet):
         request=FlagSerializer,
         responses={201: FlagSerializer, **schema.errors(*schema.WRITE_ERRORS)},
     )
-    @action(detail=True, methods=["get", "post"], permission_classes=[ReadAnyoneWriteSignedIn])
+    @action(
+        detail=True,
+        methods=["get", "post"],
+        permission_classes=[ReadAnyoneWriteSignedIn],
+        pagination_class=None,
+    )
     @idempotent
     def flags(self, request, public_id=None):
         claim = self.get_object()
