@@ -2,6 +2,8 @@
 
 import io
 import json
+import sys
+import tracemalloc
 from collections import defaultdict
 
 import pytest
@@ -11,7 +13,16 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 
 from claims import vocabulary as v
-from claims.dataops.backup import dataset_export
+from claims.dataops.backup import (
+    BATCH,
+    PARTS,
+    DatasetReader,
+    consistent_read,
+    dataset_dumps,
+    dataset_export,
+    dataset_write,
+)
+from claims.dataops.synthetic import synthetic_generate
 from claims.models import (
     Cargo,
     CellLine,
@@ -26,8 +37,9 @@ from claims.models import (
     StatusChange,
     Target,
 )
-from claims.services.claim_writes import claim_create, claim_update
+from claims.services.claim_writes import claim_update
 from claims.services.workflow import claim_transition, flag_raise, flag_resolve
+from tests.factories import make_claim
 
 # How each model is named without primary keys, for the ORM's own view of the data.
 NATURAL = {
@@ -44,6 +56,8 @@ NATURAL = {
     ClaimCellLine: ["claim__public_id", "cell_line__slug", "role"],
 }
 SKIPPED = {"id", "history_id", "m2m_history_id"}
+# The export's peak of Python allocations, in largest batches of records (docs/reliability.md).
+PEAK_PER_BATCH = 2
 
 
 def _columns(model):
@@ -143,14 +157,7 @@ def test_export_flush_import_export_is_byte_identical_and_the_orm_sees_the_same_
 
     # The deleted claim's history kept an id of its own, which no new claim can be given.
     template = Claim.objects.order_by("public_id").first()
-    new = claim_create(
-        user=None,
-        section=template.section,
-        quote=template.quote,
-        statement="A new finding.",
-        therapy_class=template.therapy_class,
-        direction=v.Direction.BACKGROUND,
-    )
+    new = make_claim(like=template, statement="A new finding.")
     assert set(new.history.values_list("public_id", flat=True)) == {new.public_id}
     assert Claim.history.filter(public_id=deleted.public_id).values("id").distinct().count() == 1
 
@@ -337,23 +344,77 @@ def test_export_to_standard_output_is_the_document(db, capsys):
     assert len(document["claim_cell_lines"]) == ClaimCellLine.objects.count()
 
 
+def test_the_streamed_file_is_the_document_as_json_writes_it(db, curator):
+    """export_dataset writes batch by batch; the bytes are those of the whole document dumped at once."""
+    claim = Claim.objects.filter(flags__isnull=False).order_by("public_id").first()
+    claim_update(claim=claim, user=curator, statement="Edited before the backup.")
+    Drug.objects.order_by("slug").last().delete()
+    out = io.StringIO()
+    counts = dataset_write(out)
+    assert out.getvalue() == dataset_dumps(dataset_export())
+    assert counts["claims"] == Claim.objects.count()
+    assert (
+        counts["claims history"]
+        == Claim.history.filter(public_id__in=Claim.objects.values("public_id")).count()
+    )
+
+
 def test_export_takes_the_same_number_of_queries_whatever_the_size(db, django_assert_num_queries, curator):
-    # users 1; each of the 13 lists 1; history of 8 models 8; claims' m2m links 4 and their
-    # history snapshots 4; the savepoint around the read 2.
-    expected = 1 + 13 + 8 + 4 + 4 + (2 if connection.in_atomic_block else 0)
+    # users 2 (every name, the names used); sources: rows 1; sections: keys 1 (a key of two
+    # fields), rows 1; the 6 entity and citation parts: rows 1, history 1, deleted objects'
+    # history 1; claims: rows 1, m2m links 4, history 1, its m2m snapshots 4 (none for the
+    # deleted: nothing was), deleted history 1; claim cell lines: rows, history, deleted history
+    # 3; citation checks, status changes, flags 1 each; the savepoint around the read 2. Foreign
+    # keys are named by joins in the same queries. Rows, links and history are read per batch of
+    # BATCH rows: one batch at this size.
+    expected = 2 + 1 + 2 + 6 * 3 + 11 + 3 + 3 + (2 if connection.in_atomic_block else 0)
     with django_assert_num_queries(expected):
         dataset_export()
     template = Claim.objects.order_by("public_id").first()
     for n in range(3):
-        claim = claim_create(
-            user=curator,
-            section=template.section,
-            quote=template.quote,
-            statement=f"Extra finding {n}.",
-            therapy_class=template.therapy_class,
-            direction=template.direction,
-            citations=template.citations.all(),
+        claim = make_claim(
+            curator, like=template, statement=f"Extra finding {n}.", citations=template.citations.all()
         )
         flag_raise(claim=claim, user=curator, kind=v.FlagKind.OTHER, text=f"Flag {n}")
     with django_assert_num_queries(expected):
         dataset_export()
+
+
+def _deep_size(value, seen=None):
+    seen = set() if seen is None else seen
+    if id(value) in seen:
+        return 0
+    seen.add(id(value))
+    size = sys.getsizeof(value)
+    if isinstance(value, dict):
+        size += sum(_deep_size(k, seen) + _deep_size(item, seen) for k, item in value.items())
+    elif isinstance(value, (list, tuple)):
+        size += sum(_deep_size(item, seen) for item in value)
+    return size
+
+
+class _Sink:
+    def __init__(self):
+        self.written = 0
+
+    def write(self, text):
+        self.written += len(text)
+
+
+@pytest.mark.slow
+def test_export_at_10k_claims_holds_about_one_batch_not_the_file(db):
+    """Regression (issue #18 item 14): the export built the whole document, 779 MB for a 68 MB file."""
+    synthetic_generate(claims=10_000)
+    with consistent_read():
+        reader = DatasetReader()
+        sizes = [_deep_size(batch) for part in PARTS for batch in reader.batches(part)]
+    largest = max(sizes)
+    sink = _Sink()
+    tracemalloc.start()
+    try:
+        dataset_write(sink)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert len(sizes) > 10_000 // BATCH and sink.written > sum(sizes) / 3  # the file is many batches
+    assert peak <= PEAK_PER_BATCH * largest, f"peak {peak:,} bytes, largest batch {largest:,}"

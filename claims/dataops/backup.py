@@ -11,6 +11,10 @@ unless ``merge`` is given: then whatever the file has that the database lacks is
 history, cell-line links, flags and status changes), and everything the database already has,
 matched by natural key, is left exactly as it is and reported when it differs from the file.
 Derived columns (search documents, entity lookup terms) are recomputed, not stored.
+
+Exporting streams (``dataset_write``): the lists are read and written BATCH rows at a time, so
+memory holds one batch of records, not the document; the bytes are what ``dataset_dumps`` makes
+of the whole document. Importing reads the whole file (``dataset_loads``).
 """
 
 import json
@@ -18,9 +22,12 @@ from collections import defaultdict
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
+from itertools import batched
 
 from django.contrib.auth import get_user_model
 from django.db import connection, models, transaction
+from django.db.models import F, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce, Collate
 
 from claims.models import (
     Cargo,
@@ -43,6 +50,9 @@ FORMAT_VERSION = 1
 DERIVED_FIELDS = {"search_document", "lookup_terms"}
 HISTORY_SKIPPED = {"id", "history_id", "lookup_terms"}
 MAX_ERRORS = 50
+# Claims (and the rows that belong to them) are read and written this many at a time.
+BATCH = 1000
+NATURAL = "natural_"  # the annotation naming the object a foreign key points at: natural_<field>
 
 
 @dataclass(frozen=True)
@@ -122,29 +132,31 @@ def _unwrap(key):
 
 
 class _Keys:
-    """Primary key -> natural key, for live objects and for objects known only by their history."""
+    """Primary key -> natural key, for live objects and for objects known only by their history.
+
+    Only an export of sections needs them (a key of two fields), and a merge, which compares
+    the whole database; rows name the objects behind other foreign keys in their own query.
+    """
 
     def __init__(self):
         user = get_user_model()
         self.usernames = dict(user.objects.values_list("pk", user.USERNAME_FIELD))
         self.by_model = defaultdict(dict)
-        self.used_users = set()
 
     def encode(self, field, value):
         if value is None:
             return None
         if field.related_model is get_user_model():
-            username = self.usernames.get(value)  # a deleted user leaves a dangling id: None
-            if username is not None:
-                self.used_users.add(username)
-            return username
+            return self.usernames.get(value)  # a deleted user leaves a dangling id: None
         return _unwrap(self.by_model[field.related_model].get(value))
 
     def record(self, fields, row):
         out = {}
         for f in fields:
             value = row[f.attname]
-            if f.is_relation:
+            if f.is_relation and NATURAL + f.name in row:
+                value = row[NATURAL + f.name]
+            elif f.is_relation:
                 value = self.encode(f, value)
             elif isinstance(value, date):  # datetimes too
                 value = value.isoformat()
@@ -152,6 +164,182 @@ class _Keys:
                 value = _normalise_json(value)
             out[f.name] = value
         return out
+
+
+def _joined_key(model, f):
+    """The natural key of the object ``f`` points at, read in the row's own query; None when that
+    key has more than one field (sections: the key maps name them).
+
+    A history row may point at an object deleted since: its last history row still names it.
+    """
+    part = next((p for p in PARTS if p.model is f.related_model), None)
+    if part is None or len(part.key) != 1 or part.model._meta.get_field(part.key[0]).is_relation:
+        return None
+    live = F(f"{f.name}__{part.key[0]}")
+    if not hasattr(model, "history_id") or part.history is None:
+        return live
+    last = part.history._default_manager.filter(id=OuterRef(f.attname)).order_by(
+        "-history_date", "-history_id"
+    )
+    return Coalesce(live, Subquery(last.values(part.key[0])[:1]))
+
+
+def _joined_keys(model, fields=None):
+    fields = model._meta.concrete_fields if fields is None else fields
+    joined = {NATURAL + f.name: _joined_key(model, f) for f in fields if f.is_relation}
+    return {name: expression for name, expression in joined.items() if expression is not None}
+
+
+def _values(queryset, fields, *extra):
+    return queryset.values(*extra, *[f.attname for f in fields], **_joined_keys(queryset.model, fields))
+
+
+def _history_rows(part, keys, objects):
+    """History rows of ``part`` of the objects whose ids ``objects`` lists (or selects), grouped by
+    object id in the order they were made, each encoded with its m2m snapshots attached."""
+    history = part.history
+    fields = history_fields(history)
+    queryset = history._default_manager.filter(id__in=objects).order_by("history_date", "history_id")
+    rows = list(_values(queryset, fields, "id", "history_id"))
+    m2m = {}
+    for name in part.m2m:
+        model = m2m_history_model(part, name)
+        target = model._meta.get_field(part.model._meta.get_field(name).m2m_reverse_field_name())
+        snapshot = defaultdict(list)
+        links = model._default_manager.filter(history_id__in=[row["history_id"] for row in rows])
+        for history_id, key in links.values_list("history_id", _joined_key(model, target)):
+            snapshot[history_id].append(key)
+        m2m[name] = snapshot
+    grouped = defaultdict(list)
+    for row in rows:
+        encoded = keys.record(fields, row)
+        for name, snapshot in m2m.items():
+            encoded[name] = sorted(snapshot.get(row["history_id"], []), key=sort_token)
+        grouped[row["id"]].append(encoded)
+    return grouped
+
+
+def _key_order(model, names):
+    """ORM order_by terms sorting rows by their natural key, foreign keys followed to theirs;
+    text in code-point order on every database, as Python sorts it."""
+    terms = []
+    for name in names:
+        f = model._meta.get_field(name)
+        if f.is_relation:
+            related = next(p for p in PARTS if p.model is f.related_model)
+            terms += [f"{name}__{term}" for term in _key_order(f.related_model, related.key)]
+        else:
+            terms.append(name)
+    return terms
+
+
+def _collated(model, path):
+    target = model
+    for name in path.split("__")[:-1]:
+        target = target._meta.get_field(name).related_model
+    f = target._meta.get_field(path.split("__")[-1])
+    if connection.vendor == "postgresql" and isinstance(f, (models.CharField, models.TextField)):
+        return Collate(F(path), "C")
+    return F(path)
+
+
+def _used_usernames():
+    """Everyone any row or history row of the data set names, listed before the rows that name them."""
+    user = get_user_model()
+    named = Q(pk__in=[])
+    for model in [part.model for part in PARTS] + [part.history for part in HISTORY_PARTS]:
+        for f in model._meta.concrete_fields:
+            if f.is_relation and f.related_model is user:
+                named |= Q(pk__in=model._default_manager.order_by().values(f.attname))
+    return sorted(user.objects.filter(named).values_list(user.USERNAME_FIELD, flat=True))
+
+
+class DatasetReader:
+    """The data set read part by part, in the document's order, BATCH rows at a time with their
+    links and history, so memory holds one batch, never the file.
+
+    A row names what its foreign keys point at by a join in its own query (``_joined_key``):
+    a map of every key would grow with the data set. Sections, whose key has two fields, are the
+    exception; they are few, and their keys are read first.
+    """
+
+    def __init__(self):
+        self.keys = _Keys()
+        self.deleted = {}
+        self.counts = defaultdict(int)
+
+    def users(self):
+        return _used_usernames()
+
+    def batches(self, part):
+        """The part's records as lists, sorted by natural key (then creation)."""
+        if len(part.key) > 1 and not part.owned_by_claim:
+            self.remember_keys(part)
+        yield from self._streamed(part)
+        if part.history:
+            history = _history_rows(part, self.keys, self._deleted_ids(part))
+            self.deleted[part.name] = _sorted_groups(part, [{"history": rows} for rows in history.values()])
+
+    def remember_keys(self, part):
+        model, keys = part.model, self.keys
+        key_fields = [model._meta.get_field(name) for name in part.key]
+        for row in _values(model._default_manager.order_by(), key_fields, "pk"):
+            keys.by_model[model][row["pk"]] = natural_key(part.key, keys.record(key_fields, row))
+        if part.history:
+            # An object deleted since is named by its last history row.
+            history_keys = [part.history._meta.get_field(name) for name in part.key]
+            rows = part.history._default_manager.filter(id__in=self._deleted_ids(part))
+            rows = _values(rows.order_by("history_date", "history_id"), history_keys, "id")
+            for row in rows:
+                keys.by_model[model][row["id"]] = natural_key(part.key, keys.record(history_keys, row))
+
+    @staticmethod
+    def _deleted_ids(part):
+        objects = part.model._default_manager.values("pk")
+        return part.history._default_manager.exclude(id__in=objects).values("id")
+
+    def _streamed(self, part):
+        model, keys = part.model, self.keys
+        fields = record_fields(model)
+        order = [_collated(model, term) for term in _key_order(model, part.key or part.order)]
+        rows = _values(model._default_manager.order_by(*order, "pk"), fields, "pk")
+        # Fetched in tenths of a batch, so the database driver's buffer stays small beside it.
+        for batch in batched(rows.iterator(chunk_size=BATCH // 10), BATCH):
+            records = {row["pk"]: keys.record(fields, row) for row in batch}
+            del batch  # the rows as read: only the records are kept while the batch is written
+            pks = list(records)
+            for name in part.m2m:
+                for record in records.values():
+                    record[name] = []
+            if part.m2m:
+                _attach_m2m(part, records, pks)
+            if part.history:
+                history = _history_rows(part, keys, pks)
+                for pk, record in records.items():
+                    record["history"] = history.get(pk, [])
+                    self.counts[f"{part.name} history"] += len(record["history"])
+            self.counts[part.name] += len(records)
+            yield list(records.values())
+
+
+def _sorted_groups(part, groups):
+    return sorted(
+        groups,
+        key=lambda g: (sort_token(natural_key(part.key, g["history"][-1])), g["history"][0]["history_date"]),
+    )
+
+
+def _attach_m2m(part, records_by_pk, owners):
+    for name in part.m2m:
+        relation = part.model._meta.get_field(name)
+        through = relation.remote_field.through
+        owner, target = relation.m2m_field_name(), relation.m2m_reverse_field_name()
+        links = through.objects.filter(**{f"{owner}_id__in": owners})
+        key = _joined_key(through, through._meta.get_field(target))
+        for owner_id, target_key in links.values_list(f"{owner}_id", key):
+            records_by_pk[owner_id][name].append(target_key)
+        for record in records_by_pk.values():
+            record[name].sort(key=sort_token)
 
 
 @dataclass
@@ -166,89 +354,24 @@ class _Snapshot:
         )
 
 
-def _history_snapshot(part, keys):
-    """History rows of ``part`` grouped by object id, each row encoded, m2m snapshots attached."""
-    history = part.history
-    fields = history_fields(history)
-    rows = list(
-        history._default_manager.order_by("history_date", "history_id").values(
-            "id", "history_id", *[f.attname for f in fields]
-        )
-    )
-    m2m = {}
-    for name in part.m2m:
-        target = part.model._meta.get_field(name).related_model
-        column = part.model._meta.get_field(name).m2m_reverse_field_name()
-        snapshot = defaultdict(list)
-        for history_id, target_id in m2m_history_model(part, name)._default_manager.values_list(
-            "history_id", f"{column}_id"
-        ):
-            snapshot[history_id].append(_unwrap(keys.by_model[target].get(target_id)))
-        m2m[name] = snapshot
-    grouped = defaultdict(list)
-    for row in rows:
-        encoded = keys.record(fields, row)
-        for name, snapshot in m2m.items():
-            encoded[name] = sorted(snapshot.get(row["history_id"], []), key=sort_token)
-        grouped[row["id"]].append(encoded)
-    return grouped
+def _read_document(reader):
+    document = {"format": FORMAT, "format_version": FORMAT_VERSION, "users": reader.users()}
+    for part in PARTS:
+        document[part.name] = [record for batch in reader.batches(part) for record in batch]
+    document["history_of_deleted"] = {part.name: reader.deleted[part.name] for part in HISTORY_PARTS}
+    return document
 
 
 def collect_dataset():
-    """The data set as a document, and the key maps the importer needs to merge into it."""
-    keys, document, live = _Keys(), {"format": FORMAT, "format_version": FORMAT_VERSION}, {}
-    document["users"] = []
-    deleted = {}
+    """The data set as one document in memory, and the key maps the importer needs to merge into it."""
+    reader = DatasetReader()
+    document = _read_document(reader)
+    keys, live = reader.keys, {}
     for part in PARTS:
-        model = part.model
-        fields = record_fields(model)
-        rows = list(model._default_manager.order_by("pk").values("pk", *[f.attname for f in fields]))
-        live[model] = {row["pk"] for row in rows}
-        key_fields = [f for f in fields if f.name in part.key]
-        for row in rows:
-            keys.by_model[model][row["pk"]] = natural_key(part.key, keys.record(key_fields, row))
-        history = _history_snapshot(part, keys) if part.history else {}
-        for object_id, history_rows in history.items():
-            if object_id not in live[model]:
-                keys.by_model[model][object_id] = natural_key(part.key, history_rows[-1])
-        records = []
-        for row in rows:
-            record = keys.record(fields, row)
-            for name in part.m2m:
-                record[name] = []
-            if part.history:
-                record["history"] = history.get(row["pk"], [])
-            records.append((row["pk"], record))
-        if part.m2m:
-            _attach_m2m(part, dict(records), keys)
-        order = part.key or part.order
-        records.sort(key=lambda item: (sort_token(natural_key(order, item[1])), item[0]))
-        document[part.name] = [record for _, record in records]
-        if part.history:
-            groups = [
-                {"history": rows_} for object_id, rows_ in history.items() if object_id not in live[model]
-            ]
-            groups.sort(
-                key=lambda g: (
-                    sort_token(natural_key(part.key, g["history"][-1])),
-                    g["history"][0]["history_date"],
-                )
-            )
-            deleted[part.name] = groups
-    document["history_of_deleted"] = deleted
-    document["users"] = sorted(keys.used_users)
+        live[part.model] = set(part.model._default_manager.values_list("pk", flat=True))
+        if part.key and not part.owned_by_claim:
+            reader.remember_keys(part)
     return _Snapshot(document, keys, live)
-
-
-def _attach_m2m(part, records_by_pk, keys):
-    for name in part.m2m:
-        relation = part.model._meta.get_field(name)
-        through = relation.remote_field.through
-        owner, target = relation.m2m_field_name(), relation.m2m_reverse_field_name()
-        for owner_id, target_id in through.objects.values_list(f"{owner}_id", f"{target}_id"):
-            records_by_pk[owner_id][name].append(_unwrap(keys.by_model[relation.related_model][target_id]))
-        for record in records_by_pk.values():
-            record[name].sort(key=sort_token)
 
 
 @contextmanager
@@ -263,9 +386,42 @@ def consistent_read():
 
 
 def dataset_export():
-    """The whole curated data set as a JSON-ready dict (see the module docstring)."""
+    """The whole curated data set as a JSON-ready dict (see the module docstring); held in memory,
+    so for a file use dataset_write."""
     with consistent_read():
-        return collect_dataset().document
+        return _read_document(DatasetReader())
+
+
+def _dumps(value, depth):
+    """``value`` as json.dumps(indent=1) writes it at ``depth`` inside the document."""
+    return json.dumps(value, ensure_ascii=False, indent=1).replace("\n", "\n" + " " * depth)
+
+
+def _write_list(out, batches, depth):
+    pad, empty = "\n" + " " * (depth + 1), True
+    for batch in batches:
+        for record in batch:
+            out.write(("[" if empty else ",") + pad + _dumps(record, depth + 1))
+            empty = False
+    out.write("[]" if empty else "\n" + " " * depth + "]")
+
+
+def dataset_write(out):
+    """Write the data set to the text stream ``out``, byte for byte as dataset_dumps(dataset_export())
+    would, holding one batch of rows at a time; returns the counts of what was written."""
+    reader = DatasetReader()
+    with consistent_read():
+        out.write(f'{{\n "format": {_dumps(FORMAT, 1)},\n "format_version": {FORMAT_VERSION},\n "users": ')
+        _write_list(out, [reader.users()], 1)
+        for part in PARTS:
+            out.write(f",\n {_dumps(part.name, 1)}: ")
+            _write_list(out, reader.batches(part), 1)
+        out.write(',\n "history_of_deleted": {')
+        for index, part in enumerate(HISTORY_PARTS):
+            out.write(("\n" if index == 0 else ",\n") + f"  {_dumps(part.name, 2)}: ")
+            _write_list(out, [reader.deleted[part.name]], 2)
+        out.write("\n }\n}\n")
+    return reader.counts
 
 
 def dataset_dumps(document):

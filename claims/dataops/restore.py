@@ -8,12 +8,14 @@ history rows are restored instead, with their dates, users and reasons.
 
 from collections import defaultdict
 from datetime import date, datetime
+from itertools import batched
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, models, transaction
 
 from claims.dataops.backup import (
+    BATCH,
     HISTORY_PARTS,
     MAX_ERRORS,
     PARTS,
@@ -26,7 +28,8 @@ from claims.dataops.backup import (
     record_fields,
     sort_token,
 )
-from claims.models import Claim, Source
+from claims.dataops.restore_rules import RowRules
+from claims.models import Citation, Claim
 from claims.models.entities import Entity, lookup_terms_for
 
 _INVALID = object()
@@ -112,7 +115,7 @@ class Restore:
         self.added_claims = set()
         self.history_jobs = defaultdict(list)  # part name -> [(object id, rows, where)]
         self.added_claim_ids = []
-        self.source_texts = {}
+        self.rules = RowRules(self.fail)
 
     def run(self):
         self._restore_users()
@@ -124,14 +127,15 @@ class Restore:
         for part in HISTORY_PARTS:
             self._restore_history(part)
             self._stop_if_errors()
-        claims = list(
-            Claim.objects.filter(pk__in=self.added_claim_ids)
-            .select_related("mechanism")
-            .prefetch_related("drugs", "cargo", "targets", "cell_line_links__cell_line")
-        )
-        for claim in claims:
-            claim.search_document = claim.build_search_document()
-        Claim.objects.bulk_update(claims, ["search_document"], batch_size=500)
+        for ids in batched(self.added_claim_ids, BATCH):
+            claims = list(
+                Claim.objects.filter(pk__in=ids)
+                .select_related("mechanism")
+                .prefetch_related("drugs", "cargo", "targets", "cell_line_links__cell_line")
+            )
+            for claim in claims:
+                claim.search_document = claim.build_search_document()
+            Claim.objects.bulk_update(claims, ["search_document"], batch_size=500)
         return self.report
 
     def fail(self, where, message):
@@ -273,6 +277,8 @@ class Restore:
             where = self._label(part, index, record) if isinstance(record, dict) else f"{part.name}[{index}]"
             if self._row(record, expected, where) is None:
                 continue
+            if part.owned_by_claim and not self._claim_known(record["claim"], where):
+                continue
             if part.owned_by_claim and _as_key(record["claim"]) not in self.added_claims:
                 # Rows of a claim this restore did not add stay as the database has them.
                 if sort_token(_without_history(record)) in stored_rows:
@@ -287,6 +293,14 @@ class Restore:
             if instance is not None:
                 new.append((index, record, key, instance, where))
         return new
+
+    def _claim_known(self, value, where):
+        """Whether the claim a row belongs to is in the file or the database; reported if not."""
+        key = _as_key(value)
+        if key in self.added_claims or key in self.live_pk[Claim]:
+            return True
+        self.fail(where, f"claim: {value!r} is neither in the file nor in the database")
+        return False
 
     def _is_new_key(self, part, key, record, where, seen, in_database):
         """Whether a record with this natural key is to be added; reports or counts it if not."""
@@ -315,9 +329,15 @@ class Restore:
             return None
         instance = model(**values)
         self._set_lookup_terms(instance, where)
+        known = len(self.errors)
         self._validate(instance, where, relations, constraints=False)
-        if isinstance(instance, Claim):
-            self._check_quote(instance, where)
+        if len(self.errors) == known:  # the services' rules, once the columns hold what they can
+            if isinstance(instance, Claim):
+                self.rules.claim(instance, record, where)
+            elif isinstance(instance, Entity):
+                self.rules.entity(instance, where)
+            elif isinstance(instance, Citation):
+                self.rules.citation(instance, where)
         return instance
 
     def _insert_new(self, part, new, relations):
@@ -359,18 +379,6 @@ class Restore:
                 self.fail(where, f"{name} must be a list of text")
                 return
         instance.lookup_terms = lookup_terms_for(instance.name, instance.slug, aliases, misprints)
-
-    def _check_quote(self, claim, where):
-        if claim.source_id not in self.source_texts:
-            self.source_texts[claim.source_id] = Source.objects.values_list("text", flat=True).get(
-                pk=claim.source_id
-            )
-        text = self.source_texts[claim.source_id]
-        if text[claim.quote_start : claim.quote_end] != claim.quote:
-            self.fail(
-                where,
-                f"the quote is not at characters {claim.quote_start}–{claim.quote_end} of the source text",
-            )
 
     def _link_self_references(self, model, self_refs, new):
         changed = []
@@ -419,6 +427,11 @@ class Restore:
                 key = natural_key(part.key, rows[-1])
                 if part.owned_by_claim:
                     wanted = _as_key(rows[-1]["claim"]) in self.added_claims
+                    if not wanted and _as_key(rows[-1]["claim"]) not in self.any_pk[Claim]:
+                        self.fail(
+                            where, f"claim: {rows[-1]['claim']!r} is neither in the file nor in the database"
+                        )
+                        continue
                 else:
                     wanted = key not in known
                 if wanted:
@@ -453,6 +466,8 @@ class Restore:
                     self._set_lookup_terms(instance, row_where)
                 # Blank reasons are stored as NULL, which field validation would call "blank".
                 self._validate(instance, row_where, [*relations, "history_change_reason"], constraints=False)
+                if part.model is Claim:
+                    self.rules.claim_history(instance, row_where)
                 rows.append((instance, row, row_where))
         self._stop_if_errors()
         # Oldest first across all objects, so history ids keep the order the changes were made in.

@@ -6,7 +6,17 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from claims.dataops.backup import dataset_dumps, dataset_export
+from claims.dataops.backup import dataset_write
+
+
+class _Unterminated:
+    """The command's stdout taking text in pieces (its write() ends every call with a newline)."""
+
+    def __init__(self, wrapper):
+        self.wrapper = wrapper
+
+    def write(self, text):
+        self.wrapper.write(text, ending="")
 
 
 class Command(BaseCommand):
@@ -19,15 +29,9 @@ class Command(BaseCommand):
         parser.add_argument("--output", "-o", metavar="FILE", help="file to write (default: standard output)")
 
     def handle(self, *args, output=None, **options):
-        document = dataset_export()
-        text = dataset_dumps(document)
-        summary = (
-            f"{len(document['claims'])} claims, {len(document['citations'])} citations, "
-            f"{sum(len(c['history']) for c in document['claims'])} claim history rows"
-        )
         if output is None:
-            self.stdout.write(text, ending="")
-            self.stderr.write(f"exported {summary}")
+            counts = dataset_write(_Unterminated(self.stdout))
+            self.stderr.write(f"exported {self._summary(counts)}")
             return
         target = Path(output)
         # Written beside the target and renamed into place: a crash never leaves half a backup.
@@ -37,7 +41,7 @@ class Command(BaseCommand):
             raise CommandError(f"cannot write {output}: {exc.strerror}") from None
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                handle.write(text)
+                counts = dataset_write(handle)
             umask = os.umask(0)
             os.umask(umask)
             os.chmod(temporary, 0o666 & ~umask)  # mkstemp's 0600, widened as the umask allows
@@ -45,4 +49,14 @@ class Command(BaseCommand):
         except OSError as exc:
             os.unlink(temporary)
             raise CommandError(f"cannot write {output}: {exc.strerror}") from None
-        self.stdout.write(f"wrote {output}: {summary}")
+        except BaseException:
+            os.unlink(temporary)
+            raise
+        self.stdout.write(f"wrote {output}: {self._summary(counts)}")
+
+    @staticmethod
+    def _summary(counts):
+        return (
+            f"{counts['claims']} claims, {counts['citations']} citations, "
+            f"{counts['claims history']} claim history rows"
+        )

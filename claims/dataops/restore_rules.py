@@ -1,0 +1,106 @@
+"""The services' rules, applied to the rows of a data-set file before any of them is stored.
+
+A restore inserts rows directly (no signals, no services), so what a curator could not have
+written through the services is refused here: a claim goes through ``claim_check`` (text limits,
+control characters, choices, citations, its quote anchored in its section) and must sit at the
+offsets and with the context the file gives; entities and citations keep the identifier forms
+every door accepts (claims.identifiers). Past versions of a claim keep the text limits.
+"""
+
+from django.core.exceptions import ValidationError
+
+from claims.identifiers import DOI, SLUG
+from claims.models import Section
+from claims.models.entities import LOOKUP_SEPARATOR
+from claims.review_text import QuoteError, SectionSpan, anchor_quote
+from claims.services.claim_fields import COLUMN_FIELDS, RELATION_FIELDS, TEXT_FIELDS
+from claims.services.claim_writes import claim_check, quote_occurrence
+
+# Linked by key in the file; claim_check only needs to know whether there are any. Cell lines
+# travel as their own rows (claim_cell_lines), whose role the model's choices check.
+_LINKED_IN_RECORD = tuple(name for name in RELATION_FIELDS if name != "cell_lines")
+_FOREIGN_KEYS = {"section", "mechanism"}
+# The review states some findings without a citation, and load_review transcribes them so; the
+# services ask a curator's new claim for one, but a restore keeps the transcription as it is.
+_TRANSCRIBED_AS_IS = {"citations"}
+
+
+class RowRules:
+    """Checks rows already shaped as unsaved model instances; reports through ``fail(where, message)``."""
+
+    def __init__(self, fail):
+        self.fail = fail
+        self.sections = {}
+
+    def _section(self, pk):
+        if pk not in self.sections:
+            self.sections[pk] = Section.objects.select_related("source").get(pk=pk)
+        return self.sections[pk]
+
+    def claim(self, claim, record, where):
+        section = self._section(claim.section_id)
+        if section.source_id != claim.source_id:
+            self.fail(where, f"section: section {section.number} is not a section of the claim's source")
+            return
+        fields = {name: getattr(claim, name) for name in COLUMN_FIELDS if name not in _FOREIGN_KEYS}
+        linked = {name: record[name] if isinstance(record[name], list) else [] for name in _LINKED_IN_RECORD}
+        try:
+            check = claim_check(
+                section=section,
+                mechanism=None,
+                quote=claim.quote,
+                # A quote not at its offsets is anchored at its first place, to say where that is.
+                occurrence=quote_occurrence(section=section, quote=claim.quote, start=claim.quote_start) or 1,
+                cell_lines=(),
+                **fields,
+                **linked,
+            )
+        except ValidationError as exc:
+            problems = {name: m for name, m in exc.message_dict.items() if name not in _TRANSCRIBED_AS_IS}
+            for name, messages in problems.items():
+                self.fail(where, f"{name}: {' '.join(messages)}")
+            if problems:
+                return
+            # Only the transcription's exemption was hit, before the quote was anchored: anchor it alone.
+            anchor = self._anchor(section, claim, where)
+            if anchor is None:
+                return
+        else:
+            anchor = check.anchor
+        if (anchor.start, anchor.end) != (claim.quote_start, claim.quote_end):
+            self.fail(
+                where,
+                f"the quote is not at characters {claim.quote_start}–{claim.quote_end} of the source "
+                f"text (section {section.number} has it at {anchor.start}–{anchor.end})",
+            )
+        elif (anchor.prefix, anchor.suffix) != (claim.quote_prefix, claim.quote_suffix):
+            self.fail(where, "quote_prefix, quote_suffix: not the text around the quote at its offsets")
+
+    def _anchor(self, section, claim, where):
+        span = SectionSpan(
+            section.number, section.title, section.order, tuple(tuple(s) for s in section.spans)
+        )
+        occurrence = quote_occurrence(section=section, quote=claim.quote, start=claim.quote_start) or 1
+        try:
+            return anchor_quote(section.source.text, claim.quote, occurrence, within=span)
+        except QuoteError as exc:
+            self.fail(where, f"quote: {exc}")
+            return None
+
+    def claim_history(self, row, where):
+        for field in TEXT_FIELDS:
+            value = getattr(row, field.name, None)
+            if isinstance(value, str) and len(value) > field.max_length:
+                self.fail(where, f"{field.name}: At most {field.max_length} characters.")
+
+    def entity(self, entity, where):
+        if not SLUG.match(entity.slug):
+            self.fail(where, f"slug: {entity.slug!r} is not lowercase letters, digits and single hyphens")
+        for name in ("aliases", "misprints"):
+            for alias in getattr(entity, name):
+                if LOOKUP_SEPARATOR in alias:
+                    self.fail(where, f"{name}: {alias!r} cannot contain '{LOOKUP_SEPARATOR}'")
+
+    def citation(self, citation, where):
+        if citation.doi and not DOI.match(citation.doi):
+            self.fail(where, f"doi: {citation.doi!r} is not a DOI of the form 10.NNNN/suffix")
