@@ -260,7 +260,12 @@ def mechanism_tree(curator):
         name="Test grandchild mechanism", slug="test-grandchild", parent=child
     )
     for mechanism in (root, child, grandchild, grandchild):
-        make_claim(curator, mechanism=mechanism)
+        make_claim(
+            curator,
+            mechanism=mechanism,
+            direction=v.Direction.PROMOTES,
+            citations=[Citation.objects.order_by("key").first()],
+        )
     return root, child, grandchild
 
 
@@ -316,7 +321,7 @@ def test_uncited_claims_can_be_listed_and_carry_a_badge(client, curator):
     assert cited + len(expected) == Claim.objects.count()
     facet = {f["value"]: f["count"] for f in client.get("/api/facets/").json()["facets"]["cited"]}
     assert facet == {"yes": cited, "no": len(expected)}
-    page = client.get("/claims/", {"cited": "no", "q": "uncited background claim"})
+    page = client.get("/claims/", {"cited": "no", "q": "uncited background claim", "background": "show"})
     assert listed(page) == [uncited.public_id] and "uncited in the review" in page_html(page)
     assert "uncited in the review" in page_html(client.get(uncited.get_absolute_url()))
 

@@ -91,7 +91,7 @@ def test_a_query_finds_the_same_claims_in_the_same_order_on_either_database(clie
 
 
 def test_the_claim_list_page_shows_the_same_order(client):
-    html = listed(client.get("/claims/", {"q": "doxorubicin resistance"}))
+    html = listed(client.get("/claims/", {"q": "doxorubicin resistance", "background": "show"}))
     assert html == expected("doxorubicin resistance")
 
 
@@ -121,7 +121,10 @@ def test_a_claim_saying_the_word_ranks_above_one_naming_it_only_through_a_relati
     assert linked.public_id < stated.public_id
     for query in ("quixotinib", "Quixotinib", "qxt-7 OR quixotinib"):
         assert [c["id"] for c in _api(client, query)["results"]] == [stated.public_id, linked.public_id]
-    assert listed(client.get("/claims/", {"q": "quixotinib"})) == [stated.public_id, linked.public_id]
+    assert listed(client.get("/claims/", {"q": "quixotinib", "background": "show"})) == [
+        stated.public_id,
+        linked.public_id,
+    ]
     # An alias names the drug: only the claim linked to it carries the alias in its search document.
     assert [c["id"] for c in _api(client, "QXT-7")["results"]] == [linked.public_id]
 
@@ -179,16 +182,18 @@ def test_a_snippet_shows_the_quote_when_the_statement_lacks_the_words(client):
 
 def test_the_claim_list_marks_the_words_and_escapes_the_rest(client, quixotinib):
     _, _, stated = quixotinib
-    body = page_html(client.get("/claims/", {"q": "quixotinib exosomes"}))
+    body = page_html(client.get("/claims/", {"q": "quixotinib exosomes", "background": "show"}))
     row = body.split(f'data-public-id="{stated.public_id}"')[1].split("</li>")[0]
     assert "&lt;b&gt;<mark>exosomes</mark>&lt;/b&gt;" in row and "<b>" not in row
-    hostile = page_html(client.get("/claims/", {"q": "<script>alert(1)</script> exosomes"}))
+    hostile = page_html(
+        client.get("/claims/", {"q": "<script>alert(1)</script> exosomes", "background": "show"})
+    )
     assert "<script>alert(1)" not in hostile
 
 
 def test_a_quote_match_is_shown_under_the_statement(client):
     claim, word = _quote_only_word()
-    body = every_page(client, "/claims/", {"q": word})
+    body = every_page(client, "/claims/", {"q": word, "background": "show"})
     row = body.split(f'data-public-id="{claim.public_id}"')[1].split("</li>")[0]
     assert '<p class="search-snippet">' in row and "<mark>" in row
 

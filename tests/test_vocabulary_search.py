@@ -34,7 +34,7 @@ def mirnas(curator):
 
 
 def _found(client, query):
-    return listed(client.get("/claims/", {"q": query}))
+    return listed(client.get("/claims/", {"q": query, "background": "show"}))
 
 
 def _api_found(client, query):
@@ -65,12 +65,16 @@ def test_the_words_of_a_query_may_each_match_through_an_entity(client, mirnas):
 
 @pytest.mark.parametrize("value", ["miR9155", "hsa-miR-9155-5p", "MIR-9155"])
 def test_the_cargo_filter_takes_the_same_spellings(client, mirnas, value):
-    assert listed(client.get("/claims/", {"cargo": value})) == [mirnas["mature"].public_id]
+    assert listed(client.get("/claims/", {"cargo": value, "background": "show"})) == [
+        mirnas["mature"].public_id
+    ]
     assert client.get("/api/claims/", {"cargo": value}).json()["count"] == 1
 
 
 def test_the_drug_filter_takes_a_misprint(client, mirnas):
-    assert listed(client.get("/claims/", {"drug": "TSETAPLATIN"})) == [mirnas["mature"].public_id]
+    assert listed(client.get("/claims/", {"drug": "TSETAPLATIN", "background": "show"})) == [
+        mirnas["mature"].public_id
+    ]
 
 
 def test_the_claim_form_resolves_the_same_spellings(curator_client, mirnas):
