@@ -280,7 +280,8 @@ def _html_facet(body, parameter):
 
 
 def test_every_mechanism_count_is_the_number_of_claims_its_link_lists(client, mechanism_tree):
-    facet = _html_facet(page_html(client.get("/claims/")), "mechanism")
+    # every claim, background statements too, on both surfaces
+    facet = _html_facet(page_html(client.get("/claims/", {"background": "show"})), "mechanism")
     api = {f["value"]: f["count"] for f in client.get("/api/facets/").json()["facets"]["mechanism"]}
     assert facet == api
     with_claims = [
@@ -290,7 +291,7 @@ def test_every_mechanism_count_is_the_number_of_claims_its_link_lists(client, me
     ]
     assert sorted(facet) == sorted(with_claims)
     for slug, count in facet.items():
-        assert result_count(client.get("/claims/", {"mechanism": slug})) == count
+        assert result_count(client.get("/claims/", {"mechanism": slug, "background": "show"})) == count
         assert client.get("/api/claims/", {"mechanism": slug}).json()["count"] == count
     assert (facet["test-root"], facet["test-child"], facet["test-grandchild"]) == (4, 3, 2)
 
