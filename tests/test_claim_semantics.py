@@ -272,7 +272,8 @@ def mechanism_tree(curator):
 def _html_facet(body, parameter):
     """{value: count} of one facet of the HTML browser."""
     options = re.findall(
-        rf'<a class="facet-option[^"]*" href="/claims/\?{parameter}=([^"&]+)"[^>]*>.*?<span class="count">(\d+)</span>',
+        rf'<a class="facet-option[^"]*" href="/claims/\?(?:background=show&amp;)?{parameter}=([^"&]+)"[^>]*>'
+        r'.*?<span class="count">(\d+)</span>',
         body,
         re.S,
     )
