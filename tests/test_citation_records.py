@@ -179,7 +179,8 @@ def test_a_claim_page_lists_each_cited_work_as_a_short_reference_with_its_verdic
 
 def test_a_claim_row_links_to_the_pubmed_record_in_one_click(client, paper):
     citation, claim, _ = paper
-    body = html(client.get("/claims/", {"citation": citation.key}))
+    # The claim may be a background statement, which the list leaves out unless asked.
+    body = html(client.get("/claims/", {"citation": citation.key, "background": "show"}))
     row = body.split(f'data-public-id="{claim.public_id}"')[1].split("</li>\n")[0]
     assert 'class="ext pubmed"' in row and 'href="https://pubmed.ncbi.nlm.nih.gov/24999999/"' in row
     assert re.search(r'class="support support-contradicted"[^>]*>Contradicted<', row)
@@ -189,8 +190,9 @@ def test_the_claim_list_keeps_its_query_count_with_checks(client, paper, django_
     citation, _, _ = paper
     # resolve the citation key; count; page of claims; their relations and checks; one statement
     # for every facet, and one more for the citation facet in use (counted apart)
+    # background=show: the checked claim may be a background statement, which the list hides by default.
     with django_assert_num_queries(1 + 3 + 1 + 1):
-        html(client.get("/claims/", {"citation": citation.key}))
+        html(client.get("/claims/", {"citation": citation.key, "background": "show"}))
 
 
 # ---------------------------------------------------------------------------------- API
@@ -240,7 +242,8 @@ def test_claims_filter_by_a_cited_papers_pmid_or_doi_on_both_surfaces(client, pa
     }[by]
     name = "pmid" if by == "pmid" else "doi"
     expected = sorted(citation.claims.values_list("public_id", flat=True))
-    response = client.get(surface, {name: value, "page_size": 500})
+    # Every claim citing the paper, background statements too (the claim list hides them unless asked).
+    response = client.get(surface, {name: value, "page_size": 500, "background": "show"})
     if surface.startswith("/api"):
         found = sorted(c["id"] for c in response.json()["results"])
     else:

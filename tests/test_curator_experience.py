@@ -205,7 +205,8 @@ def test_errors_in_the_review_are_a_filter_a_facet_a_badge_and_a_link_from_home(
     assert flagged, "the transcription records errors in the review"
     home = client.get("/").content.decode()
     assert re.search(
-        rf'<a href="/claims/\?review_errors=yes" id="review-errors-link">{len(flagged)} claims record an error in the review</a>',
+        rf'<a href="/claims/\?review_errors=yes&amp;background=show" id="review-errors-link">'
+        rf"{len(flagged)} claims record an error in the review</a>",
         home,
     )
 
@@ -214,7 +215,7 @@ def test_errors_in_the_review_are_a_filter_a_facet_a_badge_and_a_link_from_home(
     others = client.get("/api/claims/", {"review_errors": "no"}).json()["count"]
     assert others == Claim.objects.count() - len(flagged)
 
-    page = client.get("/claims/", {"review_errors": "yes"}).content.decode()
+    page = client.get("/claims/", {"review_errors": "yes", "background": "show"}).content.decode()
     rows = re.findall(r'<li class="claim-row".*?</li>\s*(?=<li class="claim-row"|</ol>|</ul>)', page, re.S)
     assert rows and all("error in the review</a>" in row for row in rows)
     assert "Records an error in the review" in page and "Errors in the review" in page

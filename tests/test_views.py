@@ -46,6 +46,11 @@ def expected_ids(query):
     )
 
 
+def listed_by_default(query):
+    """The claims /claims/ lists for ``query`` unless asked otherwise: background statements left out."""
+    return expected_ids(query & ~Q(direction=v.Direction.BACKGROUND))
+
+
 # ---------------------------------------------------------------------------------- the claim browser
 
 # For each facet, the ORM lookup that says which claims a value selects (independent of filters.py).
@@ -83,7 +88,7 @@ def busiest(path, rank=0):
 def cell_line_claims(curator):
     """Make sure some claims name cell lines, whatever the transcription holds so far."""
     line = CellLine.objects.create(name="Test line 1", slug="test-line-1")
-    for claim in Claim.objects.order_by("public_id")[:3]:
+    for claim in Claim.objects.exclude(direction=v.Direction.BACKGROUND).order_by("public_id")[:3]:
         ClaimCellLine.objects.create(claim=claim, cell_line=line, role=v.CellLineRole.RECIPIENT)
     return line
 
@@ -91,7 +96,7 @@ def cell_line_claims(curator):
 def test_the_claim_list_shows_the_first_page_of_all_claims(client):
     response = client.get("/claims/")
     assert response.status_code == 200
-    everything = expected_ids(Q())
+    everything = listed_by_default(Q())
     assert result_count(response) == len(everything)
     assert listed(response) == everything[:PAGE_SIZE]
 
@@ -101,7 +106,8 @@ def test_each_facet_selects_exactly_the_claims_with_that_value(client, cell_line
     path, lookup = FACETS[parameter]
     value = busiest(path)
     response = client.get("/claims/", {parameter: value})
-    wanted = expected_ids(lookup(value))
+    # A direction filter says itself whether background statements are listed.
+    wanted = expected_ids(lookup(value)) if parameter == "direction" else listed_by_default(lookup(value))
     assert response.status_code == 200
     assert result_count(response) == len(wanted) > 0
     assert listed(response) == wanted[:PAGE_SIZE]
@@ -111,13 +117,13 @@ def test_facet_counts_are_the_numbers_of_claims_a_click_lists(client):
     body = page_html(client.get("/claims/"))
     drug = busiest("drugs__slug")
     count = re.search(rf'href="/claims/\?drug={drug}".*?<span class="count">(\d+)</span>', body, re.S)
-    assert int(count.group(1)) == len(expected_ids(Q(drugs__slug=drug)))
+    assert int(count.group(1)) == len(listed_by_default(Q(drugs__slug=drug)))
 
 
 def test_two_values_of_one_facet_mean_either(client):
     first, second = busiest("drugs__slug"), busiest("drugs__slug", 1)
     response = client.get("/claims/", {"drug": [first, second]})
-    assert result_count(response) == len(expected_ids(Q(drugs__slug=first) | Q(drugs__slug=second)))
+    assert result_count(response) == len(listed_by_default(Q(drugs__slug=first) | Q(drugs__slug=second)))
 
 
 def test_two_facets_combine_and_both_show_as_removable_chips(client):
@@ -137,13 +143,13 @@ def test_a_selected_facet_value_links_to_its_removal_and_others_add_to_it(client
     assert 'class="facet-option is-selected" href="/claims/"' in body
     # Within a facet the counts ignore the facet's own selection: they say what a click adds.
     second_count = re.search(rf'href="/claims/\?drug={first}&amp;drug={second}".*?"count">(\d+)<', body, re.S)
-    assert int(second_count.group(1)) == len(expected_ids(Q(drugs__slug=second)))
+    assert int(second_count.group(1)) == len(listed_by_default(Q(drugs__slug=second)))
 
 
 def test_an_entity_may_be_named_by_any_alias(client):
     drug = Drug.objects.exclude(aliases=[]).filter(claims__isnull=False).first()
     response = client.get("/claims/", {"drug": drug.aliases[0].lower()})
-    assert result_count(response) == len(expected_ids(Q(drugs=drug)))
+    assert result_count(response) == len(listed_by_default(Q(drugs=drug)))
 
 
 @pytest.mark.parametrize(
@@ -165,9 +171,10 @@ def test_an_invalid_filter_is_shown_as_an_error_not_a_crash(client, params, mess
 def test_search_finds_the_claims_that_use_the_word(client):
     word = "tamoxifen"
     found = set(every_listed(client, "/claims/", {"q": word}))
-    saying_it = {c.public_id for c in Claim.objects.all() if re.search(rf"\b{word}\b", c.statement, re.I)}
+    findings = Claim.objects.exclude(direction=v.Direction.BACKGROUND)
+    saying_it = {c.public_id for c in findings if re.search(rf"\b{word}\b", c.statement, re.I)}
     assert saying_it and saying_it <= found
-    assert found <= set(expected_ids(Q(search_document__contains=word)))
+    assert found <= set(listed_by_default(Q(search_document__contains=word)))
 
 
 def test_search_combines_with_facets(client):
@@ -199,11 +206,11 @@ def test_sorting_orders_the_results(client, ordering, key, reverse_order):
     values = [key(claims[i]) for i in ids]
     assert len(ids) == PAGE_SIZE and values == sorted(values, reverse=reverse_order)
     if ordering == "-id":
-        assert ids == expected_ids(Q())[::-1][:PAGE_SIZE]
+        assert ids == listed_by_default(Q())[::-1][:PAGE_SIZE]
 
 
 def test_the_second_page_continues_where_the_first_stopped(client):
-    everything = expected_ids(Q())
+    everything = listed_by_default(Q())
     second = client.get("/claims/", {"page": 2})
     assert listed(second) == everything[PAGE_SIZE : 2 * PAGE_SIZE]
     assert 'href="?page=3"' in page_html(second) or len(everything) <= 2 * PAGE_SIZE
@@ -527,9 +534,8 @@ def drug_cargo_claims(curator):
     make_claim(
         curator, direction="promotes_resistance", drugs=[drug[0]], cargo=[cargo[0]], citations=citations
     )
-    make_claim(
-        curator, direction="promotes_resistance", drugs=[drug[1]], cargo=cargo, citations=citations[:1]
-    )
+    # A background statement: counted in the matrix, so the cell's link must list it too.
+    make_claim(curator, direction="background", drugs=[drug[1]], cargo=cargo, citations=citations[:1])
 
 
 def test_every_heat_map_cell_counts_the_claims_its_link_lists(client):
@@ -539,6 +545,19 @@ def test_every_heat_map_cell_counts_the_claims_its_link_lists(client):
     assert cells
     for url, value in cells:
         assert result_count(client.get(unescape(url))) == int(value)
+
+
+def test_every_overview_count_equals_the_list_its_link_opens(client, curator):
+    """The claim total, the curation statuses and the review errors count background statements
+    too, so their links list them although the claim list leaves them out by default."""
+    background = make_claim(curator)
+    Flag.objects.create(claim=background, kind=v.FlagKind.REVIEW_ERROR, text="Test erratum.")
+    stats = page_html(client.get("/")).split('id="counts-title"')[1].split("</section>")[0]
+    links = re.findall(r'<a href="([^"]+)"><strong>(\d+)</strong> claims</a>', stats)
+    links += re.findall(r'<a href="([^"]+)"(?: id="review-errors-link")?>(\d+) [a-z]', stats)
+    assert len(links) == 2 + len(v.CurationStatus.choices)
+    for url, value in links:
+        assert result_count(client.get(unescape(url))) == int(value), url
 
 
 def test_every_evidence_gap_cell_counts_the_studies_behind_its_claims(client, drug_cargo_claims):

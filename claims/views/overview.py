@@ -25,6 +25,8 @@ GAP_DRUGS, GAP_CARGO = 10, 20
 
 
 def _claims_url(**params):
+    """A link to the claim list; counts that include background statements pass background="show"
+    so that the list they open holds exactly the claims they count."""
     return f"{reverse('claims:claim-list')}?{urlencode(params)}"
 
 
@@ -81,7 +83,9 @@ def mechanism_by_therapy():
             Cell(
                 row.get(value, 0),
                 heat_level(row.get(value, 0), largest),
-                _claims_url(mechanism=mechanism.slug, therapy_class=value) if row.get(value) else "",
+                _claims_url(mechanism=mechanism.slug, therapy_class=value, background="show")
+                if row.get(value)
+                else "",
                 f"{mechanism.name}, {label}: {row.get(value, 0)} claims",
             )
             for value, label in v.TherapyClass.choices
@@ -142,7 +146,9 @@ def evidence_gaps(drugs, cargo):
                 continue
             kind = "single" if studies == 1 else ("uncited" if studies == 0 else "several")
             title = f"{pair}: {studies} cited {'study' if studies == 1 else 'studies'}, {claims} claim(s)"
-            row.append(Cell(studies, 0, _claims_url(drug=drug.slug, cargo=item.slug), title, kind))
+            row.append(
+                Cell(studies, 0, _claims_url(drug=drug.slug, cargo=item.slug, background="show"), title, kind)
+            )
         matrix.rows.append(MatrixRow(item.name, item.get_absolute_url(), row, item.claim_count))
     return matrix
 
@@ -170,7 +176,7 @@ def _charts():
             .count(),
         },
         "statuses": [
-            (label, status_counts.get(value, 0), _claims_url(status=value))
+            (label, status_counts.get(value, 0), _claims_url(status=value, background="show"))
             for value, label in v.CurationStatus.choices
         ],
         "heat_map": mechanism_by_therapy(),
