@@ -291,7 +291,8 @@ def token(order, values):
 )
 def test_a_bad_cursor_or_page_size_is_a_400_naming_it(query, parameter):
     response = get("/api/claims/", query)
-    assert response.status_code == 400 and list(response.data) == [parameter]
+    assert response.status_code == 400 and response["Content-Type"] == "application/problem+json"
+    assert list(json.loads(response.content)["errors"]) == [parameter]
 
 
 def test_a_cursor_from_a_response_round_trips_to_the_next_page():
