@@ -11,13 +11,16 @@ import binascii
 import json
 from base64 import urlsafe_b64decode, urlsafe_b64encode
 from datetime import date, datetime
+from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db.models import F, Q
+from django.db.models import F, Q, QuerySet
 from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import BasePagination
+from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.utils.urls import remove_query_param, replace_query_param
+from rest_framework.views import APIView
 
 from claims.api.pagination import PageNumberPagination, page_size_from
 from claims.facets import CachedCountPaginator
@@ -25,13 +28,16 @@ from claims.request_hygiene import has_forbidden_character
 
 TIE_BREAKER = "public_id"
 
+# The sort key: [(path, descending), …].
+type Keys = list[tuple[str, bool]]
 
-def _sort_key(queryset):
+
+def _sort_key(queryset: QuerySet[Any]) -> Keys:
     """[(path, descending), …] the queryset is ordered by, ending in a unique field."""
     ordering = list(queryset.query.order_by) or (
         list(queryset.model._meta.ordering) if queryset.query.default_ordering else []
     )
-    keys = []
+    keys: Keys = []
     for item in ordering:
         if not isinstance(item, str) or item == "?":
             raise TypeError(f"keyset pagination needs ordering by field names, not {item!r}")
@@ -42,22 +48,22 @@ def _sort_key(queryset):
     return [*keys, (TIE_BREAKER, False)]
 
 
-def _output_field(queryset, path):
+def _output_field(queryset: QuerySet[Any], path: str) -> Any:
     if path in queryset.query.annotations:
         return queryset.query.annotations[path].output_field
-    model, *rest = [queryset.model, *path.split("__")]
+    model: Any = queryset.model
     field = None
-    for name in rest:
+    for name in path.split("__"):
         field = model._meta.get_field(name)
         model = field.related_model or model
     return field
 
 
-def _encode(value):
+def _encode(value: Any) -> Any:
     return value.isoformat() if isinstance(value, (datetime, date)) else value
 
 
-def _after(keys, values):
+def _after(keys: Keys, values: list[Any]) -> Q:
     """Rows strictly after ``values`` in the order ``keys``: (a > x) or (a = x and b > y) or …"""
     condition = Q(pk__in=[])
     for index, (path, descending) in enumerate(keys):
@@ -75,12 +81,12 @@ class KeysetPagination(BasePagination):
     page_size_query_param = PageNumberPagination.page_size_query_param
     max_page_size = PageNumberPagination.max_page_size
 
-    def get_page_size(self, request):
+    def get_page_size(self, request: Request) -> int:
         return page_size_from(
             request, parameter=self.page_size_query_param, default=self.page_size, maximum=self.max_page_size
         )
 
-    def _decode(self, raw, keys, queryset):
+    def _decode(self, raw: str, keys: Keys, queryset: QuerySet[Any]) -> tuple[list[Any], bool]:
         """(values, backwards) from a cursor, or a 400 saying why it cannot be used."""
         signature = [f"{'-' if d else ''}{p}" for p, d in keys]
         try:
@@ -111,7 +117,7 @@ class KeysetPagination(BasePagination):
             raise ValidationError({self.cursor_query_param: ["The cursor holds an impossible value."]})
         return values, backwards
 
-    def _cursor(self, row, keys, backwards):
+    def _cursor(self, row: Any, keys: Keys, backwards: bool) -> str:
         values = [_encode(getattr(row, f"_keyset_{index}")) for index in range(len(keys))]
         data = {"o": [f"{'-' if d else ''}{p}" for p, d in keys], "v": values, "b": int(backwards)}
         token = urlsafe_b64encode(json.dumps(data, separators=(",", ":")).encode()).decode().rstrip("=")
@@ -139,10 +145,10 @@ class KeysetPagination(BasePagination):
             self.previous_url = remove_query_param(self.base_url, self.cursor_query_param)
         return rows
 
-    def get_paginated_response(self, data):
+    def get_paginated_response(self, data: Any) -> Response:
         return Response({"next": self.next_url, "previous": self.previous_url, "results": data})
 
-    def get_paginated_response_schema(self, schema):
+    def get_paginated_response_schema(self, schema: dict[str, Any]) -> dict[str, Any]:
         link = {"type": "string", "nullable": True, "format": "uri"}
         return {
             "type": "object",
@@ -150,7 +156,7 @@ class KeysetPagination(BasePagination):
             "properties": {"next": link, "previous": link, "results": schema},
         }
 
-    def get_schema_operation_parameters(self, view):
+    def get_schema_operation_parameters(self, view: APIView) -> list[dict[str, Any]]:
         return [
             {
                 "name": self.cursor_query_param,
@@ -178,7 +184,7 @@ class PageOrCursorPagination(PageNumberPagination):
 
     django_paginator_class = CachedCountPaginator
 
-    def query_parameters(self):
+    def query_parameters(self) -> list[str]:
         return [*super().query_parameters(), KeysetPagination.cursor_query_param]
 
     def paginate_queryset(self, queryset, request, view=None):
@@ -189,18 +195,18 @@ class PageOrCursorPagination(PageNumberPagination):
             return self.keyset.paginate_queryset(queryset, request, view)
         return super().paginate_queryset(queryset, request, view)
 
-    def get_paginated_response(self, data):
+    def get_paginated_response(self, data: Any) -> Response:
         if self.keyset is not None:
             return self.keyset.get_paginated_response(data)
         return super().get_paginated_response(data)
 
-    def get_paginated_response_schema(self, schema):
+    def get_paginated_response_schema(self, schema: dict[str, Any]) -> dict[str, Any]:
         response = super().get_paginated_response_schema(schema)
         response["required"] = ["results"]
         response["properties"]["count"]["description"] = "Absent when paging with cursor=."
         return response
 
-    def get_schema_operation_parameters(self, view):
+    def get_schema_operation_parameters(self, view: APIView) -> list[dict[str, Any]]:
         page = super().get_schema_operation_parameters(view)
         for parameter in page:  # the server refuses 0 and below (a 400); larger sizes are capped
             if parameter["name"] in (self.page_query_param, self.page_size_query_param):

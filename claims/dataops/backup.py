@@ -19,14 +19,16 @@ of the whole document. Importing reads the whole file (``dataset_loads``).
 
 import json
 from collections import defaultdict
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from itertools import batched
+from typing import Any, Protocol
 
 from django.contrib.auth import get_user_model
 from django.db import connection, models, transaction
-from django.db.models import F, OuterRef, Q, Subquery
+from django.db.models import F, Field, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce, Collate
 
 from claims.models import (
@@ -54,20 +56,36 @@ MAX_ERRORS = 50
 BATCH = 1000
 NATURAL = "natural_"  # the annotation naming the object a foreign key points at: natural_<field>
 
+# A record of the document (one row as JSON), and a model class.
+type Record = dict[str, Any]
+type Model = type[models.Model]
+
+
+class TextOut(Protocol):
+    """Where dataset_write writes: a text stream, or anything taking text in pieces."""
+
+    def write(self, text: str, /) -> object: ...
+
+
+def model_field(model: Model, name: str) -> Any:
+    """A field ``model`` declares (Any: a column, a foreign key or a many-to-many field)."""
+    return model._meta.get_field(name)
+
 
 @dataclass(frozen=True)
 class Part:
     """One list in the document: a model, its natural key, and how it travels in a merge."""
 
     name: str
-    model: type
-    key: tuple  # fields naming an object; a foreign key contributes its target's natural key
-    order: tuple = ()  # sort fields for parts without a natural key
-    m2m: tuple = ()
+    model: Model
+    key: tuple[str, ...]  # fields naming an object; a foreign key contributes its target's natural key
+    order: tuple[str, ...] = ()  # sort fields for parts without a natural key
+    m2m: tuple[str, ...] = ()
     owned_by_claim: bool = False  # added only together with its claim
 
     @property
-    def history(self):
+    def history(self) -> Any:
+        """The model of its history rows (Any: simple-history makes it at run time), or None."""
         manager = getattr(self.model, "history", None)
         return manager.model if manager is not None else None
 
@@ -93,41 +111,41 @@ HISTORY_PARTS = [part for part in PARTS if part.history]
 class DatasetError(Exception):
     """The file cannot be restored; ``messages`` says what is wrong and where."""
 
-    def __init__(self, messages):
+    def __init__(self, messages: Iterable[str]) -> None:
         self.messages = list(messages)
         super().__init__("\n".join(self.messages))
 
 
-def record_fields(model, skipped=DERIVED_FIELDS):
+def record_fields(model: Model, skipped: set[str] = DERIVED_FIELDS) -> list[Field]:
     return [f for f in model._meta.concrete_fields if not f.primary_key and f.name not in skipped]
 
 
-def history_fields(history_model):
+def history_fields(history_model: Model) -> list[Field]:
     return [f for f in history_model._meta.concrete_fields if f.name not in HISTORY_SKIPPED]
 
 
-def m2m_history_model(part, name):
+def m2m_history_model(part: Part, name: str) -> Model:
     return part.model._meta.apps.get_model(part.model._meta.app_label, f"{part.history.__name__}_{name}")
 
 
-def natural_key(names, record):
-    key = []
+def natural_key(names: Iterable[str], record: Record) -> tuple[Any, ...]:
+    key: list[Any] = []
     for name in names:
         value = record[name]
         key.extend(value if isinstance(value, list) else [value])
     return tuple(key)
 
 
-def sort_token(value):
+def sort_token(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, sort_keys=True)
 
 
-def _normalise_json(value):
+def _normalise_json(value: Any) -> Any:
     """JSON columns come back with database-dependent key order (PostgreSQL's jsonb sorts them)."""
     return json.loads(json.dumps(value, sort_keys=True))
 
 
-def _unwrap(key):
+def _unwrap(key: tuple[Any, ...] | None) -> Any:
     return None if key is None else key[0] if len(key) == 1 else list(key)
 
 
@@ -138,19 +156,19 @@ class _Keys:
     the whole database; rows name the objects behind other foreign keys in their own query.
     """
 
-    def __init__(self):
+    def __init__(self) -> None:
         user = get_user_model()
         self.usernames = dict(user.objects.values_list("pk", user.USERNAME_FIELD))
-        self.by_model = defaultdict(dict)
+        self.by_model: defaultdict[Any, dict[Any, tuple[Any, ...]]] = defaultdict(dict)
 
-    def encode(self, field, value):
+    def encode(self, field: Field, value: Any) -> Any:
         if value is None:
             return None
         if field.related_model is get_user_model():
             return self.usernames.get(value)  # a deleted user leaves a dangling id: None
         return _unwrap(self.by_model[field.related_model].get(value))
 
-    def record(self, fields, row):
+    def record(self, fields: Iterable[Field], row: dict[str, Any]) -> Record:
         out = {}
         for f in fields:
             value = row[f.attname]
@@ -166,7 +184,7 @@ class _Keys:
         return out
 
 
-def _joined_key(model, f):
+def _joined_key(model: Model, f: Field) -> Any:
     """The natural key of the object ``f`` points at, read in the row's own query; None when that
     key has more than one field (sections: the key maps name them).
 
@@ -184,33 +202,33 @@ def _joined_key(model, f):
     return Coalesce(live, Subquery(last.values(part.key[0])[:1]))
 
 
-def _joined_keys(model, fields=None):
+def _joined_keys(model: Model, fields: Iterable[Field] | None = None) -> dict[str, Any]:
     fields = model._meta.concrete_fields if fields is None else fields
     joined = {NATURAL + f.name: _joined_key(model, f) for f in fields if f.is_relation}
     return {name: expression for name, expression in joined.items() if expression is not None}
 
 
-def _values(queryset, fields, *extra):
+def _values(queryset: QuerySet[Any], fields: Iterable[Field], *extra: str) -> QuerySet[Any, dict[str, Any]]:
     return queryset.values(*extra, *[f.attname for f in fields], **_joined_keys(queryset.model, fields))
 
 
-def _history_rows(part, keys, objects):
+def _history_rows(part: Part, keys: _Keys, objects: Any) -> defaultdict[Any, list[Record]]:
     """History rows of ``part`` of the objects whose ids ``objects`` lists (or selects), grouped by
     object id in the order they were made, each encoded with its m2m snapshots attached."""
     history = part.history
     fields = history_fields(history)
     queryset = history._default_manager.filter(id__in=objects).order_by("history_date", "history_id")
     rows = list(_values(queryset, fields, "id", "history_id"))
-    m2m = {}
+    m2m: dict[str, defaultdict[Any, list[Any]]] = {}
     for name in part.m2m:
         model = m2m_history_model(part, name)
-        target = model._meta.get_field(part.model._meta.get_field(name).m2m_reverse_field_name())
-        snapshot = defaultdict(list)
+        target = model_field(model, model_field(part.model, name).m2m_reverse_field_name())
+        snapshot: defaultdict[Any, list[Any]] = defaultdict(list)
         links = model._default_manager.filter(history_id__in=[row["history_id"] for row in rows])
         for history_id, key in links.values_list("history_id", _joined_key(model, target)):
             snapshot[history_id].append(key)
         m2m[name] = snapshot
-    grouped = defaultdict(list)
+    grouped: defaultdict[Any, list[Record]] = defaultdict(list)
     for row in rows:
         encoded = keys.record(fields, row)
         for name, snapshot in m2m.items():
@@ -219,31 +237,31 @@ def _history_rows(part, keys, objects):
     return grouped
 
 
-def _key_order(model, names):
+def _key_order(model: Model, names: Iterable[str]) -> list[str]:
     """ORM order_by terms sorting rows by their natural key, foreign keys followed to theirs;
     text in code-point order on every database, as Python sorts it."""
-    terms = []
+    terms: list[str] = []
     for name in names:
         f = model._meta.get_field(name)
         if f.is_relation:
             related = next(p for p in PARTS if p.model is f.related_model)
-            terms += [f"{name}__{term}" for term in _key_order(f.related_model, related.key)]
+            terms += [f"{name}__{term}" for term in _key_order(related.model, related.key)]
         else:
             terms.append(name)
     return terms
 
 
-def _collated(model, path):
+def _collated(model: Model, path: str) -> F | Collate:
     target = model
     for name in path.split("__")[:-1]:
-        target = target._meta.get_field(name).related_model
+        target = model_field(target, name).related_model
     f = target._meta.get_field(path.split("__")[-1])
     if connection.vendor == "postgresql" and isinstance(f, (models.CharField, models.TextField)):
         return Collate(F(path), "C")
     return F(path)
 
 
-def _used_usernames():
+def _used_usernames() -> list[str]:
     """Everyone any row or history row of the data set names, listed before the rows that name them."""
     user = get_user_model()
     named = Q(pk__in=[])
@@ -263,15 +281,15 @@ class DatasetReader:
     exception; they are few, and their keys are read first.
     """
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.keys = _Keys()
-        self.deleted = {}
-        self.counts = defaultdict(int)
+        self.deleted: dict[str, list[Record]] = {}
+        self.counts: defaultdict[str, int] = defaultdict(int)
 
-    def users(self):
+    def users(self) -> list[str]:
         return _used_usernames()
 
-    def batches(self, part):
+    def batches(self, part: Part) -> Iterator[list[Record]]:
         """The part's records as lists, sorted by natural key (then creation)."""
         if len(part.key) > 1 and not part.owned_by_claim:
             self.remember_keys(part)
@@ -280,9 +298,9 @@ class DatasetReader:
             history = _history_rows(part, self.keys, self._deleted_ids(part))
             self.deleted[part.name] = _sorted_groups(part, [{"history": rows} for rows in history.values()])
 
-    def remember_keys(self, part):
+    def remember_keys(self, part: Part) -> None:
         model, keys = part.model, self.keys
-        key_fields = [model._meta.get_field(name) for name in part.key]
+        key_fields = [model_field(model, name) for name in part.key]
         for row in _values(model._default_manager.order_by(), key_fields, "pk"):
             keys.by_model[model][row["pk"]] = natural_key(part.key, keys.record(key_fields, row))
         if part.history:
@@ -294,11 +312,11 @@ class DatasetReader:
                 keys.by_model[model][row["id"]] = natural_key(part.key, keys.record(history_keys, row))
 
     @staticmethod
-    def _deleted_ids(part):
+    def _deleted_ids(part: Part) -> QuerySet[Any, dict[str, Any]]:
         objects = part.model._default_manager.values("pk")
         return part.history._default_manager.exclude(id__in=objects).values("id")
 
-    def _streamed(self, part):
+    def _streamed(self, part: Part) -> Iterator[list[Record]]:
         model, keys = part.model, self.keys
         fields = record_fields(model)
         order = [_collated(model, term) for term in _key_order(model, part.key or part.order)]
@@ -322,16 +340,16 @@ class DatasetReader:
             yield list(records.values())
 
 
-def _sorted_groups(part, groups):
+def _sorted_groups(part: Part, groups: Iterable[Record]) -> list[Record]:
     return sorted(
         groups,
         key=lambda g: (sort_token(natural_key(part.key, g["history"][-1])), g["history"][0]["history_date"]),
     )
 
 
-def _attach_m2m(part, records_by_pk, owners):
+def _attach_m2m(part: Part, records_by_pk: dict[Any, Record], owners: list[Any]) -> None:
     for name in part.m2m:
-        relation = part.model._meta.get_field(name)
+        relation = model_field(part.model, name)
         through = relation.remote_field.through
         owner, target = relation.m2m_field_name(), relation.m2m_reverse_field_name()
         links = through.objects.filter(**{f"{owner}_id__in": owners})
@@ -344,29 +362,29 @@ def _attach_m2m(part, records_by_pk, owners):
 
 @dataclass
 class _Snapshot:
-    document: dict
+    document: dict[str, Any]
     keys: _Keys
-    live: dict  # model -> set of live primary keys
+    live: dict[Model, set[Any]]  # model -> set of live primary keys
 
-    def is_empty(self):
+    def is_empty(self) -> bool:
         return not any(self.document[p.name] for p in PARTS) and not any(
             self.document["history_of_deleted"].values()
         )
 
 
-def _read_document(reader):
-    document = {"format": FORMAT, "format_version": FORMAT_VERSION, "users": reader.users()}
+def _read_document(reader: DatasetReader) -> dict[str, Any]:
+    document: dict[str, Any] = {"format": FORMAT, "format_version": FORMAT_VERSION, "users": reader.users()}
     for part in PARTS:
         document[part.name] = [record for batch in reader.batches(part) for record in batch]
     document["history_of_deleted"] = {part.name: reader.deleted[part.name] for part in HISTORY_PARTS}
     return document
 
 
-def collect_dataset():
+def collect_dataset() -> _Snapshot:
     """The data set as one document in memory, and the key maps the importer needs to merge into it."""
     reader = DatasetReader()
     document = _read_document(reader)
-    keys, live = reader.keys, {}
+    keys, live = reader.keys, dict[Model, set[Any]]()
     for part in PARTS:
         live[part.model] = set(part.model._default_manager.values_list("pk", flat=True))
         if part.key and not part.owned_by_claim:
@@ -375,7 +393,7 @@ def collect_dataset():
 
 
 @contextmanager
-def consistent_read():
+def consistent_read() -> Iterator[None]:
     """One snapshot for every query: a backup must not mix states of a database being edited."""
     outermost = not connection.in_atomic_block
     with transaction.atomic():
@@ -385,19 +403,19 @@ def consistent_read():
         yield
 
 
-def dataset_export():
+def dataset_export() -> dict[str, Any]:
     """The whole curated data set as a JSON-ready dict (see the module docstring); held in memory,
     so for a file use dataset_write."""
     with consistent_read():
         return _read_document(DatasetReader())
 
 
-def _dumps(value, depth):
+def _dumps(value: Any, depth: int) -> str:
     """``value`` as json.dumps(indent=1) writes it at ``depth`` inside the document."""
     return json.dumps(value, ensure_ascii=False, indent=1).replace("\n", "\n" + " " * depth)
 
 
-def _write_list(out, batches, depth):
+def _write_list(out: TextOut, batches: Iterable[list[Any]], depth: int) -> None:
     pad, empty = "\n" + " " * (depth + 1), True
     for batch in batches:
         for record in batch:
@@ -406,7 +424,7 @@ def _write_list(out, batches, depth):
     out.write("[]" if empty else "\n" + " " * depth + "]")
 
 
-def dataset_write(out):
+def dataset_write(out: TextOut) -> defaultdict[str, int]:
     """Write the data set to the text stream ``out``, byte for byte as dataset_dumps(dataset_export())
     would, holding one batch of rows at a time; returns the counts of what was written."""
     reader = DatasetReader()
@@ -424,12 +442,12 @@ def dataset_write(out):
     return reader.counts
 
 
-def dataset_dumps(document):
+def dataset_dumps(document: dict[str, Any]) -> str:
     """The document as text; the same data always gives the same bytes."""
     return json.dumps(document, ensure_ascii=False, indent=1) + "\n"
 
 
-def dataset_loads(text, *, where="the file"):
+def dataset_loads(text: str | bytes, *, where: str = "the file") -> dict[str, Any]:
     try:
         document = json.loads(text)
     except json.JSONDecodeError as exc:
@@ -461,14 +479,14 @@ def dataset_loads(text, *, where="the file"):
 
 @dataclass
 class ImportReport:
-    added: dict = field(default_factory=lambda: defaultdict(int))
-    unchanged: dict = field(default_factory=lambda: defaultdict(int))
-    kept_different: dict = field(default_factory=lambda: defaultdict(list))
-    left_with_claim: dict = field(default_factory=lambda: defaultdict(int))
+    added: defaultdict[str, int] = field(default_factory=lambda: defaultdict(int))
+    unchanged: defaultdict[str, int] = field(default_factory=lambda: defaultdict(int))
+    kept_different: defaultdict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
+    left_with_claim: defaultdict[str, int] = field(default_factory=lambda: defaultdict(int))
     history_rows: int = 0
-    users_created: list = field(default_factory=list)
+    users_created: list[str] = field(default_factory=list)
 
-    def lines(self):
+    def lines(self) -> Iterator[str]:
         for part in PARTS:
             name = part.name
             if self.added[name] or self.unchanged[name] or self.kept_different[name]:

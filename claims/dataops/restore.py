@@ -9,6 +9,7 @@ history rows are restored instead, with their dates, users and reasons.
 from collections import defaultdict
 from datetime import date, datetime
 from itertools import batched
+from typing import Any, cast
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
@@ -21,9 +22,14 @@ from claims.dataops.backup import (
     PARTS,
     DatasetError,
     ImportReport,
+    Model,
+    Part,
+    Record,
+    _Snapshot,
     collect_dataset,
     history_fields,
     m2m_history_model,
+    model_field,
     natural_key,
     record_fields,
     sort_token,
@@ -34,8 +40,14 @@ from claims.models.entities import Entity, lookup_terms_for
 
 _INVALID = object()
 
+# natural key -> primary key, per model; what the file names, as a tuple of its parts.
+type Key = tuple[Any, ...]
+type KeyMap = defaultdict[Any, dict[Key, Any]]
+# (index, record, key, unsaved instance, where) of each object a part adds.
+type New = list[tuple[int, Record, Key | None, Any, str]]
 
-def _as_key(value):
+
+def _as_key(value: Any) -> Key | None:
     """A natural key as written in the file (text, or a list of text) as a tuple; None if malformed."""
     parts = value if isinstance(value, list) else [value]
     if not parts or not all(isinstance(p, str) for p in parts):
@@ -43,11 +55,11 @@ def _as_key(value):
     return tuple(parts)
 
 
-def _without_history(record):
+def _without_history(record: Record) -> Record:
     return {name: value for name, value in record.items() if name != "history"}
 
 
-def _reserve_ids(model, count):
+def _reserve_ids(model: Model, count: int) -> list[int]:
     """Take ``count`` ids from ``model``'s id sequence, so no later insert can reuse them.
 
     History rows of deleted objects need ids no live object will ever get, as in the database
@@ -55,7 +67,7 @@ def _reserve_ids(model, count):
     """
     if not count:
         return []
-    table, column = model._meta.db_table, model._meta.pk.column
+    table, column = model._meta.db_table, cast(str, model._meta.pk.column)  # a key always has a column
     quote = connection.ops.quote_name
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
@@ -80,7 +92,7 @@ def _reserve_ids(model, count):
     raise NotImplementedError(f"restoring history is not supported on {connection.vendor}")
 
 
-def _insert(model, instances):
+def _insert(model: Model, instances: list[Any]) -> None:
     """bulk_create, then put back the timestamps that auto_now/auto_now_add overwrote."""
     stamped = [
         f
@@ -97,14 +109,15 @@ def _insert(model, instances):
 
 
 class Restore:
-    def __init__(self, document, current):
+    def __init__(self, document: dict[str, Any], current: _Snapshot) -> None:
         self.document, self.current = document, current
         self.report = ImportReport()
-        self.errors = []
-        self.users = {}
+        self.errors: list[str] = []
+        self.users: dict[str, Any] = {}
         # natural key -> primary key: live objects only (for live rows), or also objects known
         # from their history (for history rows, which may name deleted objects).
-        self.live_pk, self.any_pk = defaultdict(dict), defaultdict(dict)
+        self.live_pk: KeyMap = defaultdict(dict)
+        self.any_pk: KeyMap = defaultdict(dict)
         for model, mapping in current.keys.by_model.items():
             for pk, key in mapping.items():
                 if pk in current.live[model]:
@@ -112,12 +125,13 @@ class Restore:
                     self.any_pk[model][key] = pk
             for pk, key in mapping.items():
                 self.any_pk[model].setdefault(key, pk)
-        self.added_claims = set()
-        self.history_jobs = defaultdict(list)  # part name -> [(object id, rows, where)]
-        self.added_claim_ids = []
+        self.added_claims: set[Key | None] = set()
+        # part name -> [(object id, rows, where)]
+        self.history_jobs: defaultdict[str, list[tuple[Any, Any, str]]] = defaultdict(list)
+        self.added_claim_ids: list[Any] = []
         self.rules = RowRules(self.fail)
 
-    def run(self):
+    def run(self) -> ImportReport:
         self._restore_users()
         for part in PARTS:
             self._restore_live(part)
@@ -138,23 +152,23 @@ class Restore:
             Claim.objects.bulk_update(claims, ["search_document"], batch_size=500)
         return self.report
 
-    def fail(self, where, message):
+    def fail(self, where: str, message: str) -> None:
         self.errors.append(f"{where}: {message}")
 
-    def _stop_if_errors(self):
+    def _stop_if_errors(self) -> None:
         if self.errors:
             shown = self.errors[:MAX_ERRORS]
             if len(self.errors) > MAX_ERRORS:
                 shown.append(f"… and {len(self.errors) - MAX_ERRORS} more problems")
             raise DatasetError(shown)
 
-    def _restore_users(self):
+    def _restore_users(self) -> None:
         user_model = get_user_model()
         name_field = user_model.USERNAME_FIELD
         names = self.document["users"]
         for index, name in enumerate(names):
             try:
-                user_model._meta.get_field(name_field).clean(name, None)
+                model_field(user_model, name_field).clean(name, None)
             except ValidationError as exc:
                 self.fail(f"users[{index}]", f"{name!r} is not a valid username: {' '.join(exc.messages)}")
         self._stop_if_errors()
@@ -172,7 +186,7 @@ class Restore:
         self.users.update({getattr(u, name_field): u.pk for u in created})
         self.report.users_created = [getattr(u, name_field) for u in created]
 
-    def _value(self, field, value, where, keys):
+    def _value(self, field: Any, value: Any, where: str, keys: KeyMap) -> Any:
         """The file's value as the database stores it; reports and returns _INVALID when it is not."""
         if value is None:
             if field.null:
@@ -191,7 +205,7 @@ class Restore:
             return _INVALID
         return value
 
-    def _related_pk(self, field, value, where, keys):
+    def _related_pk(self, field: Any, value: Any, where: str, keys: KeyMap) -> Any:
         """Users are named by username, other objects by natural key (``keys``: key -> pk per model)."""
         if field.related_model is get_user_model():
             if not isinstance(value, str) or value not in self.users:
@@ -205,7 +219,7 @@ class Restore:
             return _INVALID
         return pk
 
-    def _date_value(self, field, value, where):
+    def _date_value(self, field: models.DateField, value: Any, where: str) -> Any:
         if not isinstance(field, models.DateTimeField):
             try:
                 return date.fromisoformat(value)
@@ -221,7 +235,7 @@ class Restore:
             return _INVALID
         return parsed
 
-    def _row(self, row, expected, where):
+    def _row(self, row: Any, expected: set[str], where: str) -> Record | None:
         """The row if it has exactly the expected fields; None (and the problems reported) if not."""
         if not isinstance(row, dict):
             self.fail(where, "must be an object")
@@ -234,7 +248,9 @@ class Restore:
             return None
         return row
 
-    def _validate(self, instance, where, relations, *, constraints=True):
+    def _validate(
+        self, instance: models.Model, where: str, relations: list[str], *, constraints: bool = True
+    ) -> None:
         try:
             instance.clean_fields(exclude=relations)
             if constraints:
@@ -246,7 +262,7 @@ class Restore:
                 self.fail(where, prefix + " ".join(messages))
 
     @staticmethod
-    def _label(part, index, record):
+    def _label(part: Part, index: int, record: Record) -> str:
         if part.key and all(name in record for name in part.key):
             label = "/".join(str(p) for p in natural_key(part.key, record))
         elif "claim" in record:
@@ -255,7 +271,7 @@ class Restore:
             label = ""
         return f"{part.name}[{index}]" + (f" ({label})" if label else "")
 
-    def _restore_live(self, part):
+    def _restore_live(self, part: Part) -> None:
         """Insert the part's objects that the database lacks, then their links and history jobs."""
         fields = record_fields(part.model)
         self_refs = [f for f in fields if f.is_relation and f.related_model is part.model]
@@ -266,13 +282,16 @@ class Restore:
         self._insert_new(part, new, relations)
         self._record_added(part, new, self_refs)
 
-    def _new_objects(self, part, fields, self_refs, relations):
+    def _new_objects(
+        self, part: Part, fields: list[models.Field], self_refs: list[models.Field], relations: list[str]
+    ) -> New:
         """(index, record, key, unsaved instance, where) for each record to add; the rest are counted."""
         expected = {f.name for f in fields} | set(part.m2m) | ({"history"} if part.history else set())
         stored = self.current.document[part.name]
         in_database = {natural_key(part.key, record): record for record in stored} if part.key else {}
         stored_rows = {sort_token(_without_history(r)) for r in stored}
-        seen, new = set(), []
+        seen: set[Key] = set()
+        new: New = []
         for index, record in enumerate(self.document[part.name]):
             where = self._label(part, index, record) if isinstance(record, dict) else f"{part.name}[{index}]"
             if self._row(record, expected, where) is None:
@@ -294,7 +313,7 @@ class Restore:
                 new.append((index, record, key, instance, where))
         return new
 
-    def _claim_known(self, value, where):
+    def _claim_known(self, value: Any, where: str) -> bool:
         """Whether the claim a row belongs to is in the file or the database; reported if not."""
         key = _as_key(value)
         if key in self.added_claims or key in self.live_pk[Claim]:
@@ -302,7 +321,9 @@ class Restore:
         self.fail(where, f"claim: {value!r} is neither in the file nor in the database")
         return False
 
-    def _is_new_key(self, part, key, record, where, seen, in_database):
+    def _is_new_key(
+        self, part: Part, key: Key, record: Record, where: str, seen: set[Key], in_database: dict[Key, Record]
+    ) -> bool:
         """Whether a record with this natural key is to be added; reports or counts it if not."""
         if not all(isinstance(p, str) for p in key):
             self.fail(where, f"the natural key ({', '.join(part.key)}) must be text")
@@ -319,7 +340,15 @@ class Restore:
             self.report.kept_different[part.name].append("/".join(key))
         return False
 
-    def _unsaved_instance(self, model, fields, self_refs, relations, record, where):
+    def _unsaved_instance(
+        self,
+        model: Model,
+        fields: list[models.Field],
+        self_refs: list[models.Field],
+        relations: list[str],
+        record: Record,
+        where: str,
+    ) -> models.Model | None:
         """The record as a checked, unsaved object (self-references set later); None if invalid."""
         values = {}
         for f in fields:
@@ -340,7 +369,7 @@ class Restore:
                 self.rules.citation(instance, where)
         return instance
 
-    def _insert_new(self, part, new, relations):
+    def _insert_new(self, part: Part, new: New, relations: list[str]) -> None:
         try:
             with transaction.atomic():
                 _insert(part.model, [instance for *_, instance, _ in new])
@@ -352,7 +381,7 @@ class Restore:
             self.errors = self.errors or [f"{part.name}: cannot be stored: {exc}"]
             self._stop_if_errors()
 
-    def _record_added(self, part, new, self_refs):
+    def _record_added(self, part: Part, new: New, self_refs: list[models.Field]) -> None:
         """Make the inserted objects findable by key, then link them and queue their history."""
         model = part.model
         for _, record, key, instance, where in new:
@@ -369,7 +398,7 @@ class Restore:
             self.added_claim_ids.extend(instance.pk for *_, instance, _ in new)
         self.report.added[part.name] += len(new)
 
-    def _set_lookup_terms(self, instance, where):
+    def _set_lookup_terms(self, instance: Any, where: str) -> None:
         """Entities (and their history rows) store their names for lookup; recomputed, not trusted."""
         if not hasattr(instance, "aliases"):
             return
@@ -380,7 +409,7 @@ class Restore:
                 return
         instance.lookup_terms = lookup_terms_for(instance.name, instance.slug, aliases, misprints)
 
-    def _link_self_references(self, model, self_refs, new):
+    def _link_self_references(self, model: Model, self_refs: list[models.Field], new: New) -> None:
         changed = []
         for _, record, _, instance, where in new:
             for f in self_refs:
@@ -393,9 +422,9 @@ class Restore:
         self._stop_if_errors()
         model._default_manager.bulk_update(changed, [f.name for f in self_refs], batch_size=500)
 
-    def _link_m2m(self, part, new):
+    def _link_m2m(self, part: Part, new: New) -> None:
         for name in part.m2m:
-            relation = part.model._meta.get_field(name)
+            relation = model_field(part.model, name)
             through = relation.remote_field.through
             owner, target = relation.m2m_field_name(), relation.m2m_reverse_field_name()
             rows = []
@@ -410,7 +439,7 @@ class Restore:
             self._stop_if_errors()
             through.objects.bulk_create(rows, batch_size=500)
 
-    def _reserve_deleted(self):
+    def _reserve_deleted(self) -> None:
         """Give each deleted object in the file that the database does not know an id of its own."""
         for part in HISTORY_PARTS:
             known = set(self.current.keys.by_model[part.model].values())
@@ -444,7 +473,7 @@ class Restore:
                 self.any_pk[part.model].setdefault(key, object_id)
                 self.history_jobs[part.name].append((object_id, rows, where))
 
-    def _restore_history(self, part):
+    def _restore_history(self, part: Part) -> None:
         history = part.history
         fields = history_fields(history)
         relations = [f.name for f in fields if f.is_relation]
@@ -477,8 +506,8 @@ class Restore:
         for name in part.m2m:
             self._restore_m2m_history(part, name, rows)
 
-    def _restore_m2m_history(self, part, name, rows):
-        relation = part.model._meta.get_field(name)
+    def _restore_m2m_history(self, part: Part, name: str, rows: list[tuple[Any, Record, str]]) -> None:
+        relation = model_field(part.model, name)
         through = relation.remote_field.through
         owner, target = relation.m2m_field_name(), relation.m2m_reverse_field_name()
         live_links = {
@@ -513,7 +542,7 @@ class Restore:
         )
 
 
-def dataset_import(*, document, merge=False):
+def dataset_import(*, document: dict[str, Any], merge: bool = False) -> ImportReport:
     """Restore ``document`` (from dataset_loads); raises DatasetError and writes nothing on any problem."""
     with transaction.atomic():
         current = collect_dataset()

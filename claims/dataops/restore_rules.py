@@ -7,12 +7,16 @@ offsets and with the context the file gives; entities and citations keep the ide
 every door accepts (claims.identifiers). Past versions of a claim keep the text limits.
 """
 
+from collections.abc import Callable
+from typing import Any
+
 from django.core.exceptions import ValidationError
+from django.db import models
 
 from claims.identifiers import DOI, SLUG
-from claims.models import Section
-from claims.models.entities import LOOKUP_SEPARATOR
-from claims.review_text import QuoteError, SectionSpan, anchor_quote
+from claims.models import Citation, Claim, Section
+from claims.models.entities import LOOKUP_SEPARATOR, Entity
+from claims.review_text import Anchor, QuoteError, SectionSpan, anchor_quote
 from claims.services.claim_fields import COLUMN_FIELDS, RELATION_FIELDS, TEXT_FIELDS
 from claims.services.claim_writes import claim_check, quote_occurrence
 
@@ -28,16 +32,16 @@ _TRANSCRIBED_AS_IS = {"citations"}
 class RowRules:
     """Checks rows already shaped as unsaved model instances; reports through ``fail(where, message)``."""
 
-    def __init__(self, fail):
+    def __init__(self, fail: Callable[[str, str], None]) -> None:
         self.fail = fail
-        self.sections = {}
+        self.sections: dict[int, Section] = {}
 
-    def _section(self, pk):
+    def _section(self, pk: int) -> Section:
         if pk not in self.sections:
             self.sections[pk] = Section.objects.select_related("source").get(pk=pk)
         return self.sections[pk]
 
-    def claim(self, claim, record, where):
+    def claim(self, claim: Claim, record: dict[str, Any], where: str) -> None:
         section = self._section(claim.section_id)
         if section.source_id != claim.source_id:
             self.fail(where, f"section: section {section.number} is not a section of the claim's source")
@@ -76,7 +80,7 @@ class RowRules:
         elif (anchor.prefix, anchor.suffix) != (claim.quote_prefix, claim.quote_suffix):
             self.fail(where, "quote_prefix, quote_suffix: not the text around the quote at its offsets")
 
-    def _anchor(self, section, claim, where):
+    def _anchor(self, section: Section, claim: Claim, where: str) -> Anchor | None:
         span = SectionSpan(
             section.number, section.title, section.order, tuple(tuple(s) for s in section.spans)
         )
@@ -87,13 +91,13 @@ class RowRules:
             self.fail(where, f"quote: {exc}")
             return None
 
-    def claim_history(self, row, where):
+    def claim_history(self, row: models.Model, where: str) -> None:
         for field in TEXT_FIELDS:
             value = getattr(row, field.name, None)
-            if isinstance(value, str) and len(value) > field.max_length:
+            if isinstance(value, str) and field.max_length is not None and len(value) > field.max_length:
                 self.fail(where, f"{field.name}: At most {field.max_length} characters.")
 
-    def entity(self, entity, where):
+    def entity(self, entity: Entity, where: str) -> None:
         if not SLUG.match(entity.slug):
             self.fail(where, f"slug: {entity.slug!r} is not lowercase letters, digits and single hyphens")
         for name in ("aliases", "misprints"):
@@ -101,6 +105,6 @@ class RowRules:
                 if LOOKUP_SEPARATOR in alias:
                     self.fail(where, f"{name}: {alias!r} cannot contain '{LOOKUP_SEPARATOR}'")
 
-    def citation(self, citation, where):
+    def citation(self, citation: Citation, where: str) -> None:
         if citation.doi and not DOI.match(citation.doi):
             self.fail(where, f"doi: {citation.doi!r} is not a DOI of the form 10.NNNN/suffix")

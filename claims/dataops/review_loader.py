@@ -8,12 +8,16 @@ it is unless ``overwrite_edited`` is given.
 """
 
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, cast
 
-from django.db import transaction
+from django.db import models, transaction
+from django.db.models import Field
 
 from claims import vocabulary as v
-from claims.dataops.review_fixtures import FIXTURES_DIR, read_fixtures
+from claims.dataops.review_fixtures import FIXTURES_DIR, Entry, FixtureSet, read_fixtures
 from claims.models import (
     Cargo,
     CellLine,
@@ -30,9 +34,10 @@ from claims.models import (
 )
 from claims.models.citation_check import summarise_support
 from claims.models.claim import entity_search_terms, search_document_for
+from claims.models.entities import Entity
 from claims.services.entity_writes import search_documents_refresh
 
-ENTITY_MODELS = {
+ENTITY_MODELS: dict[str, type[Entity]] = {
     "mechanisms": Mechanism,
     "drugs": Drug,
     "cargo": Cargo,
@@ -42,16 +47,19 @@ ENTITY_MODELS = {
 ENTITY_FIELD_MAP = {"cargo": {"type": "cargo_type"}, "targets": {"type": "target_type"}}
 HISTORY_REASON = "load_review"
 
+# kind ("drugs", …) -> slug -> entity; Any: each kind is its own model (a Drug, a Mechanism with a parent).
+type Entities = dict[str, dict[str, Any]]
+
 
 @dataclass
 class LoadReport:
-    counts: Counter = field(default_factory=Counter)
-    kept_edited: list = field(default_factory=list)
+    counts: Counter[tuple[str, str]] = field(default_factory=Counter)
+    kept_edited: list[str] = field(default_factory=list)
 
-    def add(self, kind, outcome):
+    def add(self, kind: str, outcome: str) -> None:
         self.counts[(kind, outcome)] += 1
 
-    def lines(self):
+    def lines(self) -> Iterator[str]:
         kinds = dict.fromkeys(kind for kind, _ in self.counts)
         for kind in kinds:
             parts = [
@@ -64,11 +72,11 @@ class LoadReport:
             yield f"kept as curators edited them: {', '.join(self.kept_edited)}"
 
 
-def _apply(instance, values, *, blank_wins=False):
+def _apply(instance: models.Model, values: dict[str, Any], *, blank_wins: bool = False) -> list[str]:
     """Set changed fields; an empty incoming value never blanks a stored one unless blank_wins."""
     changed = []
     for name, value in values.items():
-        field = instance._meta.get_field(name)
+        field = cast(Field, instance._meta.get_field(name))  # a column or a forward relation
         if field.is_relation:
             # Compare foreign keys by id: reading the related object would cost a query.
             current, incoming = getattr(instance, field.attname), (value.pk if value is not None else None)
@@ -86,8 +94,17 @@ def _apply(instance, values, *, blank_wins=False):
     return changed
 
 
-def _upsert(model, lookup, values, report, kind, *, blank_wins=False):
-    instance = model.objects.filter(**lookup).first()
+def _upsert[M: models.Model](
+    model: type[M],
+    lookup: dict[str, Any],
+    values: dict[str, Any],
+    report: LoadReport,
+    kind: str,
+    *,
+    blank_wins: bool = False,
+) -> tuple[M, bool]:
+    # Any: the models upserted here all have ``objects`` and take a history ``_change_reason``.
+    instance: Any = cast(Any, model).objects.filter(**lookup).first()
     if instance is None:
         instance = model(
             **lookup,
@@ -107,7 +124,7 @@ def _upsert(model, lookup, values, report, kind, *, blank_wins=False):
     return instance, bool(changed)
 
 
-def _load_source(fixtures, report):
+def _load_source(fixtures: FixtureSet, report: LoadReport) -> tuple[Source, dict[str, Section]]:
     meta = fixtures.source
     values = {
         "title": meta["title"],
@@ -131,11 +148,11 @@ def _load_source(fixtures, report):
     return source, sections
 
 
-def _load_entities(fixtures, report):
+def _load_entities(fixtures: FixtureSet, report: LoadReport) -> Entities:
     """Upsert every entity; re-index the claims of those whose names in search documents changed
     (``entity_search_terms``): the claims loaded next would be, but not those a curator edited or
     that the fixtures do not hold."""
-    by_kind = {}
+    by_kind: Entities = {}
     for kind, model in ENTITY_MODELS.items():
         by_kind[kind] = {}
         stored_terms = {entity.slug: entity_search_terms(entity) for entity in model.objects.all()}
@@ -150,12 +167,14 @@ def _load_entities(fixtures, report):
                 renamed.append(instance.pk)
         if renamed:
             search_documents_refresh(
-                claims=Claim.objects.filter(pk__in=model.objects.filter(pk__in=renamed).values("claims"))
+                claims=Claim.objects.filter(
+                    pk__in=cast(Any, model).objects.filter(pk__in=renamed).values("claims")
+                )
             )
         for row in fixtures.entities.get(kind, []):
             if "parent" in {f.name for f in model._meta.fields}:
                 instance = by_kind[kind][row["slug"]]
-                parent = by_kind[kind].get(row.get("parent")) if row.get("parent") else None
+                parent = by_kind[kind].get(row["parent"]) if row.get("parent") else None
                 if parent is not None and instance.parent_id != parent.pk:
                     instance.parent = parent
                     instance._change_reason = HISTORY_REASON
@@ -163,7 +182,7 @@ def _load_entities(fixtures, report):
     return by_kind
 
 
-def _citation_values(row):
+def _citation_values(row: Entry) -> dict[str, Any]:
     values = {k: val for k, val in row.items() if k not in {"key", "authors"}}
     for name in ("pmid", "volume", "issue", "pages"):
         if values.get(name) is not None:
@@ -181,7 +200,7 @@ def _citation_values(row):
     return values
 
 
-def _load_citations(fixtures, report):
+def _load_citations(fixtures: FixtureSet, report: LoadReport) -> dict[str, Citation]:
     citations = {}
     for row in fixtures.citations:
         values = _citation_values(row)
@@ -189,9 +208,11 @@ def _load_citations(fixtures, report):
     return citations
 
 
-def _claim_values(row, source, sections, entities):
+def _claim_values(
+    row: Entry, source: Source, sections: dict[str, Section], entities: Entities
+) -> dict[str, Any]:
     anchor = row["anchor"]
-    mechanism = entities["mechanisms"].get(row.get("mechanism")) if row.get("mechanism") else None
+    mechanism = entities["mechanisms"].get(row["mechanism"]) if row.get("mechanism") else None
     return {
         "source": source,
         "section": sections[str(row["section"])],
@@ -211,7 +232,14 @@ def _claim_values(row, source, sections, entities):
     }
 
 
-def _sync_relations(claim, row, entities, citations, *, prefetched):
+def _sync_relations(
+    claim: Claim,
+    row: Entry,
+    entities: Entities,
+    citations: dict[str, Citation],
+    *,
+    prefetched: bool,
+) -> bool:
     """Make the claim's relations match the row; reads the prefetched relations (``prefetched``:
     the claim was read with them), writes only changes."""
     changed = False
@@ -239,7 +267,15 @@ def _sync_relations(claim, row, entities, citations, *, prefetched):
     return changed
 
 
-def _load_claims(fixtures, source, sections, entities, citations, report, overwrite_edited):
+def _load_claims(
+    fixtures: FixtureSet,
+    source: Source,
+    sections: dict[str, Section],
+    entities: Entities,
+    citations: dict[str, Citation],
+    report: LoadReport,
+    overwrite_edited: bool,
+) -> dict[str, Claim]:
     existing = {
         claim.public_id: claim
         for claim in Claim.objects.filter(public_id__in=[row["id"] for row in fixtures.claims])
@@ -270,7 +306,7 @@ def _load_claims(fixtures, source, sections, entities, citations, report, overwr
     return loaded
 
 
-def _create_claim(public_id, row, values, entities):
+def _create_claim(public_id: str, row: Entry, values: dict[str, Any], entities: Entities) -> Claim:
     claim = Claim(
         public_id=public_id,
         status=row.get("status") or v.CurationStatus.IN_REVIEW,
@@ -289,7 +325,13 @@ def _create_claim(public_id, row, values, entities):
     return claim
 
 
-def _update_claim(claim, row, values, entities, citations):
+def _update_claim(
+    claim: Claim,
+    row: Entry,
+    values: dict[str, Any],
+    entities: Entities,
+    citations: dict[str, Citation],
+) -> str:
     """Bring a stored claim (read with its relations) in line with its row: "updated" or "unchanged"."""
     changed = _apply(claim, values, blank_wins=True)
     relations_changed = _sync_relations(claim, row, entities, citations, prefetched=True)
@@ -303,7 +345,7 @@ def _update_claim(claim, row, values, entities, citations):
     return "updated"
 
 
-def _record_review_errors(claim, row):
+def _record_review_errors(claim: Claim, row: Entry) -> None:
     """A flag for each error of the review the row notes; those already flagged are not repeated."""
     recorded = {f.text for f in claim.flags.all() if f.kind == v.FlagKind.REVIEW_ERROR}
     for text in row.get("review_errors") or []:
@@ -311,9 +353,9 @@ def _record_review_errors(claim, row):
             Flag.objects.create(claim=claim, kind=v.FlagKind.REVIEW_ERROR, text=text.strip())
 
 
-def _support_by_claim(fixtures):
+def _support_by_claim(fixtures: FixtureSet) -> dict[str, str]:
     """A claim's citation_support: as the fixture states it, else summarised from its checks."""
-    verdicts = {}
+    verdicts: dict[str, list[str]] = {}
     for check in fixtures.checks:
         verdicts.setdefault(check["claim"], []).append(check["support"])
     supports = {claim: summarise_support(found) for claim, found in verdicts.items()}
@@ -323,7 +365,7 @@ def _support_by_claim(fixtures):
     return supports
 
 
-def _load_restates(fixtures, claims):
+def _load_restates(fixtures: FixtureSet, claims: dict[str, Claim]) -> None:
     for row in fixtures.claims:
         claim = claims.get(row["id"])
         if claim is None or claim.updated_by_id is not None:
@@ -333,7 +375,9 @@ def _load_restates(fixtures, claims):
             claim.restates.set(wanted)
 
 
-def _load_checks(fixtures, claims, citations, report):
+def _load_checks(
+    fixtures: FixtureSet, claims: dict[str, Claim], citations: dict[str, Citation], report: LoadReport
+) -> None:
     """Upsert every verdict; open a flag for each contradicted or misattributed one and for each
     claim that cites an ambiguous label."""
     stored = {(c.claim_id, c.citation_id): c for c in CitationCheck.objects.filter(claim__in=claims.values())}
@@ -375,12 +419,12 @@ def _load_checks(fixtures, claims, citations, report):
                 )
 
 
-def _flag_once(claim, kind, text):
+def _flag_once(claim: Claim, kind: str, text: str) -> None:
     if not claim.flags.filter(kind=kind, text=text).exists():
         Flag.objects.create(claim=claim, kind=kind, text=text)
 
 
-def review_load(*, root=FIXTURES_DIR, overwrite_edited=False):
+def review_load(*, root: Path = FIXTURES_DIR, overwrite_edited: bool = False) -> LoadReport:
     """Validate every fixture, then write them all in one transaction. Raises FixtureErrors."""
     fixtures = read_fixtures(root)
     report = LoadReport()

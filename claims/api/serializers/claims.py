@@ -284,7 +284,8 @@ class ClaimWriteSerializer(serializers.Serializer):
         help_text="What was done to the cargo: raised, lowered, measured or not_applicable",
     )
     targets = _slug_list('Target slugs: what the cargo acts on, e.g. ["pten"]')
-    cell_lines = CellLineRoleSerializer(many=True, required=False, max_length=MAX_RELATED)
+    # many=True hands max_length to the ListSerializer it makes; the stubs do not list it.
+    cell_lines = CellLineRoleSerializer(many=True, required=False, max_length=MAX_RELATED)  # type: ignore[call-arg]
     allow_duplicate = serializers.BooleanField(
         required=False,
         write_only=True,

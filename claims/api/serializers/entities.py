@@ -6,6 +6,7 @@ aliases, misprints) names no other entity of its kind is the entity service's ru
 """
 
 import re
+from typing import Any
 
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -14,7 +15,7 @@ from claims import vocabulary as v
 from claims.api.serializers.fields import ClaimsLinkField, PageLinkField
 from claims.identifiers import SLUG
 from claims.models import Cargo, CellLine, ClaimCellLine, Drug, Mechanism, Section, Target
-from claims.models.entities import LOOKUP_SEPARATOR
+from claims.models.entities import LOOKUP_SEPARATOR, Entity
 
 MAX_ALIASES = 50
 
@@ -30,7 +31,7 @@ IDENTIFIER_FORMATS = {
 }
 
 
-def _detail_link(view_name, **kwargs):
+def _detail_link(view_name: str, **kwargs: Any) -> serializers.HyperlinkedIdentityField:
     return serializers.HyperlinkedIdentityField(view_name=view_name, lookup_field="slug", **kwargs)
 
 
@@ -72,7 +73,7 @@ class CellLineRefSerializer(serializers.ModelSerializer):
 
     slug = serializers.CharField(source="cell_line.slug")
     name = serializers.CharField(source="cell_line.name")
-    url = serializers.HyperlinkedRelatedField(
+    url: serializers.HyperlinkedRelatedField[CellLine] = serializers.HyperlinkedRelatedField(
         source="cell_line", view_name="api:cell-line-detail", lookup_field="slug", read_only=True
     )
 
@@ -98,7 +99,7 @@ class IdentifierSerializer(serializers.Serializer):
     url = serializers.URLField()
 
 
-def _identifier_help(*names):
+def _identifier_help(*names: str) -> dict[str, dict[str, str]]:
     return {
         name: {"help_text": f"e.g. {IDENTIFIER_FORMATS[name][1]}; set only once checked against the registry"}
         for name in names
@@ -137,10 +138,10 @@ class EntitySerializer(serializers.ModelSerializer):
     ]
 
     @extend_schema_field(IdentifierSerializer(many=True))
-    def get_identifiers(self, entity):
+    def get_identifiers(self, entity: Entity) -> list[dict[str, str]]:
         return [{"registry": r, "accession": a, "url": u} for r, a, u in entity.identifiers]
 
-    def validate_slug(self, value):
+    def validate_slug(self, value: str) -> str:
         if self.instance is not None and value != self.instance.slug:
             raise serializers.ValidationError(
                 "The slug is this entity's permanent identifier and cannot be changed; "
@@ -152,8 +153,8 @@ class EntitySerializer(serializers.ModelSerializer):
             )
         return value
 
-    def validate_aliases(self, aliases):
-        cleaned = []
+    def validate_aliases(self, aliases: list[str]) -> list[str]:
+        cleaned: list[str] = []
         for alias in aliases:
             alias = alias.strip()
             if LOOKUP_SEPARATOR in alias:
@@ -162,10 +163,10 @@ class EntitySerializer(serializers.ModelSerializer):
                 cleaned.append(alias)
         return cleaned
 
-    def validate_misprints(self, misprints):
+    def validate_misprints(self, misprints: list[str]) -> list[str]:
         return self.validate_aliases(misprints)
 
-    def validate(self, attrs):
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         errors = {}
         for name, (pattern, example) in IDENTIFIER_FORMATS.items():
             value = attrs.get(name)
@@ -208,10 +209,12 @@ class TargetSerializer(EntitySerializer):
         extra_kwargs = _identifier_help("hgnc", "uniprot")
 
 
-class _ParentMixin:
-    """A parent given by slug; no entity may end up among its own ancestors."""
+class _ParentMixin(serializers.ModelSerializer):
+    """A parent given by slug; no entity may end up among its own ancestors.
 
-    def validate_parent(self, parent):
+    Its field is named as Field's own ``parent`` attribute, which DRF's metaclass takes off the class."""
+
+    def validate_parent(self, parent: Any) -> Any:
         seen = set()
         node = parent
         while node is not None and node.pk not in seen:
@@ -224,7 +227,7 @@ class _ParentMixin:
         return parent
 
 
-def _parent_field(model, noun):
+def _parent_field(model: type[Entity], noun: str) -> serializers.SlugRelatedField:
     return serializers.SlugRelatedField(
         slug_field="slug",
         queryset=model.objects.all(),
@@ -237,7 +240,7 @@ def _parent_field(model, noun):
 class CellLineSerializer(_ParentMixin, EntitySerializer):
     url = _detail_link("api:cell-line-detail")
     claims_url = ClaimsLinkField(parameter="cell_line")
-    parent = _parent_field(CellLine, "cell line")
+    parent = _parent_field(CellLine, "cell line")  # type: ignore[assignment]  # as Field.parent; see _ParentMixin
 
     class Meta:
         model = CellLine
@@ -248,8 +251,10 @@ class CellLineSerializer(_ParentMixin, EntitySerializer):
 class MechanismSerializer(_ParentMixin, EntitySerializer):
     url = _detail_link("api:mechanism-detail")
     claims_url = ClaimsLinkField(parameter="mechanism")
-    parent = _parent_field(Mechanism, "mechanism")
-    children = serializers.SlugRelatedField(slug_field="slug", many=True, read_only=True)
+    parent = _parent_field(Mechanism, "mechanism")  # type: ignore[assignment]  # as Field.parent; see _ParentMixin
+    children: serializers.SlugRelatedField[Mechanism] = serializers.SlugRelatedField(
+        slug_field="slug", many=True, read_only=True
+    )
 
     class Meta:
         model = Mechanism
@@ -258,8 +263,11 @@ class MechanismSerializer(_ParentMixin, EntitySerializer):
 
 class SectionSerializer(serializers.ModelSerializer):
     url = serializers.HyperlinkedIdentityField(view_name="api:section-detail", lookup_field="number")
-    source = serializers.CharField(source="source.doi", help_text="DOI of the publication the section is in")
-    label = serializers.CharField(read_only=True)
+    # Named as Field's own attributes; DRF's metaclass takes declared fields off the class.
+    source = serializers.CharField(  # type: ignore[assignment]
+        source="source.doi", help_text="DOI of the publication the section is in"
+    )
+    label = serializers.CharField(read_only=True)  # type: ignore[assignment]
     claim_count = serializers.IntegerField(read_only=True)
     claims_url = ClaimsLinkField(parameter="section", attribute="number")
 

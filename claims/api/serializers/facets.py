@@ -7,7 +7,8 @@ from claims.filters import FACET_PARAMETERS
 
 class FacetValueSerializer(serializers.Serializer):
     value = serializers.CharField(help_text="The value to pass as the claims filter parameter")
-    label = serializers.CharField()
+    # Named as Field's own attribute; DRF's metaclass takes declared fields off the class.
+    label = serializers.CharField()  # type: ignore[assignment]
     count = serializers.IntegerField(help_text="Claims in the filtered set with this value")
     depth = serializers.IntegerField(
         help_text="0, or how many levels below a broader value this one is (mechanisms); a broader "

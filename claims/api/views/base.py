@@ -1,13 +1,19 @@
 """What every API view shares: problems for errors whatever the format asked for, lookups that say
 what is missing."""
 
+from typing import Any
+
+from django.db.models import Model
 from rest_framework.exceptions import NotFound
+from rest_framework.generics import GenericAPIView
+from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from claims.api.errors import problem_response
 
 
-class JSONErrorsMixin:
+class JSONErrorsMixin(APIView):
     """Errors are problems (claims.api.errors), JSON even on ?format=csv or ?format=bibtex.
 
     Raised errors already are (the exception handler answers with one); an error a view returns,
@@ -15,7 +21,7 @@ class JSONErrorsMixin:
     the problem's extension members.
     """
 
-    def finalize_response(self, request, response, *args, **kwargs):
+    def finalize_response(self, request: Request, response: Response, *args: Any, **kwargs: Any) -> Response:
         if isinstance(response, Response) and response.status_code >= 400 and isinstance(response.data, dict):
             headers = {name: value for name, value in response.items() if name.lower() != "content-type"}
             response = problem_response(
@@ -27,12 +33,12 @@ class JSONErrorsMixin:
         return super().finalize_response(request, response, *args, **kwargs)
 
 
-class NamedLookupMixin:
+class NamedLookupMixin[M: Model](GenericAPIView[M]):
     """get_object by the natural key in the URL, without applying the list filters to it."""
 
     lookup_noun = "object"  # "claim", "drug": says what was not found
 
-    def get_object(self):
+    def get_object(self) -> M:
         value = self.kwargs[self.lookup_url_kwarg or self.lookup_field]
         instance = self.get_queryset().filter(**{self.lookup_field: value}).first()
         if instance is None:
@@ -41,5 +47,5 @@ class NamedLookupMixin:
         return instance
 
     @property
-    def lookup_label(self):
+    def lookup_label(self) -> str:
         return {"public_id": "id", "number": "number", "key": "key"}.get(self.lookup_field, self.lookup_field)

@@ -89,7 +89,7 @@ class CitationViewSet(JSONErrorsMixin, NamedLookupMixin, viewsets.ModelViewSet):
 
     def get_queryset(self):
         # Aggregating queries drop Meta.ordering, so pages need it spelled out (label is unique).
-        citations = Citation.objects.with_claim_counts().order_by(*Citation._meta.ordering, "label")
+        citations = Citation.objects.with_claim_counts().order_by(*(Citation._meta.ordering or ()), "label")
         if self.action == "retrieve":
             resting = Claim.objects.only("id", "public_id", "statement", "status").order_by("public_id")
             citations = citations.prefetch_related(Prefetch("claims", queryset=resting))

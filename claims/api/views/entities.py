@@ -1,11 +1,15 @@
 """/api/drugs/, /api/cargo/, /api/targets/, /api/cell-lines/, /api/mechanisms/ (curators write) and /api/sections/."""
 
+from typing import Any
+
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Q
+from django.db.models import Count, Q, QuerySet
 from django.urls import reverse
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import status, viewsets
+from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.serializers import BaseSerializer
 
 from claims.api import schema
 from claims.api.errors import Conflict
@@ -20,10 +24,11 @@ from claims.api.serializers import (
 )
 from claims.api.views.base import JSONErrorsMixin, NamedLookupMixin
 from claims.models import Cargo, CellLine, Drug, Mechanism, Section, Target
+from claims.models.entities import Entity
 from claims.services.entity_writes import entity_create, entity_update
 
 
-def _entity_schema(noun, plural, serializer):
+def _entity_schema(noun: str, plural: str, serializer: type[BaseSerializer]) -> Any:
     read, written = schema.errors(404, 406, 429), schema.errors(*schema.WRITE_ERRORS)
     return extend_schema_view(
         list=extend_schema(
@@ -52,19 +57,19 @@ def _entity_schema(noun, plural, serializer):
 class EntityViewSet(JSONErrorsMixin, NamedLookupMixin, viewsets.ModelViewSet):
     lookup_field = "slug"
     filter_backends = []
-    model = None
+    model: type[Entity]  # each kind's viewset names its model
     plural = ""
 
-    def get_queryset(self):
+    def get_queryset(self) -> QuerySet[Any]:
         # Aggregating queries drop Meta.ordering, so pages need it spelled out.
         return self.model.objects.with_claim_counts().order_by("name")
 
-    def _response(self, instance, status_code=status.HTTP_200_OK):
+    def _response(self, instance: Entity, status_code: int = status.HTTP_200_OK) -> Response:
         instance = self.get_queryset().get(pk=instance.pk)
         return Response(self.get_serializer(instance).data, status=status_code)
 
     @idempotent
-    def create(self, request, *args, **kwargs):
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         try:
@@ -73,7 +78,7 @@ class EntityViewSet(JSONErrorsMixin, NamedLookupMixin, viewsets.ModelViewSet):
             raise self._created_meanwhile(request, serializer.validated_data) from None
         return self._response(instance, status.HTTP_201_CREATED)
 
-    def _created_meanwhile(self, request, data):
+    def _created_meanwhile(self, request: Request, data: dict[str, Any]) -> Conflict:
         """The 409 for a create that lost a race: the name was checked free, then another request
         saved an entity with the same slug or name before this one could."""
         existing = self.model.objects.filter(Q(slug=data.get("slug")) | Q(name=data.get("name"))).first()
@@ -87,14 +92,14 @@ class EntityViewSet(JSONErrorsMixin, NamedLookupMixin, viewsets.ModelViewSet):
             )
         return Conflict(detail)
 
-    def update(self, request, *args, partial=False, **kwargs):
+    def update(self, request: Request, *args: Any, partial: bool = False, **kwargs: Any) -> Response:
         instance = self.get_object()
         serializer = self.get_serializer(instance, data=request.data, partial=partial)
         serializer.is_valid(raise_exception=True)
         entity_update(entity=instance, user=request.user, **serializer.validated_data)
         return self._response(instance)
 
-    def destroy(self, request, *args, **kwargs):
+    def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         instance = self.get_object()
         if instance.claim_count:
             raise Conflict(
@@ -111,7 +116,7 @@ class EntityViewSet(JSONErrorsMixin, NamedLookupMixin, viewsets.ModelViewSet):
             instance.delete()
         return Response(status=status.HTTP_204_NO_CONTENT)
 
-    def dependents(self, instance):
+    def dependents(self, instance: Any) -> list[str]:
         return []
 
 
@@ -142,10 +147,10 @@ class CellLineViewSet(EntityViewSet):
     serializer_class = CellLineSerializer
     queryset = CellLine.objects.all()
 
-    def get_queryset(self):
+    def get_queryset(self) -> QuerySet[Any]:
         return super().get_queryset().select_related("parent")
 
-    def dependents(self, instance):
+    def dependents(self, instance: Any) -> list[str]:
         return list(instance.derived.values_list("slug", flat=True))
 
 
@@ -155,10 +160,10 @@ class MechanismViewSet(EntityViewSet):
     serializer_class = MechanismSerializer
     queryset = Mechanism.objects.all()
 
-    def get_queryset(self):
+    def get_queryset(self) -> QuerySet[Any]:
         return super().get_queryset().select_related("parent").prefetch_related("children")
 
-    def dependents(self, instance):
+    def dependents(self, instance: Any) -> list[str]:
         return list(instance.children.values_list("slug", flat=True))
 
 
@@ -181,7 +186,7 @@ class SectionViewSet(JSONErrorsMixin, NamedLookupMixin, viewsets.ReadOnlyModelVi
     lookup_noun = "section"
     filter_backends = []
 
-    def get_queryset(self):
+    def get_queryset(self) -> QuerySet[Any]:
         # Oldest source first: a section number names the review's section before any other source's.
         return (
             Section.objects.select_related("source")

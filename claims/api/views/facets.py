@@ -4,6 +4,7 @@ from dataclasses import asdict
 
 from drf_spectacular.utils import extend_schema
 from rest_framework.generics import GenericAPIView
+from rest_framework.request import Request
 from rest_framework.response import Response
 
 from claims.api import schema as openapi
@@ -15,7 +16,7 @@ from claims.filters import ClaimFilter
 from claims.models import Claim
 
 
-class FacetsView(JSONErrorsMixin, GenericAPIView):
+class FacetsView(JSONErrorsMixin, GenericAPIView[Claim]):
     queryset = Claim.objects.all()
     serializer_class = FacetsSerializer
     filter_backends = [FilterBackend]
@@ -30,7 +31,7 @@ class FacetsView(JSONErrorsMixin, GenericAPIView):
         "through claims to count.",
         responses={200: FacetsSerializer, **openapi.errors(*openapi.READ_ERRORS)},
     )
-    def get(self, request):
+    def get(self, request: Request) -> Response:
         claims = self.filter_queryset(self.get_queryset())
         facets = {name: [asdict(value) for value in values] for name, values in facet_counts(claims).items()}
         return Response({"count": claim_count(claims), "facets": facets})
