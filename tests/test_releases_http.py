@@ -204,3 +204,11 @@ def test_an_unknown_release_is_a_404_and_a_damaged_one_is_left_out(client, relea
     (releases_dir / "2.0" / "manifest.json").write_text("{ not json")
     assert [r["version"] for r in _listing(client)] == ["1.0"]
     assert client.get("/releases/2.0/").status_code == 404
+
+
+@pytest.mark.django_db
+def test_every_page_links_to_the_releases_and_the_vocabulary(client):
+    """Readers find the releases and the exo: vocabulary from any page's footer."""
+    for path in ["/", "/claims/", "/citations/"]:
+        body = client.get(path).content.decode()
+        assert 'href="/releases/"' in body and 'href="/terms"' in body, path
