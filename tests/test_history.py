@@ -191,7 +191,8 @@ def test_restoring_from_the_site_shows_the_changes_then_restores(curator_client,
     page = curator_client.get(url)
     [change] = page.context["changes"]
     assert (change.name, change.old, change.new) == ("statement", "A statement to undo.", STATEMENT)
-    assert "<del>undo.</del>" in page.content.decode()
+    # a sentence rewritten whole reads as one sentence removed and one added, not scattered words
+    assert f"<del>A statement to undo.</del><ins>{STATEMENT}</ins>" in page.content.decode()
 
     response = curator_client.post(url, {"version": draft.version})
     assert response.status_code == 302

@@ -10,8 +10,6 @@ Cell lines as of a revision are found by replaying the link history backwards fr
 links, which also works for links created before their history was kept.
 """
 
-import difflib
-import re
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -22,6 +20,7 @@ from django.db.models import Field, TextChoices
 
 from claims import vocabulary as v
 from claims.models import CellLine, Claim, ClaimCellLine, Mechanism, Section
+from claims.review_text import Anchor
 from claims.services.claim_fields import (
     CHOICE_FIELDS,
     CLAIM_FIELDS,
@@ -32,6 +31,8 @@ from claims.services.claim_fields import (
 from claims.services.claim_fields import TEXT_FIELDS as CLAIM_TEXT_FIELDS
 from claims.services.claim_writes import claim_update, quote_occurrence
 from claims.services.merge import MERGE_REASON_PREFIX
+from claims.services.text_diff import sentence_diff
+from claims.services.text_diff import word_diff as word_diff  # re-exported
 from claims.types import Actor
 
 # A claim as one history record holds it (see claim_states).
@@ -59,7 +60,6 @@ RELATIONS: dict[str, Any] = {
 }
 RELATION_LABELS = {name: str(_field(name).verbose_name).capitalize() for name in RELATIONS}
 RELATION_LABELS["cell_lines"] = "Cell lines"
-_TOKENS = re.compile(r"\s+|[^\s]+")
 
 
 @dataclass
@@ -68,7 +68,7 @@ class FieldChange:
     label: str
     old: str = ""
     new: str = ""
-    # [(op, text)], op in equal/delete/insert (text fields)
+    # [(op, text)], op in equal/delete/insert (text fields; see text_diff.sentence_diff)
     words: list[tuple[str, str]] = field(default_factory=list)
     added: list[str] = field(default_factory=list)  # relation items (display names)
     removed: list[str] = field(default_factory=list)
@@ -104,20 +104,6 @@ class Revision:
     @property
     def reason(self) -> str:
         return self.record.history_change_reason or ""
-
-
-def word_diff(old: str | None, new: str | None) -> list[tuple[str, str]]:
-    """[(op, text)] turning ``old`` into ``new`` word by word."""
-    a, b = _TOKENS.findall(old or ""), _TOKENS.findall(new or "")
-    segments: list[tuple[str, str]] = []
-    for op, i1, i2, j1, j2 in difflib.SequenceMatcher(a=a, b=b, autojunk=False).get_opcodes():
-        if op in ("equal", "delete"):
-            segments.append((op, "".join(a[i1:i2])))
-        elif op == "insert":
-            segments.append((op, "".join(b[j1:j2])))
-        else:
-            segments += [("delete", "".join(a[i1:i2])), ("insert", "".join(b[j1:j2]))]
-    return segments
 
 
 class _Names:
@@ -252,7 +238,7 @@ def _changes(old: State, new: State, names: _Names) -> list[FieldChange]:
                 new=_display(name, new[name], names),
             )
             if name in TEXT_FIELDS:
-                change.words = word_diff(change.old, change.new)
+                change.words = sentence_diff(change.old, change.new)
             if change.old != change.new or name == "quote":
                 changes.append(change)
     for name in RELATIONS:
@@ -307,6 +293,32 @@ def claim_revisions(claim: Claim) -> list[Revision]:
     for revision in revisions:
         revision.restorable = _content(revision.state) != current
     return revisions[::-1]
+
+
+def _current_state(claim: Claim) -> State:
+    """``claim`` as it is stored now, in a history record's terms (see claim_states)."""
+    state: State = {name: getattr(claim, _field(name).attname) for name in SCALAR_FIELDS}
+    state["quote_start"] = claim.quote_start
+    for name in RELATIONS:
+        state[name] = set(getattr(claim, name).values_list("pk", flat=True))
+    state["cell_lines"] = set(ClaimCellLine.objects.filter(claim=claim).values_list("cell_line_id", "role"))
+    return state
+
+
+def claim_proposed_changes(*, claim: Claim, fields: dict[str, Any], anchor: Anchor) -> list[FieldChange]:
+    """What saving ``fields`` (claim_update's arguments, entities as objects) over ``claim`` would
+    change, field by field, as the history will show it; ``anchor`` is where claim_check anchored
+    the quote."""
+    old = _current_state(claim)
+    new = {**old, "quote": anchor.exact, "quote_start": anchor.start}
+    for name in SCALAR_FIELDS:
+        if name in fields and name != "quote":
+            value = fields[name]
+            new[name] = value.pk if hasattr(value, "pk") else value
+    for name in RELATIONS:
+        new[name] = {item.pk for item in fields.get(name, ())}
+    new["cell_lines"] = {(line.pk, role) for line, role in fields.get("cell_lines", ())}
+    return _changes(old, new, _Names([old, new]))
 
 
 def claim_states(claim: Claim, versions: Collection[int]) -> dict[int, State]:

@@ -30,7 +30,7 @@ from claims.services.claim_writes import (
     claim_created_with,
     find_duplicates,
 )
-from claims.services.history import claim_revisions
+from claims.services.history import claim_proposed_changes, claim_revisions
 from claims.views.curation_workflow import curation_panel_context
 
 PREVIEW, SAVE, EDIT = "preview", "save", "edit"
@@ -117,6 +117,10 @@ def _preview(form, claim):
             for name in check.changed
             if name in form.fields
         ),
+        # Before and after of each changed field, as the history will show them (an edit only).
+        "diffs": []
+        if claim is None
+        else claim_proposed_changes(claim=claim, fields=fields, anchor=check.anchor),
     }
 
 
