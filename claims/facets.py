@@ -38,8 +38,10 @@ from claims.models import (
     Target,
 )
 
-# How many values a facet lists at most (the busiest first).
+# How many values an entity facet lists at most (the busiest first), unless asked for another
+# number from 1 to FACET_SIZE_MAX (/api/facets/?facet_size=).
 FACET_LIMIT = 30
+FACET_SIZE_MAX = 200
 # An upper bound on staleness for writes the stamp cannot see: raw SQL, or an .update() that
 # leaves ``updated`` alone on claims or skips the entities' history.
 CACHE_SECONDS = 300
@@ -65,11 +67,25 @@ class FacetValue:
     depth: int = 0  # how far below a broader value it sits (the mechanism tree)
 
 
+class FacetValues(list):
+    """A facet's listed values (FacetValue objects, in order), and how many values with claims in the
+    set it leaves out (only a ``limited`` facet leaves any out: those past the size asked for)."""
+
+    def __init__(self, values=(), other_count=0):
+        super().__init__(values)
+        self.other_count = other_count
+
+    @property
+    def truncated(self):
+        return self.other_count > 0
+
+
 @dataclass(frozen=True)
 class Facet:
     """One facet's part of the statement: ``select(sql)`` counts the claims of ``facet_claims``
-    per value in the columns of ``_select``, listed in ``order`` (at most FACET_LIMIT rows when
-    ``limited``); ``values`` makes its rows (value, label, node, parent, n) into FacetValues."""
+    per value in the columns of ``_select``, listed in ``order`` (at most the size asked for,
+    FACET_LIMIT by default, when ``limited``); ``values`` makes its rows (value, label, node,
+    parent, n) into FacetValue objects."""
 
     select: Callable
     order: str
@@ -273,8 +289,9 @@ FACETS = {
 }
 
 
-def _count_facets(claims, names):
-    """{name: [FacetValue, …]} for the facets ``names`` of ``claims``, in one statement."""
+def _count_facets(claims, names, size):
+    """{name: FacetValues} for the facets ``names`` of ``claims``, in one statement; a limited
+    facet lists ``size`` values at most, and counts all of its values beside them."""
     if not names:
         return {}
     try:
@@ -282,20 +299,23 @@ def _count_facets(claims, names):
         # COUNT(*) also takes for granted.
         claims_sql, params = claims.order_by().values("pk", *CLAIM_COLUMNS).query.sql_with_params()
     except EmptyResultSet:  # a filter that can match nothing (an empty list of ids)
-        return {name: [] for name in names}
+        return {name: FacetValues() for name in names}
     connection = connections[claims.db]
     sql, params = _Sql(connection), list(params)
     parts = []
     for number, name in enumerate(names):
         facet = FACETS[name]
-        counted = facet.select(sql)
+        counted, total = facet.select(sql), "CAST(NULL AS BIGINT)"
         if facet.limited:  # the busiest first: a top-N sort, far cheaper than numbering every row
+            # How many values there are in all, counted over the rows the sort reads anyway.
             counted = (
-                f"SELECT * FROM ({counted}) AS all_{number} ORDER BY {facet.order} LIMIT {FACET_LIMIT:d}"
+                f"SELECT * FROM (SELECT *, COUNT(*) OVER () AS all_values FROM ({counted}) AS every_{number})"
+                f" AS all_{number} ORDER BY {facet.order} LIMIT {size:d}"
             )
+            total = "all_values"
         # Each facet's rows numbered in its own order, so Python can read them back in that order.
         parts.append(
-            f"SELECT {number} AS facet, value, label, node, parent, n,"
+            f"SELECT {number} AS facet, value, label, node, parent, n, {total} AS all_values,"
             f" ROW_NUMBER() OVER (ORDER BY {facet.order}) AS position FROM ({counted}) AS facet_{number}"
         )
         params += facet.params
@@ -305,12 +325,18 @@ def _count_facets(claims, names):
         + " UNION ALL ".join(parts)
         + " ORDER BY facet, position"
     )
-    rows = {number: [] for number in range(len(names))}
+    rows, totals = {number: [] for number in range(len(names))}, {}
     with connection.cursor() as cursor:
         cursor.execute(statement, params)
-        for number, *row, _ in cursor.fetchall():
+        for number, *row, all_values, _ in cursor.fetchall():
             rows[number].append(row)
-    return {name: FACETS[name].values(rows[number]) for number, name in enumerate(names)}
+            totals[number] = all_values or 0
+    return {
+        name: FacetValues(
+            FACETS[name].values(rows[number]), max(totals.get(number, 0) - len(rows[number]), 0)
+        )
+        for number, name in enumerate(names)
+    }
 
 
 def data_version(using="default"):
@@ -363,14 +389,17 @@ def _cached(kind, claims, compute):
     return result
 
 
-def facet_counts(claims, only=None):
-    """{parameter: [FacetValue, …]} for the claims in ``claims`` (a filtered QuerySet).
+def facet_counts(claims, only=None, *, size=FACET_LIMIT):
+    """{parameter: FacetValues} for the claims in ``claims`` (a filtered QuerySet), the entity
+    facets listing ``size`` values at most (1 to FACET_SIZE_MAX).
 
     ``only`` names the facets wanted (default: all), e.g. the one facet a disjunctive count needs.
     """
+    if not 1 <= size <= FACET_SIZE_MAX:
+        raise ValueError(f"facet size {size} is not from 1 to {FACET_SIZE_MAX}")
     names = [name for name in FACETS if only is None or name in only]
     ids = claims.order_by().values("pk")
-    return _cached(("facets", *names), ids, lambda: _count_facets(claims, names))
+    return _cached(("facets", size, *names), ids, lambda: _count_facets(claims, names, size))
 
 
 def claim_count(claims):

@@ -16,6 +16,17 @@ class FacetValueSerializer(serializers.Serializer):
     )
 
 
+class FacetTruncationSerializer(serializers.Serializer):
+    truncated = serializers.BooleanField(
+        help_text="Whether the facet has more values in the filtered set than it lists (only the entity "
+        "facets drug, cargo, target, cell_line and citation are cut, at facet_size values)"
+    )
+    other_count = serializers.IntegerField(
+        help_text="How many values (not claims) with claims in the filtered set the facet does not list; "
+        "0 when it lists them all"
+    )
+
+
 FacetCountsSerializer = type(
     "FacetCountsSerializer",
     (serializers.Serializer,),
@@ -23,6 +34,18 @@ FacetCountsSerializer = type(
 )
 
 
+FacetTruncationsSerializer = type(
+    "FacetTruncationsSerializer",
+    (serializers.Serializer,),
+    {name: FacetTruncationSerializer() for name in FACET_PARAMETERS},
+)
+
+
 class FacetsSerializer(serializers.Serializer):
     count = serializers.IntegerField(help_text="Claims in the filtered set")
+    facet_size = serializers.IntegerField(help_text="At most how many values an entity facet lists")
     facets = FacetCountsSerializer(help_text="For each claims filter parameter, its values, busiest first")
+    truncation = FacetTruncationsSerializer(
+        help_text="For each claims filter parameter, whether its list in facets is cut, and how many "
+        "values it leaves out"
+    )
