@@ -233,7 +233,7 @@ def test_a_claims_address_gives_the_apis_json_to_tools(client, claim):
     assert response.status_code == 200 and response["Content-Type"] == "application/json"
     assert "Accept" in response["Vary"]
     assert response.json() == client.get(f"/api/claims/{claim.public_id}/").json()
-    assert response["ETag"] == claim.etag
+    assert response["ETag"].startswith(f"{claim.etag[:-1]}-")
 
 
 def test_a_claims_address_gives_its_nanopublication_as_json_ld(client, claim):

@@ -63,20 +63,26 @@ IF_MATCH = OpenApiParameter(
     "If-Match",
     str,
     OpenApiParameter.HEADER,
-    description='The ETag you read (e.g. "CLM-0042-v3"): the write is refused with 412 if the claim changed since',
+    description=(
+        'The ETag you read (e.g. "CLM-0042-v3-9f2c…", or its version part "CLM-0042-v3"): the write '
+        "is refused with 412 if the claim's version moved since; only the version part is compared"
+    ),
 )
 IF_NONE_MATCH = OpenApiParameter(
     "If-None-Match",
     str,
     OpenApiParameter.HEADER,
-    description="An ETag you hold: 304 if the claim is unchanged",
+    description="An ETag you hold: 304 if the representation is unchanged",
 )
 ETAG = OpenApiParameter(
     "ETag",
     str,
     OpenApiParameter.HEADER,
     response=[200, 201, 304],
-    description="The claim's version tag (public id and version), for If-Match and If-None-Match",
+    description=(
+        "The claim's validator: public id, version and a digest of everything the representation "
+        "shows (linked records, address, format); for If-Match and If-None-Match"
+    ),
 )
 
 

@@ -13,6 +13,7 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
 from claims.api import schema
+from claims.api.conditional import list_etag, not_modified
 from claims.api.downloads import CITATION_DOWNLOADS, citations_download
 from claims.api.errors import Conflict
 from claims.api.filtering import FilterBackend
@@ -120,19 +121,30 @@ class CitationViewSet(JSONErrorsMixin, NamedLookupMixin, viewsets.ModelViewSet):
             ) from None
 
     def list(self, request, *args, **kwargs):
+        citations = self.filter_queryset(self.get_queryset())
+        etag = list_etag(request)
+        if unchanged := not_modified(request, etag):
+            return unchanged
         if request.accepted_renderer.format in CITATION_DOWNLOADS:
-            return citations_download(
-                self.filter_queryset(self.get_queryset()), request.accepted_renderer.format
-            )
-        return super().list(request, *args, **kwargs)
+            response = citations_download(citations, request.accepted_renderer.format)
+        else:
+            page = self.paginate_queryset(citations)
+            data = self.get_serializer(citations if page is None else page, many=True).data
+            response = Response(data) if page is None else self.get_paginated_response(data)
+        response["ETag"] = etag
+        return response
 
     def retrieve(self, request, *args, **kwargs):
         citation = self.get_object()
+        # Weak, like a list's: a citation has no version, and it shows the claims resting on it.
+        etag = list_etag(request)
+        if unchanged := not_modified(request, etag):
+            return unchanged
         if request.accepted_renderer.format in CITATION_DOWNLOADS:
             extension = CITATION_DOWNLOADS[request.accepted_renderer.format][2]
             headers = {"Content-Disposition": f'attachment; filename="{citation.key}.{extension}"'}
-            return Response([citation], headers=headers)
-        return Response(self.get_serializer(citation).data)
+            return Response([citation], headers={**headers, "ETag": etag})
+        return Response(self.get_serializer(citation).data, headers={"ETag": etag})
 
     @idempotent
     def create(self, request, *args, **kwargs):

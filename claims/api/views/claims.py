@@ -4,6 +4,7 @@ the services so the rules are the ones the site and the admin follow.
 """
 
 from django.db import transaction
+from django.http import HttpResponseBase
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
@@ -20,7 +21,7 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
 from claims.api import schema
-from claims.api.conditional import expected_version, not_modified
+from claims.api.conditional import claim_etag, expected_version, list_etag, not_modified
 from claims.api.cursor import PageOrCursorPagination
 from claims.api.downloads import citations_download
 from claims.api.errors import Conflict
@@ -166,7 +167,7 @@ class ClaimViewSet(JSONErrorsMixin, NamedLookupMixin, viewsets.ModelViewSet):
     def _claim_response(self, claim, status_code=status.HTTP_200_OK):
         (claim,) = claims_with_relations(Claim.objects.for_display().filter(pk=claim.pk))
         data = ClaimSerializer(claim, context=self.get_serializer_context()).data
-        headers = {"ETag": claim.etag}
+        headers = {"ETag": claim_etag(self.request, claim, url=data["url"])}
         if status_code == status.HTTP_201_CREATED:
             headers["Location"] = data["url"]
         return Response(data, status=status_code, headers=headers)
@@ -180,40 +181,50 @@ class ClaimViewSet(JSONErrorsMixin, NamedLookupMixin, viewsets.ModelViewSet):
         return payload, payload.pop("allow_duplicate", False)
 
     def list(self, request, *args, **kwargs):
+        claims = self.filter_queryset(self.get_queryset())
+        etag = list_etag(request)
+        if unchanged := not_modified(request, etag):
+            return unchanged
         download = request.accepted_renderer.format
-        if download in ("csv", "bibtex", "csl-json", "ris"):
-            claims = self.filter_queryset(self.get_queryset())
-            if download == "csv":
-                return claims_csv_response(request, claims)
-            return citations_download(
+        response: HttpResponseBase
+        if download == "csv":
+            response = claims_csv_response(request, claims)
+        elif download in ("bibtex", "csl-json", "ris"):
+            response = citations_download(
                 citations_of_claims(claims), download, stem="exoclaims-claims-citations", with_review=True
             )
-        claims = self.filter_queryset(self.get_queryset())
-        page = self.paginate_queryset(claims)
-        data = self.get_serializer(claims_with_relations(claims if page is None else page), many=True).data
-        return Response(data) if page is None else self.get_paginated_response(data)
+        else:
+            page = self.paginate_queryset(claims)
+            data = self.get_serializer(
+                claims_with_relations(claims if page is None else page), many=True
+            ).data
+            response = Response(data) if page is None else self.get_paginated_response(data)
+        response["ETag"] = etag
+        return response
 
     def retrieve(self, request, *args, **kwargs):
         claim = self.get_object()
+        etag = claim_etag(request, claim)
+        if unchanged := not_modified(request, etag):
+            return unchanged
         fmt = request.accepted_renderer.format
         if fmt == "csv":
             site = request.build_absolute_uri("/").rstrip("/")
             (claim,) = claims_with_relations([claim])
-            return Response([claim_csv_row(claim, site)], headers=_attachment(f"{claim.public_id}.csv"))
+            headers = _attachment(f"{claim.public_id}.csv")
+            return Response([claim_csv_row(claim, site)], headers={**headers, "ETag": etag})
         if fmt == "bibtex":
             citations = list(Citation.objects.filter(claims=claim))
-            return Response(citations, headers=_attachment(f"{claim.public_id}.bib"))
+            return Response(citations, headers={**_attachment(f"{claim.public_id}.bib"), "ETag": etag})
         if fmt == "jsonld":
             (claim,) = claims_with_relations(
                 Claim.objects.for_display()
                 .select_related("source", "created_by", "updated_by")
                 .filter(pk=claim.pk)
             )
-            return Response(claim_nanopublication(claim, links=Links(request)))
-        if not_modified(request, claim):
-            return Response(status=status.HTTP_304_NOT_MODIFIED, headers={"ETag": claim.etag})
+            return Response(claim_nanopublication(claim, links=Links(request)), headers={"ETag": etag})
         (claim,) = claims_with_relations([claim])
-        return Response(self.get_serializer(claim).data, headers={"ETag": claim.etag})
+        return Response(self.get_serializer(claim).data, headers={"ETag": etag})
 
     @idempotent
     def create(self, request, *args, **kwargs):
