@@ -306,6 +306,7 @@ SPECTACULAR_SETTINGS = {
         "drf_spectacular.hooks.postprocess_schema_enums",
         "claims.api.schema.document_malformed_requests",
         "claims.api.schema.document_problems",
+        "claims.api.schema.document_downloads_as_sent",
     ],
     "COMPONENT_SPLIT_REQUEST": True,
     "SWAGGER_UI_DIST": "SIDECAR",

@@ -44,8 +44,7 @@ CONFIG = {
     "phases": {"coverage": {"enabled": False}},
     # A schema-valid request may still be refused with a 400 naming what is wrong when a schema
     # cannot say it: a section or citation that does not exist, a cursor or a BibTeX file that
-    # does not parse (and, until the paginator documents its bounds, a page or page_size below 1:
-    # see the xfail below).
+    # does not parse.
     "checks": {
         "positive_data_acceptance": {"expected-statuses": ["2xx", "3xx", 400, 401, 403, 404, 409, 429]}
     },
@@ -154,9 +153,7 @@ def test_the_facets_document_every_claims_filter_they_take(client):
     assert [value["value"] for value in cisplatin["facets"]["drug"]][0] == "cisplatin"
 
 
-# Where the schema must say what the views and the paginator do. Strict xfails: what is still wrong
-# (each fails once its fix lands, and the mark must go).
-NOT_YET = pytest.mark.xfail(strict=True, reason="the schema does not say this yet (see the test)")
+# Where the schema must say what the views and the paginator do.
 
 
 def test_a_claims_flags_are_documented_as_the_bare_list_they_are(client):
@@ -167,10 +164,9 @@ def test_a_claims_flags_are_documented_as_the_bare_list_they_are(client):
     assert documented == {"type": "array", "items": {"$ref": "#/components/schemas/Flag"}}
 
 
-@NOT_YET
 def test_csl_json_downloads_are_documented_as_the_lists_they_are(client):
-    # The views declare the csl+json response as a list of objects (schema.CSL_JSON_LIST), but
-    # drf-spectacular wraps every response of a list action in the paginator's envelope.
+    # drf-spectacular wraps every response of a list action in the paginator's envelope;
+    # claims.api.schema.document_downloads_as_sent unwraps the CSL-JSON one.
     schema = fetch_schema(client)
     for path in ["/api/claims/", "/api/citations/"]:
         download = client.get(path, {"format": "csl-json"})
@@ -179,10 +175,8 @@ def test_csl_json_downloads_are_documented_as_the_lists_they_are(client):
         assert content["application/vnd.citationstyles.csl+json"]["schema"]["type"] == "array", path
 
 
-@NOT_YET
 def test_paging_parameters_are_documented_with_the_bounds_the_server_keeps(client):
-    # claims/api/pagination.py: get_schema_operation_parameters adds "minimum": 1 to page and
-    # page_size (and "maximum": 500 to page_size would be wrong: larger sizes are capped, not refused).
+    # "maximum": 500 on page_size would be wrong: larger sizes are capped, not refused.
     assert client.get("/api/drugs/", {"page_size": 0}).status_code == 400
     assert client.get("/api/drugs/", {"page": 0}).status_code == 400
     parameters = {p["name"]: p for p in fetch_schema(client)["paths"]["/api/drugs/"]["get"]["parameters"]}
@@ -274,9 +268,3 @@ def test_the_interactive_docs_render_without_csp_violations(page):
     tags = page.locator("#swagger-ui .opblock-tag").all_inner_texts()
     assert any("claims" in tag for tag in tags)
     page.screenshot_as("api-docs")
-
-
-@schema.hook
-def filter_query(ctx, query):
-    """No CSL-JSON downloads until the schema documents them as lists (see the xfail above)."""
-    return not query or query.get("format") != "csl-json"

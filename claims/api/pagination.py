@@ -50,6 +50,15 @@ class PageNumberPagination(pagination.PageNumberPagination):
         """The parameters this paginator reads (claims.api.filtering accepts them)."""
         return [self.page_query_param, self.page_size_query_param]
 
+    def get_schema_operation_parameters(self, view):
+        """DRF's parameters with the lower bound the server keeps (0 and below are a 400). No
+        maximum for page_size: larger asks are capped, not refused."""
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            if parameter["name"] in (self.page_query_param, self.page_size_query_param):
+                parameter["schema"] = {**parameter["schema"], "minimum": 1}
+        return parameters
+
     def get_page_size(self, request):
         return page_size_from(
             request, parameter=self.page_size_query_param, default=self.page_size, maximum=self.max_page_size

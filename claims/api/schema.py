@@ -182,6 +182,18 @@ def document_problems(result, generator, request, public):
     return result
 
 
+def document_downloads_as_sent(result, generator, request, public):
+    """A CSL-JSON download is the bare list the views send, never a page: drf-spectacular wraps
+    every response of a list action in the paginator's envelope, whatever its media type."""
+    for path in result.get("paths", {}).values():
+        for operation in path.values():
+            responses = operation.get("responses") if isinstance(operation, dict) else None
+            content = ((responses or {}).get("200") or {}).get("content") or {}
+            if CSL_JSON_MEDIA_TYPE in content:
+                content[CSL_JSON_MEDIA_TYPE] = {"schema": CSL_JSON_LIST}
+    return result
+
+
 class SchemaView(SpectacularAPIView):
     """The OpenAPI document of the base it is fetched under.
 
@@ -206,3 +218,4 @@ class SchemaView(SpectacularAPIView):
 
 # A CSL-JSON download: a list of CSL items (https://citeproc-js.readthedocs.io/en/latest/csl-json/markup.html).
 CSL_JSON_LIST = {"type": "array", "items": {"type": "object"}}
+CSL_JSON_MEDIA_TYPE = "application/vnd.citationstyles.csl+json"
