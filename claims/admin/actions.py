@@ -7,6 +7,7 @@ from django.template.response import TemplateResponse
 
 from claims import vocabulary as v
 from claims.admin.forms import ApproveForm, CitationSupportForm, RejectForm, TherapyClassForm, related_form
+from claims.admin.undo import undo_remember
 from claims.exports import claims_csv_response
 from claims.models import Claim
 from claims.services.bulk import (
@@ -89,6 +90,7 @@ def approve(model_admin, request, queryset):
         refused = [(public_id, UNCHECKED_REFUSAL) for _, public_id in unchecked] + outcome.refused
         outcome = BulkOutcome(outcome.changed, outcome.unchanged, refused)
         report(model_admin, request, outcome, "approved")
+        undo_remember(request, public_ids=outcome.changed, to_status=v.CurationStatus.APPROVED)
 
     unchecked = queryset.citing_unchecked().count()
     notice = f"{unchecked} of them cite work nobody has checked and will be refused." if unchecked else ""
@@ -118,6 +120,7 @@ def reject(model_admin, request, queryset):
             claims=queryset, user=request.user, to_status=v.CurationStatus.REJECTED, reason=data["reason"]
         )
         report(model_admin, request, outcome, "rejected")
+        undo_remember(request, public_ids=outcome.changed, to_status=v.CurationStatus.REJECTED)
 
     return _form_step(
         model_admin,

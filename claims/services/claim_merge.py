@@ -76,7 +76,7 @@ def _text(value: Any) -> Any:
     return value.replace("\r\n", "\n") if isinstance(value, str) else value
 
 
-def _compare(
+def edit_compare(
     fields: dict[str, Any], base: dict[str, Any], current: dict[str, Any]
 ) -> tuple[set[str], set[str], list[str]]:
     """(fields the edit changed, fields changed meanwhile, conflicting fields) by name."""
@@ -146,7 +146,7 @@ def claim_merge_update(
         if expected_version not in states or now not in states:
             raise StaleClaim(claim, expected_version)
         base, current = states[expected_version], states[now]
-        mine, theirs, conflicts = _compare(fields, base, current)
+        mine, theirs, conflicts = edit_compare(fields, base, current)
         kept = tuple(sorted(theirs - mine))
         if conflicts:
             raise EditConflict(

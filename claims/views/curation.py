@@ -19,9 +19,11 @@ from django.views.decorators.http import require_http_methods, require_safe
 from claims import vocabulary as v
 from claims.forms import LOOKUPS, ROLE_FIELDS, ClaimForm
 from claims.models import Claim
-from claims.review_text import paragraph_bounds
-from claims.services.claim_fields import CHANGE_REASON_MAX, CHOICE_FIELDS
-from claims.services.claim_merge import EditConflict, claim_merge_update
+from claims.review_text import Anchor, paragraph_bounds
+from claims.services.claim_fields import CHANGE_REASON_MAX, CHOICE_FIELDS, RELATION_FIELDS
+
+# edit_compare is the merge's own rule: the preview shows what claim_merge_update will do, by that rule.
+from claims.services.claim_merge import EditConflict, claim_merge_update, edit_compare
 from claims.services.claim_writes import (
     StaleClaim,
     claim_check,
@@ -30,7 +32,7 @@ from claims.services.claim_writes import (
     claim_created_with,
     find_duplicates,
 )
-from claims.services.history import claim_proposed_changes, claim_revisions
+from claims.services.history import claim_proposed_changes, claim_revisions, claim_states, field_label
 from claims.views.curation_workflow import curation_panel_context
 
 PREVIEW, SAVE, EDIT = "preview", "save", "edit"
@@ -105,22 +107,74 @@ def _preview(form, claim):
         citations=fields["citations"], drugs=fields["drugs"], cargo=fields["cargo"], exclude=claim
     )
     roles = dict(v.CellLineRole.choices)
+    overtaken = _overtaken(claim, form.cleaned_data.get("version"), fields)
+    # Fields changed meanwhile that this edit left alone: saving keeps them as saved, so they are
+    # not the curator's changes (the form still holds their older values).
+    kept = set(overtaken["kept"]) if overtaken else set()
+    # The claim as saving would leave it: the form's values, but the kept ones as saved meanwhile.
+    shown = {**fields, **_current_values(claim, kept)} if kept else fields
+    anchor = check.anchor
+    if "quote" in kept:
+        anchor = Anchor(claim.quote_start, claim.quote_end, claim.quote, "", "")
     return {
         "check": check,
+        "overtaken": overtaken,
         "fields": fields,
-        "labels": {field.name: field.choices(fields[field.name]).label for field in CHOICE_FIELDS},
-        "cell_lines": [(line, roles[role]) for line, role in fields["cell_lines"]],
-        "quote": _quote_context(check.anchor, fields["section"]),
+        "shown": shown,
+        "anchor": anchor,
+        "labels": {field.name: field.choices(shown[field.name]).label for field in CHOICE_FIELDS},
+        "cell_lines": [(line, roles[role]) for line, role in shown["cell_lines"]],
+        "quote": _quote_context(anchor, shown["section"]),
         "duplicates": duplicates,
         "changed": sorted(
             form.fields[name].label or name.replace("_", " ").capitalize()
             for name in check.changed
-            if name in form.fields
+            if name in form.fields and name not in kept
         ),
         # Before and after of each changed field, as the history will show them (an edit only).
         "diffs": []
         if claim is None
-        else claim_proposed_changes(claim=claim, fields=fields, anchor=check.anchor),
+        else [
+            change
+            for change in claim_proposed_changes(claim=claim, fields=fields, anchor=check.anchor)
+            if change.name not in kept
+        ],
+    }
+
+
+def _current_values(claim, names):
+    """``claim``'s stored values of ``names``, as the services take them (entities as objects)."""
+    values = {}
+    for name in names:
+        if name == "cell_lines":
+            links = claim.cell_line_links.select_related("cell_line").order_by("cell_line__name")
+            values[name] = [(link.cell_line, link.role) for link in links]
+        elif name in RELATION_FIELDS:
+            values[name] = list(getattr(claim, name).order_by("pk"))
+        elif name == "quote":
+            values.update(quote=claim.quote, section=claim.section)
+        else:
+            values[name] = getattr(claim, name)
+    return values
+
+
+def _overtaken(claim, version, fields):
+    """When someone saved ``claim`` after the curator opened it at ``version``: the version they
+    started from, the fields changed meanwhile that saving keeps (``kept``), and those both changed
+    (``conflicts``: saving stops and shows both), by claim_merge_update's rule. None otherwise."""
+    if claim is None or version is None or version >= claim.version:
+        return None
+    found = {"opened": version, "now": claim.version, "kept": [], "kept_labels": [], "conflicts": []}
+    states = claim_states(claim, {version, claim.version})
+    if len(states) < 2:  # no history to merge against: saving will refuse and say what moved
+        return {**found, "unknown": _changed_since(claim, version)}
+    mine, theirs, conflicts = edit_compare(fields, states[version], states[claim.version])
+    kept = sorted(theirs - mine)
+    return {
+        **found,
+        "kept": kept,
+        "kept_labels": [field_label(name) for name in kept],
+        "conflicts": [field_label(name) for name in conflicts],
     }
 
 

@@ -127,6 +127,7 @@ def evidence_gaps(drugs, cargo):
     """Drug × cargo for the busiest of each: how many cited studies back claims about both.
 
     Single-study and unstudied combinations stand out; the query only looks at the pairs shown.
+    Returns the matrix and {"drugs", "cargo"}: the names left out for sharing no claim with the rest.
     """
     pairs = (
         Claim.objects.filter(drugs__in=drugs, cargo__in=cargo)
@@ -135,6 +136,16 @@ def evidence_gaps(drugs, cargo):
         .order_by()
     )
     cells = {(drug, item): (studies, claims) for drug, item, studies, claims in pairs}
+    # A drug or cargo sharing no claim with any shown would only add a line of dashes: it is left
+    # out, and the page names it (``left_out``) so that no one looks for it in vain.
+    studied_drugs = {drug for drug, _ in cells}
+    studied_cargo = {item for _, item in cells}
+    left_out = {
+        "drugs": [d.name for d in drugs if d.slug not in studied_drugs],
+        "cargo": [c.name for c in cargo if c.slug not in studied_cargo],
+    }
+    drugs = [d for d in drugs if d.slug in studied_drugs]
+    cargo = [c for c in cargo if c.slug in studied_cargo]
     matrix = Matrix(columns=[(d.name, d.get_absolute_url()) for d in drugs])
     for item in cargo:
         row = []
@@ -150,7 +161,7 @@ def evidence_gaps(drugs, cargo):
                 Cell(studies, 0, _claims_url(drug=drug.slug, cargo=item.slug, background="show"), title, kind)
             )
         matrix.rows.append(MatrixRow(item.name, item.get_absolute_url(), row, item.claim_count))
-    return matrix
+    return matrix, left_out
 
 
 def _bars(entities):
@@ -183,7 +194,9 @@ def _charts():
         "top_drugs": _bars(drugs),
         "top_cargo": _bars(cargo),
         "top_cell_lines": _bars(_top(CellLine, TOP_ENTITIES)),
-        "gaps": evidence_gaps(drugs[:GAP_DRUGS], cargo[:GAP_CARGO]),
+        **dict(
+            zip(("gaps", "gaps_left_out"), evidence_gaps(drugs[:GAP_DRUGS], cargo[:GAP_CARGO]), strict=True)
+        ),
         "search_examples": search_examples(drugs, cargo),
     }
 
