@@ -5,6 +5,7 @@ checkout works with nothing to install; production sets DATABASE_URL=postgres://
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -240,6 +241,9 @@ REST_FRAMEWORK = {
 }
 # How long shared caches and browsers may keep an anonymous API read (Cache-Control: public).
 API_CACHE_SECONDS = envint("EXOCLAIMS_API_CACHE_SECONDS", 60)
+# How long an Idempotency-Key (and a site form's one-time token) names its first request; older
+# ones are a new request and are deleted (claims.api.idempotency, manage.py purge_idempotency_keys).
+IDEMPOTENCY_KEY_TTL = timedelta(hours=envint("EXOCLAIMS_IDEMPOTENCY_KEY_HOURS", 24))
 
 # CORS (django-cors-headers, claims.api.middleware.ReadOnlyCorsMiddleware): any origin may read
 # the API without credentials; writes get no CORS headers, so they stay with the site's own pages.

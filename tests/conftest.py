@@ -57,6 +57,28 @@ def django_db_setup(django_db_setup, django_db_blocker):
 
 
 @pytest.fixture
+def test_transaction_kept():
+    """Requests sent straight to the WSGI handler (schemathesis) would close the database
+    connection when they end (Django's close_old_connections), and with it the test's
+    transaction; Django's test client unhooks it the same way."""
+    from django.core import signals
+    from django.db import close_old_connections
+
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    yield
+    signals.request_started.connect(close_old_connections)
+    signals.request_finished.connect(close_old_connections)
+
+
+@pytest.fixture
+def curator_token(curator):
+    from rest_framework.authtoken.models import Token
+
+    return Token.objects.create(user=curator).key
+
+
+@pytest.fixture
 def reader(db):
     return make_user("reader")
 

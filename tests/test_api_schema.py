@@ -12,22 +12,18 @@ import json
 
 import pytest
 import schemathesis
-from django.core import signals
 from django.core.cache import cache
 from django.core.handlers.wsgi import WSGIHandler
-from django.db import close_old_connections
-from django.test import Client
 from drf_spectacular.validation import validate_schema
 from hypothesis import HealthCheck, settings
-from rest_framework.authtoken.models import Token
 from schemathesis.config import SchemathesisConfig
 
 from claims.api.urls import router
 from claims.filters import ClaimFilter
+from tests.openapi import IDENTITY, fetch_schema
 
 pytestmark = pytest.mark.django_db
 
-IDENTITY = {"Accept-Encoding": "identity"}
 BOUNDED = settings(
     max_examples=6,
     deadline=None,
@@ -49,12 +45,6 @@ CONFIG = {
         "positive_data_acceptance": {"expected-statuses": ["2xx", "3xx", 400, 401, 403, 404, 409, 429]}
     },
 }
-
-
-def fetch_schema(client=None):
-    response = (client or Client()).get("/api/schema/", {"format": "json"})
-    assert response.status_code == 200
-    return response.json()
 
 
 def test_the_schema_is_valid_openapi_3(client):
@@ -182,23 +172,6 @@ def test_paging_parameters_are_documented_with_the_bounds_the_server_keeps(clien
     parameters = {p["name"]: p for p in fetch_schema(client)["paths"]["/api/drugs/"]["get"]["parameters"]}
     assert parameters["page_size"]["schema"].get("minimum") == 1
     assert parameters["page"]["schema"].get("minimum") == 1
-
-
-@pytest.fixture
-def test_transaction_kept():
-    """Requests sent straight to the WSGI handler would close the database connection when they
-    end (Django's close_old_connections), and with it the test's transaction; Django's test
-    client unhooks it the same way."""
-    signals.request_started.disconnect(close_old_connections)
-    signals.request_finished.disconnect(close_old_connections)
-    yield
-    signals.request_started.connect(close_old_connections)
-    signals.request_finished.connect(close_old_connections)
-
-
-@pytest.fixture
-def curator_token(curator):
-    return Token.objects.create(user=curator).key
 
 
 # Loaded when the module is collected (generating the schema reads no data).

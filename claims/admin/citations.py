@@ -3,6 +3,7 @@
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
+from claims.admin.widgets import CheckedAutocompleteMixin
 from claims.models import Citation, CitationCheck, Section, Source
 
 
@@ -18,7 +19,7 @@ class SourceAdmin(admin.ModelAdmin):
     inlines = [SectionInline]
 
 
-class CitationCheckInline(admin.TabularInline):
+class CitationCheckInline(CheckedAutocompleteMixin, admin.TabularInline):
     """One verdict per claim resting on the work; the row's header names the claim and verdict."""
 
     model = CitationCheck

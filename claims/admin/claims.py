@@ -9,15 +9,17 @@ from django.db import transaction
 from django.db.models import Prefetch
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404
-from django.urls import reverse
+from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.text import Truncator
+from django.views.decorators.http import require_POST
 from simple_history.admin import SimpleHistoryAdmin
 
 from claims.admin.actions import CLAIM_ACTIONS, report
 from claims.admin.filters import FACET_FILTERS
 from claims.admin.forms import ClaimAdminForm, list_edit_form, mechanism_choices
-from claims.admin.widgets import ListEditSelect
+from claims.admin.undo import claims_undo_decision, undo_offer
+from claims.admin.widgets import CheckedAutocompleteMixin, ListEditSelect
 from claims.models import Cargo, CitationCheck, Claim, ClaimCellLine, Drug, Flag
 from claims.services.bulk import BulkOutcome, refusal_text
 from claims.services.claim_writes import StaleClaim, claim_update
@@ -36,7 +38,7 @@ def _citation_link_text(link):
 Claim.citations.through.__str__ = _citation_link_text
 
 
-class CitationInline(admin.TabularInline):
+class CitationInline(CheckedAutocompleteMixin, admin.TabularInline):
     model = Claim.citations.through
     extra = 0
     autocomplete_fields = ["citation"]
@@ -72,7 +74,7 @@ class CitationCheckInline(admin.TabularInline):
         return False
 
 
-class CellLineLinkInline(admin.TabularInline):
+class CellLineLinkInline(CheckedAutocompleteMixin, admin.TabularInline):
     model = ClaimCellLine
     extra = 0
     autocomplete_fields = ["cell_line"]
@@ -107,7 +109,7 @@ class FlagInline(admin.TabularInline):
 
 
 @admin.register(Claim)
-class ClaimAdmin(SimpleHistoryAdmin):
+class ClaimAdmin(CheckedAutocompleteMixin, SimpleHistoryAdmin):
     form = ClaimAdminForm
     list_display = [
         "public_id",
@@ -284,6 +286,9 @@ class ClaimAdmin(SimpleHistoryAdmin):
         # Ten columns and the filters fit 1366 px only without the app list beside them (the
         # breadcrumbs lead back to it).
         extra_context = {"is_nav_sidebar_enabled": False, **(extra_context or {})}
+        offer = undo_offer(request)  # made on the page a bulk decision returns to, and only there
+        if offer and request.method == "GET":
+            extra_context["bulk_undo"] = offer
         if request.method == "POST" and "_save" in request.POST and self.has_change_permission(request):
             response = self._save_list_edits(request)
             if response is not None:
@@ -338,6 +343,15 @@ class ClaimAdmin(SimpleHistoryAdmin):
         self.log_change(request, claim, [{"changed": {"fields": changed}}])
         outcome.changed.append(claim.public_id)
 
+    # Undo of a bulk approval or rejection (claims/admin/undo.py).
+
+    def get_urls(self):
+        undo = path("undo/", self.admin_site.admin_view(self.undo_view), name="claims_claim_undo")
+        return [undo, *super().get_urls()]
+
+    def undo_view(self, request):
+        return _undo(request, self)
+
     # History: "revert" restores through claim_update (validated, versioned, reviewed).
 
     def history_form_view(self, request, object_id, version_id, extra_context=None):
@@ -355,6 +369,18 @@ class ClaimAdmin(SimpleHistoryAdmin):
         else:
             self.message_user(request, f"{claim.public_id} was restored (now version {claim.version}).")
         return HttpResponseRedirect(reverse("admin:claims_claim_change", args=[claim.pk]))
+
+
+@require_POST
+def _undo(request, model_admin):
+    if not model_admin.has_change_permission(request):
+        raise PermissionDenied
+    outcome = claims_undo_decision(entries=request.POST.getlist("claims"), user=request.user)
+    if outcome is None:
+        model_admin.message_user(request, "Nothing to undo: the form named no claims.", messages.WARNING)
+    else:
+        report(model_admin, request, outcome, "sent back to review")
+    return HttpResponseRedirect(reverse("admin:claims_claim_changelist"))
 
 
 def _value(value):

@@ -7,6 +7,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.template.response import TemplateResponse
 from simple_history.admin import SimpleHistoryAdmin
 
+from claims.admin.widgets import CheckedAutocompleteMixin
 from claims.models import Cargo, CellLine, Drug, Mechanism, Target
 from claims.services.bulk import refusal_text
 from claims.services.entity_writes import NAME_FIELDS, entity_check, entity_create, entity_update
@@ -87,7 +88,7 @@ class EntityAdminForm(forms.ModelForm):
         return cleaned
 
 
-class EntityAdmin(SimpleHistoryAdmin):
+class EntityAdmin(CheckedAutocompleteMixin, SimpleHistoryAdmin):
     form = EntityAdminForm
     list_display = ["name", "slug", "alias_list", "misprint_list", "claim_count"]
     search_fields = ["name", "slug", "lookup_terms"]

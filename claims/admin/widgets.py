@@ -1,6 +1,9 @@
-"""Widgets for the claim changelist's list editing."""
+"""Widgets for the claim changelist's list editing, and autocomplete widgets that survive bad keys."""
 
 from django import forms
+from django.contrib.admin import widgets
+from django.contrib.admin.options import BaseModelAdmin
+from django.core.exceptions import ValidationError
 from django.forms.utils import flatatt
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
@@ -27,3 +30,49 @@ class ListEditSelect(forms.Select):
         )
         attrs = flatatt(self.build_attrs(self.attrs, attrs))
         return format_html('<select name="{}"{}>{}</select>', name, attrs, options)
+
+
+def _keys_only(field, values):
+    """The posted values that could name a related row: Django's autocomplete widgets look the raw
+    values up to draw a refused form again, and a non-number (or a number past the column's range)
+    as an integer key made that lookup raise, a 500 instead of the form's own error."""
+    target = field.remote_field.model._meta.get_field(
+        getattr(field.remote_field, "field_name", None) or field.remote_field.model._meta.pk.name
+    )
+    keys = []
+    for value in values:
+        try:
+            target.clean(value, None)
+        except ValidationError:
+            continue
+        keys.append(value)
+    return keys
+
+
+class AutocompleteSelect(widgets.AutocompleteSelect):
+    def optgroups(self, name, value, attr=None):
+        return super().optgroups(name, _keys_only(self.field, value), attr)
+
+
+class AutocompleteSelectMultiple(widgets.AutocompleteSelectMultiple):
+    def optgroups(self, name, value, attr=None):
+        return super().optgroups(name, _keys_only(self.field, value), attr)
+
+
+class CheckedAutocompleteMixin(BaseModelAdmin):
+    """For a ModelAdmin or inline with ``autocomplete_fields``: the widgets above instead of
+    Django's, so a form posted with a key that is not one is refused with its error (issue 18.6)."""
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name in self.get_autocomplete_fields(request):
+            kwargs.setdefault(
+                "widget", AutocompleteSelect(db_field, self.admin_site, using=kwargs.get("using"))
+            )
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        if db_field.name in self.get_autocomplete_fields(request):
+            kwargs.setdefault(
+                "widget", AutocompleteSelectMultiple(db_field, self.admin_site, using=kwargs.get("using"))
+            )
+        return super().formfield_for_manytomany(db_field, request, **kwargs)

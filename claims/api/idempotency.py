@@ -7,6 +7,13 @@ key's unique index until the first request finishes, then replays its result. On
 results are kept: a refused request can be corrected and sent again under the same key.
 The key is scoped to the signed-in user; the fingerprint (method, path and body) tells a retry
 from a different request reusing a key, which is refused (422).
+
+Keys expire after ``settings.IDEMPOTENCY_KEY_TTL`` (24 hours unless set): a retry comes within
+minutes, and a client reusing a key a day later means a new request, which is treated as new.
+Expired keys are deleted: a user's own each time they send a key (one indexed DELETE), everyone's
+with ``manage.py purge_idempotency_keys`` (for a daily cron), so the table stays the size of a
+day's creates. The site's one-time form tokens (claims/services/claim_writes.py) live in the same
+table and are purged alike.
 """
 
 import functools
@@ -20,6 +27,7 @@ from rest_framework.exceptions import APIException, ValidationError
 from rest_framework.response import Response
 
 from claims.models import IdempotencyKey
+from claims.services.idempotency_keys import idempotency_keys_purge
 
 HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
@@ -52,6 +60,16 @@ def _replay(record, fingerprint):
     return Response(record.body, status=record.status_code, headers=headers)
 
 
+def _take(user, key, fingerprint):
+    """The key's new row, or None when a live earlier request holds the key."""
+    try:
+        with transaction.atomic():
+            return IdempotencyKey.objects.create(user=user, key=key, fingerprint=fingerprint)
+    except IntegrityError:
+        # Taken by an earlier request, or by one that just committed (we waited on it).
+        return None
+
+
 def idempotent(handler):
     """Make a create handler (a POST) honour the Idempotency-Key header."""
 
@@ -64,13 +82,10 @@ def idempotent(handler):
             raise ValidationError({HEADER: ["Must be 1 to 255 visible ASCII characters (a UUID, say)."]})
         fingerprint = _fingerprint(request)
         with transaction.atomic():
-            try:
-                with transaction.atomic():
-                    record = IdempotencyKey.objects.create(
-                        user=request.user, key=key, fingerprint=fingerprint
-                    )
-            except IntegrityError:
-                # Taken by an earlier request, or by one that just committed (we waited on it).
+            # The key itself, if expired, goes too: this request is then new.
+            idempotency_keys_purge(user=request.user)
+            record = _take(request.user, key, fingerprint)
+            if record is None:
                 return _replay(IdempotencyKey.objects.get(user=request.user, key=key), fingerprint)
             response = handler(view, request, *args, **kwargs)
             if not status.is_success(response.status_code):
