@@ -5,9 +5,16 @@
 
 Per size: a fresh SQLite database (migrate, load_review, generate_synthetic --claims N --seed 1),
 converted to a plain schema with FTS5 (bench/datasette_schema.py) and served by Datasette with
-canned queries, while the app serves the original under gunicorn (one sync worker, DEBUG off)
-twice: as configured, and with no cache (bench/settings_uncached.py) for the uncached facet
-counts. Every request pair must return the same claim ids and counts before anything is timed;
+canned queries, while the app serves the original under gunicorn (DEBUG off) twice: as configured,
+and with no cache (bench/settings_uncached.py) for the uncached facet counts.
+
+By default the app runs as production does (``--production``): the cache in Redis
+(REDIS_URL=redis://127.0.0.1:6379/<--redis-db>, that database flushed first; docker-compose.yml
+sets REDIS_URL) and gunicorn with the worker class and worker count of docker-compose.yml's web
+command. ``--no-production`` serves it as a fresh checkout does: Django's database cache and one
+sync worker. The results say which.
+
+Every request pair must return the same claim ids and counts before anything is timed;
 if one differs the run stops and says which. Then, per request and side, a single loopback
 client (up to --requests requests or --seconds) for p50/p95 and 8 clients for throughput.
 Results: bench/results/datasette-<date>.json and .md (the table of app / Datasette).
@@ -91,8 +98,45 @@ class Process:
             connection.close()
 
 
-def gunicorn(name, env, workdir):
-    command = [GUNICORN, "exoclaims.wsgi", "--workers", "1", "--bind", "127.0.0.1:{port}", "--timeout", "600"]
+def production_workers():
+    """The worker class and count of docker-compose.yml's gunicorn command (gunicorn's defaults,
+    sync and 1, for what it does not set), so the bench follows production when compose changes."""
+    compose = (ROOT / "docker-compose.yml").read_text()
+    command = re.search(r"^\s*command:\s*(gunicorn .*)$", compose, re.MULTILINE)
+    if command is None:
+        sys.exit("docker-compose.yml has no gunicorn command: cannot serve the app as production does")
+    words = command.group(1).split()
+    options = {"worker_class": "sync", "workers": 1}
+    for flag, value in zip(words, words[1:], strict=False):
+        if flag in ("-k", "--worker-class"):
+            options["worker_class"] = value
+        elif flag in ("-w", "--workers"):
+            options["workers"] = int(value)
+    for word in words:
+        if word.startswith("--worker-class="):
+            options["worker_class"] = word.split("=", 1)[1]
+        elif word.startswith("--workers="):
+            options["workers"] = int(word.split("=", 1)[1])
+    return options
+
+
+def serving(args):
+    """How the app is served: the cache and gunicorn's worker setup (recorded in the results)."""
+    if not args.production:
+        return {"production": False, "cache": "database (no REDIS_URL)", "worker_class": "sync", "workers": 1}
+    return {"production": True, "cache": f"redis://127.0.0.1:6379/{args.redis_db}", **production_workers()}
+
+
+def flush_redis(url):
+    """Empty the bench's own Redis database, so no count or throttle history of a run is reused."""
+    import redis
+
+    redis.Redis.from_url(url).flushdb()
+
+
+def gunicorn(name, env, workdir, setup):
+    command = [GUNICORN, "exoclaims.wsgi", "--bind", "127.0.0.1:{port}", "--timeout", "600"]
+    command += ["--workers", setup["workers"], "--worker-class", setup["worker_class"]]
     return Process(name, command, env, "/healthz", workdir)
 
 
@@ -188,9 +232,11 @@ def requests_for(params):
             f"/claims/claims_for_drug.json?drug={drug}&limit=50&_shape=array",
             _datasette_page,
         ),
+        # The claim browser hides background statements unless asked (claims.views.browse);
+        # Datasette's table lists every claim, so the app is asked for them all too.
         "by-drug list, HTML (`/claims/?drug=`)": (
             "app",
-            f"/claims/?drug={drug}",
+            f"/claims/?drug={drug}&background=show",
             _html_ids,
             f"/claims/claims_for_drug?drug={drug}&limit={HTML_PAGE}",
             _html_ids,
@@ -274,15 +320,26 @@ def run_size(size, args, workdir):
     metadata = workdir / "metadata.json"
     metadata.write_text(json.dumps({"databases": {"claims": {"queries": canned_queries()}}}, indent=1))
     uncached_env = {**env, "DJANGO_SETTINGS_MODULE": "bench.settings_uncached"}
-    result = {"size": size, "params": params, **timings, "load_before": os.getloadavg(), "requests": {}}
+    setup = serving(args)
+    if setup["production"]:
+        flush_redis(setup["cache"])
+        env = {**env, "REDIS_URL": setup["cache"]}
+    result = {
+        "size": size,
+        "params": params,
+        "serving": setup,
+        **timings,
+        "load_before": os.getloadavg(),
+        "requests": {},
+    }
     options = {
         "requests": args.requests,
         "seconds": args.seconds,
         "concurrent_seconds": args.concurrent_seconds,
     }
     with (
-        gunicorn("app", env, workdir) as app,
-        gunicorn("app_uncached", uncached_env, workdir) as app_uncached,
+        gunicorn("app", env, workdir, setup) as app,
+        gunicorn("app_uncached", uncached_env, workdir, setup) as app_uncached,
         datasette(plain_db, metadata, workdir) as peer,
     ):
         servers = {"app": app, "app_uncached": app_uncached}
@@ -346,7 +403,17 @@ def table(results):
                 f"{app['throughput']:.1f} / {peer['throughput']:.1f} |"
                 + (f" errors: {app['errors'] + peer['errors']}" if app["errors"] or peer["errors"] else "")
             )
-    return "\n".join(lines)
+    setups = {describe(result.get("serving")) for result in results}
+    return "\n".join(lines) + "".join(f"\n\nThe app: {setup}." for setup in sorted(setups))
+
+
+def describe(setup):
+    """One line on how the app was served (runs from before --production recorded nothing)."""
+    if setup is None:
+        return "one sync worker, Django's database cache (not recorded: a run before --production)"
+    kind = "as production (docker-compose.yml)" if setup["production"] else "as a fresh checkout"
+    workers = f"{setup['workers']} gunicorn {setup['worker_class']} worker" + "s" * (setup["workers"] != 1)
+    return f"served {kind}: {workers}, cache {setup['cache']}"
 
 
 def main():
@@ -361,6 +428,13 @@ def main():
     parser.add_argument(
         "--profile", action="store_true", help="profile the app's worst request (pyinstrument)"
     )
+    parser.add_argument(
+        "--production",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="serve the app as docker-compose.yml does: Redis cache, its gunicorn workers (default on)",
+    )
+    parser.add_argument("--redis-db", type=int, default=15, help="the Redis database the run owns (flushed)")
     parser.add_argument("--report", metavar="JSON", help="only print the table of an earlier run")
     args = parser.parse_args()
     if args.report:

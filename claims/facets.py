@@ -20,6 +20,7 @@ from django.core.cache import cache
 from django.core.exceptions import EmptyResultSet
 from django.core.paginator import Paginator
 from django.db import connections
+from django.db.models import QuerySet
 from django.utils.functional import cached_property
 
 from claims import vocabulary as v
@@ -37,6 +38,7 @@ from claims.models import (
     Source,
     Target,
 )
+from claims.selectors import walking_public_id_index
 
 # How many values an entity facet lists at most (the busiest first), unless asked for another
 # number from 1 to FACET_SIZE_MAX (/api/facets/?facet_size=).
@@ -414,3 +416,11 @@ class CachedCountPaginator(Paginator):
     @cached_property
     def count(self):
         return claim_count(self.object_list)
+
+    def page(self, number):
+        """Django's page, read in public-id order from the index when the set is large
+        (claims.selectors.walking_public_id_index)."""
+        page = super().page(number)
+        if isinstance(page.object_list, QuerySet):
+            page.object_list = walking_public_id_index(page.object_list, matching=self.count)
+        return page

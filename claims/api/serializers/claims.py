@@ -116,6 +116,7 @@ class ClaimSerializer(serializers.ModelSerializer):
         (``field_by_field``; tests/test_api_read.py compares the two on every claim), at a fraction
         of its cost on a page of claims with their hundreds of nested links."""
         links = Links.of(self.context)
+        zone = _zone(self.context)
         section, mechanism = claim.section, claim.mechanism
         return {
             "id": claim.public_id,
@@ -180,8 +181,8 @@ class ClaimSerializer(serializers.ModelSerializer):
             "citation_support": _choice(claim.citation_support),
             "notes": claim.notes,
             "version": claim.version,
-            "created": _datetime(claim.created),
-            "updated": _datetime(claim.updated),
+            "created": _datetime(claim.created, zone),
+            "updated": _datetime(claim.updated, zone),
             "flags_url": links.url("api:claim-flags", claim.public_id),
             "search_snippet": _search_snippet(self.context, claim),
         }
@@ -202,9 +203,17 @@ def _search_snippet(context, claim):
     return snippet(claim.statement, claim.quote, groups) if groups else None
 
 
-def _datetime(value):
+def _zone(context):
+    """The current time zone, looked up once per response (a context-local read each time otherwise)."""
+    zone = context.get("timezone")
+    if zone is None:
+        zone = context["timezone"] = timezone.get_current_timezone()
+    return zone
+
+
+def _datetime(value, zone):
     # As DRF's DateTimeField gives it: in the current time zone, ISO 8601, UTC as "Z".
-    text = timezone.localtime(value).isoformat()
+    text = timezone.localtime(value, zone).isoformat()
     return text[:-6] + "Z" if text.endswith("+00:00") else text
 
 
