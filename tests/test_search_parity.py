@@ -198,11 +198,12 @@ def test_a_quote_match_is_shown_under_the_statement(client):
     assert '<p class="search-snippet">' in row and "<mark>" in row
 
 
-# Queries of /api/claims/?q=: the words resolved to the entities they name, the count, the page
-# (its rank computed in it) and the page's relations, whatever the query's operators.
+# Queries of /api/claims/?q=: the data version (the list's ETag), the words resolved to the
+# entities they name, the count, the page (its rank computed in it) and the page's relations,
+# whatever the query's operators.
 @pytest.mark.parametrize("query", ["exosomes", 'tamoxifen OR "drug resistance"', "herceptin"])
 def test_an_api_search_runs_a_fixed_number_of_queries(client, django_assert_num_queries, query):
-    with django_assert_num_queries(4):
+    with django_assert_num_queries(5):
         assert client.get("/api/claims/", {"q": query, "page_size": 50}).status_code == 200
 
 
