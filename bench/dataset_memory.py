@@ -132,7 +132,7 @@ def run(sizes, workdir, trace_import=True):
         export = _measure(source, "export", str(file))
         export_traced = _measure(source, "export", str(file), "--trace")
         imported = _measure(_fresh(target), "import", str(file))
-        # tracemalloc slows the import (which holds the whole file) several times over.
+        # tracemalloc slows the import about threefold.
         import_traced = _measure(_fresh(target), "import", str(file), "--trace") if trace_import else None
         rows.append(
             {

@@ -56,7 +56,8 @@ NATURAL = {
     ClaimCellLine: ["claim__public_id", "cell_line__slug", "role"],
 }
 SKIPPED = {"id", "history_id", "m2m_history_id"}
-# The export's peak of Python allocations, in largest batches of records (docs/reliability.md).
+# The peak of Python allocations of an export or an import, in largest batches of records
+# (docs/reliability.md).
 PEAK_PER_BATCH = 2
 
 
@@ -418,3 +419,24 @@ def test_export_at_10k_claims_holds_about_one_batch_not_the_file(db):
         tracemalloc.stop()
     assert len(sizes) > 10_000 // BATCH and sink.written > sum(sizes) / 3  # the file is many batches
     assert peak <= PEAK_PER_BATCH * largest, f"peak {peak:,} bytes, largest batch {largest:,}"
+
+
+@pytest.mark.slow
+def test_import_at_10k_claims_holds_about_one_batch_not_the_file(loaded, tmp_path):
+    """Regression (issue #18 item 14): the import read the whole file, 188 MiB at 10k claims (39 batches)."""
+    synthetic_generate(claims=10_000)
+    with consistent_read():
+        reader = DatasetReader()
+        sizes = [_deep_size(batch) for part in PARTS for batch in reader.batches(part)]
+    largest = max(sizes)
+    backup = _export(tmp_path)
+    call_command("flush", interactive=False, verbosity=0)
+    tracemalloc.start()
+    try:
+        _import(backup)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak <= PEAK_PER_BATCH * largest, f"peak {peak:,} bytes, largest batch {largest:,}"
+    assert len(sizes) > 10_000 // BATCH and backup.stat().st_size > sum(sizes) / 3  # many batches
+    assert _export(tmp_path, "again.json").read_bytes() == backup.read_bytes()

@@ -14,7 +14,9 @@ Derived columns (search documents, entity lookup terms) are recomputed, not stor
 
 Exporting streams (``dataset_write``): the lists are read and written BATCH rows at a time, so
 memory holds one batch of records, not the document; the bytes are what ``dataset_dumps`` makes
-of the whole document. Importing reads the whole file (``dataset_loads``).
+of the whole document. Importing streams too (claims.dataops.dataset_file, claims.dataops.restore):
+the file is read through once to check it is a data set, then its lists are read again a batch
+of rows at a time.
 """
 
 import json
@@ -304,23 +306,36 @@ class DatasetReader:
         for row in _values(model._default_manager.order_by(), key_fields, "pk"):
             keys.by_model[model][row["pk"]] = natural_key(part.key, keys.record(key_fields, row))
         if part.history:
-            # An object deleted since is named by its last history row.
-            history_keys = [part.history._meta.get_field(name) for name in part.key]
-            rows = part.history._default_manager.filter(id__in=self._deleted_ids(part))
-            rows = _values(rows.order_by("history_date", "history_id"), history_keys, "id")
-            for row in rows:
-                keys.by_model[model][row["id"]] = natural_key(part.key, keys.record(history_keys, row))
+            keys.by_model[model].update(self.deleted_keys(part))
+
+    def deleted_keys(self, part: Part) -> dict[Any, tuple[Any, ...]]:
+        """Id -> natural key of the part's objects deleted since: each is named by its last history row."""
+        history_keys = [part.history._meta.get_field(name) for name in part.key]
+        rows = part.history._default_manager.filter(id__in=self._deleted_ids(part))
+        rows = _values(rows.order_by("history_date", "history_id"), history_keys, "id")
+        return {row["id"]: natural_key(part.key, self.keys.record(history_keys, row)) for row in rows}
+
+    def matching(self, part: Part, values: Iterable[Any]) -> Iterator[Record]:
+        """The part's records, without history, whose first natural-key field (the claim, for rows
+        without a key) is one of ``values``: what a merge compares a batch of the file with."""
+        for other in PARTS:
+            if len(other.key) > 1 and not other.owned_by_claim and _points_at(part.model, other.model):
+                self.remember_keys(other)
+        path = _key_order(part.model, part.key or part.order)[0]
+        for chunk in batched(values, BATCH):
+            for records in self._streamed(part, Q(**{f"{path}__in": chunk}), history=False):
+                yield from records
 
     @staticmethod
     def _deleted_ids(part: Part) -> QuerySet[Any, dict[str, Any]]:
         objects = part.model._default_manager.values("pk")
         return part.history._default_manager.exclude(id__in=objects).values("id")
 
-    def _streamed(self, part: Part) -> Iterator[list[Record]]:
+    def _streamed(self, part: Part, only: Q | None = None, *, history: bool = True) -> Iterator[list[Record]]:
         model, keys = part.model, self.keys
         fields = record_fields(model)
         order = [_collated(model, term) for term in _key_order(model, part.key or part.order)]
-        rows = _values(model._default_manager.order_by(*order, "pk"), fields, "pk")
+        rows = _values(model._default_manager.filter(only or Q()).order_by(*order, "pk"), fields, "pk")
         # Fetched in tenths of a batch, so the database driver's buffer stays small beside it.
         for batch in batched(rows.iterator(chunk_size=BATCH // 10), BATCH):
             records = {row["pk"]: keys.record(fields, row) for row in batch}
@@ -331,13 +346,17 @@ class DatasetReader:
                     record[name] = []
             if part.m2m:
                 _attach_m2m(part, records, pks)
-            if part.history:
-                history = _history_rows(part, keys, pks)
+            if part.history and history:
+                history_rows = _history_rows(part, keys, pks)
                 for pk, record in records.items():
-                    record["history"] = history.get(pk, [])
+                    record["history"] = history_rows.get(pk, [])
                     self.counts[f"{part.name} history"] += len(record["history"])
             self.counts[part.name] += len(records)
             yield list(records.values())
+
+
+def _points_at(model: Model, target: Model) -> bool:
+    return any(f.is_relation and f.related_model is target for f in model._meta.concrete_fields)
 
 
 def _sorted_groups(part: Part, groups: Iterable[Record]) -> list[Record]:
@@ -360,36 +379,12 @@ def _attach_m2m(part: Part, records_by_pk: dict[Any, Record], owners: list[Any])
             record[name].sort(key=sort_token)
 
 
-@dataclass
-class _Snapshot:
-    document: dict[str, Any]
-    keys: _Keys
-    live: dict[Model, set[Any]]  # model -> set of live primary keys
-
-    def is_empty(self) -> bool:
-        return not any(self.document[p.name] for p in PARTS) and not any(
-            self.document["history_of_deleted"].values()
-        )
-
-
 def _read_document(reader: DatasetReader) -> dict[str, Any]:
     document: dict[str, Any] = {"format": FORMAT, "format_version": FORMAT_VERSION, "users": reader.users()}
     for part in PARTS:
         document[part.name] = [record for batch in reader.batches(part) for record in batch]
     document["history_of_deleted"] = {part.name: reader.deleted[part.name] for part in HISTORY_PARTS}
     return document
-
-
-def collect_dataset() -> _Snapshot:
-    """The data set as one document in memory, and the key maps the importer needs to merge into it."""
-    reader = DatasetReader()
-    document = _read_document(reader)
-    keys, live = reader.keys, dict[Model, set[Any]]()
-    for part in PARTS:
-        live[part.model] = set(part.model._default_manager.values_list("pk", flat=True))
-        if part.key and not part.owned_by_claim:
-            reader.remember_keys(part)
-    return _Snapshot(document, keys, live)
 
 
 @contextmanager
@@ -448,10 +443,18 @@ def dataset_dumps(document: dict[str, Any]) -> str:
 
 
 def dataset_loads(text: str | bytes, *, where: str = "the file") -> dict[str, Any]:
+    """The document in ``text``, checked as check_document does (a file is read by DatasetFile)."""
     try:
         document = json.loads(text)
     except json.JSONDecodeError as exc:
         raise DatasetError([f"{where} is not valid JSON: {exc}"]) from None
+    check_document(document, where=where)
+    return document
+
+
+def check_document(document: Any, *, where: str) -> None:
+    """Raise DatasetError unless ``document`` has the shape of a data set: the format and version,
+    and each list (their rows are checked as they are restored)."""
     if not isinstance(document, dict) or document.get("format") != FORMAT:
         raise DatasetError([f'{where} is not an ExoClaims data set (no "format": "{FORMAT}")'])
     if document.get("format_version") != FORMAT_VERSION:
@@ -468,13 +471,16 @@ def dataset_loads(text: str | bytes, *, where: str = "the file") -> dict[str, An
         if name in document and not isinstance(document[name], list):
             problems.append(f"{where}: '{name}' must be a list")
     deleted = document.get("history_of_deleted")
-    if not isinstance(deleted, dict) or set(deleted) != {p.name for p in HISTORY_PARTS}:
+    if (
+        not isinstance(deleted, dict)
+        or set(deleted) != {p.name for p in HISTORY_PARTS}
+        or not all(isinstance(groups, list) for groups in deleted.values())
+    ):
         problems.append(
             f"{where}: 'history_of_deleted' must map {', '.join(p.name for p in HISTORY_PARTS)} to lists"
         )
     if problems:
         raise DatasetError(problems)
-    return document
 
 
 @dataclass

@@ -14,7 +14,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 
 from claims.identifiers import DOI, SLUG
-from claims.models import Citation, Claim, Section
+from claims.models import Citation, Claim, Section, Source
 from claims.models.entities import LOOKUP_SEPARATOR, Entity
 from claims.review_text import Anchor, QuoteError, SectionSpan, anchor_quote
 from claims.services.claim_fields import COLUMN_FIELDS, RELATION_FIELDS, TEXT_FIELDS
@@ -35,10 +35,16 @@ class RowRules:
     def __init__(self, fail: Callable[[str, str], None]) -> None:
         self.fail = fail
         self.sections: dict[int, Section] = {}
+        self.sources: dict[int, Source] = {}
 
     def _section(self, pk: int) -> Section:
+        # Sections of one source share it: its text is long, and held once (a restore is batched).
         if pk not in self.sections:
-            self.sections[pk] = Section.objects.select_related("source").get(pk=pk)
+            section = Section.objects.get(pk=pk)
+            if section.source_id not in self.sources:
+                self.sources[section.source_id] = Source.objects.get(pk=section.source_id)
+            section.source = self.sources[section.source_id]
+            self.sections[pk] = section
         return self.sections[pk]
 
     def claim(self, claim: Claim, record: dict[str, Any], where: str) -> None:

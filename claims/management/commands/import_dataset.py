@@ -1,10 +1,8 @@
 """python manage.py import_dataset FILE [--merge]: restore a data set written by export_dataset."""
 
-from pathlib import Path
-
 from django.core.management.base import BaseCommand, CommandError
 
-from claims.dataops.backup import DatasetError, dataset_loads
+from claims.dataops.backup import DatasetError
 from claims.dataops.restore import dataset_import
 
 
@@ -24,14 +22,16 @@ class Command(BaseCommand):
 
     def handle(self, *args, file, merge=False, **options):
         try:
-            text = Path(file).read_text(encoding="utf-8")
+            # Read in batches, never whole (claims.dataops.dataset_file).
+            stream = open(file, "rb")  # noqa: SIM115 (closed by the with below)
         except OSError as exc:
             raise CommandError(f"cannot read {file}: {exc.strerror}") from None
-        except UnicodeDecodeError as exc:
-            raise CommandError(f"{file} is not UTF-8 text (byte {exc.start})") from None
         try:
-            report = dataset_import(document=dataset_loads(text, where=file), merge=merge)
+            with stream:
+                report = dataset_import(file=stream, where=file, merge=merge)
         except DatasetError as exc:
             raise CommandError(f"nothing was imported from {file}:\n" + "\n".join(exc.messages)) from None
+        except OSError as exc:
+            raise CommandError(f"cannot read {file}: {exc.strerror}") from None
         for line in report.lines():
             self.stdout.write(line)
