@@ -21,7 +21,7 @@ is escaped first and only ``<mark>`` tags are added, so no markup in a claim rea
 """
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from html import escape
@@ -113,7 +113,9 @@ def snippet(statement: str, quote: str, groups: Sequence[Sequence[Term]]) -> str
     """Where the query matches a claim, as safe HTML: its statement when a query word is in it,
     else the stretch of its quote around the first matching word, else the statement (the claim
     then matched through an entity's name)."""
-    return quote_snippet(statement, quote, groups) or highlighted(statement, groups)
+    stems = _stems(groups)
+    body, found = _marked(statement, stems)
+    return body if found else (_quote_window(quote, stems) or body)
 
 
 def quote_snippet(statement: str, quote: str, groups: Sequence[Sequence[Term]], *, words: int = 30) -> str:
@@ -122,11 +124,17 @@ def quote_snippet(statement: str, quote: str, groups: Sequence[Sequence[Term]], 
     stems = _stems(groups)
     if _marked(statement, stems)[1]:
         return ""
-    tokens = list(_PART.finditer(quote or ""))
-    hits = [index for index, token in enumerate(tokens) if porter_stem(token.group().casefold()) in stems]
-    if not hits:
+    return _quote_window(quote, stems, words=words)
+
+
+def _quote_window(quote: str, stems: frozenset[str], *, words: int = 30) -> str:
+    quote = quote or ""
+    hit = next(_matching(quote, stems), None)
+    if hit is None:
         return ""
-    first = max(hits[0] - words // 3, 0)
+    tokens = list(_PART.finditer(quote))
+    at = len(_PART.findall(quote, 0, hit[0]))  # the words before the hit's (it starts a word)
+    first = max(at - words // 3, 0)
     last = min(first + words, len(tokens)) - 1
     start = 0 if first == 0 else tokens[first].start()
     end = len(quote) if last == len(tokens) - 1 else tokens[last].end()
@@ -134,17 +142,46 @@ def quote_snippet(statement: str, quote: str, groups: Sequence[Sequence[Term]], 
     return mark_safe(("…" if start else "") + body + ("…" if end < len(quote) else ""))
 
 
-def _stems(groups: Iterable[Iterable[Term]]) -> set[str]:
-    return {stem for term in query_terms(groups) for stem in term.stems}
+def _stems(groups: Iterable[Iterable[Term]]) -> frozenset[str]:
+    # Frozen: it keys _candidates' cache, and a frozenset computes its hash once.
+    return frozenset(stem for term in query_terms(groups) for stem in term.stems)
 
 
-def _marked(text: str | None, stems: set[str]) -> tuple[SafeString, bool]:
+def _matching(text: str, stems: frozenset[str]) -> Iterator[tuple[int, int]]:
+    """Where the words of ``text`` whose stem is one of ``stems`` are, in order."""
+    if not stems:
+        return
+    folded = text.casefold()
+    if len(folded) != len(text):  # a character folded into two ("ß" -> "ss"): every word is stemmed
+        for word in _PART.finditer(text):
+            if porter_stem(word.group().casefold()) in stems:
+                yield word.span()
+        return
+    # One character for one, so the words are where they are in ``text``; only those that may
+    # stem to one of ``stems`` are stemmed (most words of a quote are not).
+    for word in _candidates(stems).finditer(folded):
+        if porter_stem(word.group()) in stems:
+            yield word.span()
+
+
+@lru_cache(maxsize=256)
+def _candidates(stems: frozenset[str]) -> re.Pattern[str]:
+    """The words of casefolded text that may have one of ``stems`` as their stem.
+
+    Porter rewrites only a word's last letters, so a word begins with its stem less at most the
+    stem's last two letters (``sensibility`` -> ``sensibl``; ``y`` -> ``i``, ``at`` -> ``ate``):
+    a word that begins with none of those prefixes cannot match, and is not stemmed at all.
+    """
+    prefixes = sorted({stem[:-2] if len(stem) > 3 else stem[:1] for stem in stems}, key=len, reverse=True)
+    return re.compile(r"(?<![^\W_])(?:" + "|".join(map(re.escape, prefixes)) + r")[^\W_]*")
+
+
+def _marked(text: str | None, stems: frozenset[str]) -> tuple[SafeString, bool]:
     text = text or ""
     pieces, position, found = [], 0, False
-    for token in _PART.finditer(text):
-        if porter_stem(token.group().casefold()) in stems:
-            pieces += [escape(text[position : token.start()]), "<mark>", escape(token.group()), "</mark>"]
-            position, found = token.end(), True
+    for start, end in _matching(text, stems):
+        pieces += [escape(text[position:start]), "<mark>", escape(text[start:end]), "</mark>"]
+        position, found = end, True
     pieces.append(escape(text[position:]))
     return SafeString("".join(pieces)), found
 

@@ -231,3 +231,22 @@ def test_a_search_that_can_match_nothing_answers_with_no_claims_not_an_error(cli
     api = client.get("/api/claims/", {"q": query})
     assert api.status_code == 200 and api.json()["count"] == 0
     assert client.get("/api/facets/", {"q": query}).status_code == 200
+
+
+def test_snippets_mark_every_word_with_a_query_stem_and_no_other():
+    """claims.search stems only the words that may match (by prefix): for each stem of a word in
+    the review (as printed, and folded to ASCII), the words it marks are exactly those a stem of
+    every word finds; a text where casefolding changes the length takes the word-by-word path."""
+    from collections import defaultdict
+
+    from claims.review_text import read_review
+    from claims.search import _PART, _matching
+
+    review = read_review()
+    for text in (review, review.encode("ascii", "replace").decode(), "Straße " + review[:5000]):
+        by_stem = defaultdict(list)
+        for word in _PART.finditer(text):
+            by_stem[porter_stem(word.group().casefold())].append(word.span())
+        assert len(by_stem) > 300
+        for stem, spans in by_stem.items():
+            assert list(_matching(text, frozenset([stem]))) == spans, stem
