@@ -7,6 +7,9 @@ deferred), then hand them to one of:
 - ``iter_claims_with_relations(queryset, chunk_size=...)``: the same, streamed chunk by chunk
   (downloads of a whole filtered set: memory stays flat, one relations query per chunk).
 
+One claim by its public id, as ``for_display()`` reads it, is ``claim_for_display(public_id)``
+(the claim detail: its statement, compiled once instead of on every request).
+
 Each claim then carries these plain attributes (Django's ``Prefetch(to_attr=...)`` convention),
 each a list in the order the models order them:
 
@@ -33,19 +36,33 @@ relations of all the claims come from one UNION ALL over the link tables, ordere
 order them, and are grouped by claim in Python.
 """
 
+import functools
 import json
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from itertools import batched
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from django.db import connections, router
-from django.db.models import Func, Model, QuerySet
+from django.db.models import Field, Func, Model, QuerySet
 from django.db.models.base import ModelState
 from django.db.models.expressions import Col
 from django.db.models.lookups import In
 
-from claims.models import Cargo, CellLine, Citation, CitationCheck, Claim, ClaimCellLine, Drug, Target
+from claims.models import (
+    Cargo,
+    CellLine,
+    Citation,
+    CitationCheck,
+    Claim,
+    ClaimCellLine,
+    Drug,
+    Mechanism,
+    Section,
+    Target,
+)
+from claims.models.claim import MECHANISM_UNREAD, SECTION_UNREAD
 
 # The relation each attribute holds, by the kind names of the UNION's branches.
 LOADED_ATTRIBUTES = {
@@ -121,6 +138,97 @@ def claims_with_relations(claims: QuerySet[Claim] | Iterable[Claim]) -> list[Cla
     claims = list(claims)
     _load(claims)
     return claims
+
+
+def claim_for_display(public_id: str) -> Claim | None:
+    """The claim with this public id as ``Claim.objects.for_display().filter(public_id=…)`` gives
+    it (section and mechanism set, the same columns read), or None; its relations not loaded.
+
+    One statement written once per database: the ORM compiled that query (its select list
+    over three models and their deferred fields, its ordering) on every request, a third of
+    a claim detail's time in process. The values go through the converters the ORM applies
+    (dates on SQLite) and into ``Model.from_db``, as the ORM's own loading does."""
+    db = router.db_for_read(Claim)
+    connection = connections[db]
+    sql, parts = _claim_statement(db)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [public_id])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    values = list(row)
+    for index, col, converters in _claim_converters(connection):
+        for convert in converters:
+            values[index] = convert(values[index], col, connection)
+    loaded: list[Any] = []
+    start = 0
+    for model, fields in parts:
+        own, start = values[start : start + len(fields)], start + len(fields)
+        # None for a primary key: the mechanism's LEFT JOIN found none.
+        loaded.append(None if own[0] is None else model.from_db(db, [f.attname for f in fields], own))
+    claim, claim.section, claim.mechanism = loaded
+    return claim
+
+
+Parts = list[tuple[type[Model], list[Field]]]
+
+
+def _shown_fields(model: type[Model], unread: Iterable[str]) -> list[Field]:
+    """The model's columns but ``unread``, primary key first."""
+    pk = model._meta.pk
+    assert pk is not None
+    return [pk, *(f for f in model._meta.concrete_fields if f.name not in unread and f is not pk)]
+
+
+@functools.cache
+def _claim_statement(db: str) -> tuple[str, Parts]:
+    """claim_for_display's statement on database ``db`` and the fields it reads, model by model."""
+    quote = connections[db].ops.quote_name
+    parts: Parts = [
+        (Claim, _shown_fields(Claim, ["search_document"])),
+        (Section, _shown_fields(Section, SECTION_UNREAD)),
+        (Mechanism, _shown_fields(Mechanism, MECHANISM_UNREAD)),
+    ]
+
+    def name(field: Any) -> str:  # a concrete field: its column is set
+        return quote(field.column)
+
+    columns = ", ".join(f"{quote(model._meta.db_table)}.{name(f)}" for model, fields in parts for f in fields)
+    claim, section, mechanism = (quote(model._meta.db_table) for model, _ in parts)
+
+    def key(model: type[Model]) -> str:
+        return name(model._meta.pk)
+
+    def column(field: str) -> str:
+        return name(Claim._meta.get_field(field))
+
+    sql = (
+        f"SELECT {columns} FROM {claim}"
+        f" INNER JOIN {section} ON {section}.{key(Section)} = {claim}.{column('section')}"
+        f" LEFT OUTER JOIN {mechanism} ON {mechanism}.{key(Mechanism)} = {claim}.{column('mechanism')}"
+        f" WHERE {claim}.{column('public_id')} = %s"
+    )
+    return sql, parts
+
+
+# Per connection object (a thread's own): its backend's converters are bound to it.
+_converters_of: WeakKeyDictionary[Any, list[tuple[int, Col, list[Any]]]] = WeakKeyDictionary()
+
+
+def _claim_converters(connection: Any) -> list[tuple[int, Col, list[Any]]]:
+    """(position, column, converters) for each value of claim_for_display's row that the ORM
+    converts, as its compiler's get_converters gives them: the backend's, then the field's."""
+    if connection not in _converters_of:
+        _, parts = _claim_statement(connection.alias)
+        fields = [(model, field) for model, own in parts for field in own]
+        found = []
+        for index, (model, field) in enumerate(fields):
+            col = field.get_col(model._meta.db_table)
+            converters = connection.ops.get_db_converters(col) + field.get_db_converters(connection)
+            if converters:
+                found.append((index, col, converters))
+        _converters_of[connection] = found
+    return _converters_of[connection]
 
 
 def iter_claims_with_relations(queryset: QuerySet[Claim], *, chunk_size: int) -> Iterator[Claim]:
