@@ -180,6 +180,16 @@ class BrowserPage:
         response = self.page.goto(self.base_url + path)
         return response
 
+    def sign_in(self, username):
+        """Sign in through the form as one of tests/conftest.py's personas."""
+        from tests.factories import PASSWORD
+
+        self.open("/accounts/login/")
+        self.page.fill("#id_username", username)
+        self.page.fill("#id_password", PASSWORD)
+        self.page.click("form.stacked-form button[type=submit]")
+        self.page.wait_for_selector(".account-name")
+
     def screenshot_as(self, name):
         os.makedirs(SCREENSHOTS, exist_ok=True)
         self.page.screenshot(path=os.path.join(SCREENSHOTS, f"{name}.png"), full_page=True)

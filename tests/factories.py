@@ -9,7 +9,7 @@ from django.contrib.auth.models import Group, User
 from django.test import Client
 
 from claims import vocabulary as v
-from claims.models import Section, Source
+from claims.models import Claim, Section, Source
 from claims.services.claim_writes import claim_create, quote_occurrence
 
 # A sentence the review says once, in its section 3.1: where a claim goes unless told otherwise.
@@ -58,3 +58,14 @@ def persona_client(request, persona):
     if persona == "anonymous":
         return Client()
     return request.getfixturevalue(f"{persona}_client")
+
+
+def reviewable_claims(count=1):
+    """Claims in review that cite a paper with a verdict (as loaded from the transcription)."""
+    claims = (
+        Claim.objects.filter(status=v.CurationStatus.IN_REVIEW, citations__isnull=False)
+        .exclude(citation_support=v.CitationSupport.NOT_CHECKED)
+        .distinct()
+        .order_by("public_id")
+    )
+    return list(claims[:count])

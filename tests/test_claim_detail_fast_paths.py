@@ -4,7 +4,6 @@ the slower way gave.
 """
 
 import secrets
-import socket
 
 import pytest
 import redis
@@ -12,23 +11,15 @@ from django.core.cache import cache
 from rest_framework.throttling import AnonRateThrottle
 
 from claims.models import Claim
+from tests.local_redis import require_redis
 
 pytestmark = pytest.mark.django_db
-
-
-def _redis_reachable():
-    try:
-        with socket.create_connection(("127.0.0.1", 6379), timeout=1):
-            return True
-    except OSError:
-        return False
 
 
 @pytest.fixture
 def redis_cache(settings, monkeypatch):
     """The cache is Redis, as in production, under a prefix of this test's own; counts round trips."""
-    if not _redis_reachable():
-        pytest.skip("no Redis on 127.0.0.1:6379")
+    require_redis()
     settings.CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",

@@ -9,15 +9,6 @@ from claims.models import Claim, Drug, Mechanism, StatusChange
 
 pytestmark = pytest.mark.browser
 QUOTE = "However, increased drug efflux could lead to chemoresistance."
-PASSWORD = "correct horse battery"  # tests/conftest.py's personas
-
-
-def _sign_in(page, username):
-    page.open("/accounts/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", PASSWORD)
-    page.click("form.stacked-form button[type=submit]")
-    page.wait_for_selector(".account-name")
 
 
 def _sign_out(page):
@@ -26,7 +17,7 @@ def _sign_out(page):
 
 
 def test_create_submit_and_approve_by_another_user(page, curator, editor):
-    _sign_in(page, "curator")
+    page.sign_in("curator")
     page.open("/claims/new/")
     page.select_option("#id_section", "3.1")
     page.fill("#id_quote", QUOTE)
@@ -65,7 +56,7 @@ def test_create_submit_and_approve_by_another_user(page, curator, editor):
     assert page.locator(".curation-panel :text('Approve')").count() == 0, "curators cannot approve"
     _sign_out(page)
 
-    _sign_in(page, "editor")
+    page.sign_in("editor")
     page.open(f"/claims/{claim.public_id}/edit/")
     page.screenshot_as("curation-editor-review")
     page.click(".curation-panel a:has-text('Approve')")  # approving asks for confirmation first
@@ -86,7 +77,7 @@ def test_create_submit_and_approve_by_another_user(page, curator, editor):
 def test_an_editor_sets_the_mechanism_of_two_claims_from_the_admin(page, editor):
     claims = list(Claim.objects.filter(mechanism__isnull=True).order_by("public_id")[:2])
     mechanism = Mechanism.objects.order_by("name").first()
-    _sign_in(page, "editor")
+    page.sign_in("editor")
     page.open(f"/admin/claims/claim/?q={claims[0].public_id[:-1]}")
     page.screenshot_as("curation-admin-changelist")
     for claim in claims:

@@ -13,7 +13,7 @@ from claims.forms import ClaimForm
 from claims.models import Citation, Claim, Drug, Flag, StatusChange
 from claims.services.claim_writes import claim_update
 from claims.services.workflow import claim_transition
-from tests.factories import PASSWORD, make_claim
+from tests.factories import make_claim, reviewable_claims
 
 S = v.CurationStatus
 CHANGELIST = "/admin/claims/claim/"
@@ -25,17 +25,6 @@ def _initial(claim):
 
 def _panel(html):
     return re.search(r'<section class="curation-panel.*?</section>', html, re.S).group(0)
-
-
-def _reviewable(count=1):
-    """Claims in review that cite a paper with a verdict (as loaded from the transcription)."""
-    claims = (
-        Claim.objects.filter(status=S.IN_REVIEW, citations__isnull=False)
-        .exclude(citation_support=v.CitationSupport.NOT_CHECKED)
-        .distinct()
-        .order_by("public_id")
-    )
-    return list(claims[:count])
 
 
 @pytest.fixture
@@ -60,7 +49,7 @@ def test_on_the_claim_page_editing_is_the_primary_action(curator_client, draft):
 
 @pytest.mark.django_db
 def test_approving_on_the_site_asks_for_confirmation_and_keeps_the_comment(editor_client, editor):
-    (claim,) = _reviewable()
+    (claim,) = reviewable_claims()
     panel = _panel(editor_client.get(claim.get_absolute_url()).content.decode())
     assert re.search(
         rf'<a class="button button-secondary"[^>]*href="/claims/{claim.public_id}/transition/\?to_status=approved',
@@ -88,7 +77,7 @@ def test_approving_on_the_site_asks_for_confirmation_and_keeps_the_comment(edito
 
 @pytest.mark.django_db
 def test_approving_a_claim_whose_cited_work_nobody_checked_warns_on_the_site(editor_client):
-    (claim,) = _reviewable()
+    (claim,) = reviewable_claims()
     Claim.objects.filter(pk=claim.pk).update(citation_support=v.CitationSupport.NOT_CHECKED)
     html = editor_client.get(f"/claims/{claim.public_id}/transition/?to_status=approved").content.decode()
     assert 'id="support-warning"' in html and "Nobody has checked the cited papers yet" in html
@@ -96,7 +85,7 @@ def test_approving_a_claim_whose_cited_work_nobody_checked_warns_on_the_site(edi
 
 @pytest.mark.django_db
 def test_approving_in_bulk_asks_first_and_refuses_claims_with_unchecked_citations(editor_client, editor):
-    checked, unchecked = _reviewable(2)
+    checked, unchecked = reviewable_claims(2)
     Claim.objects.filter(pk=unchecked.pk).update(citation_support=v.CitationSupport.NOT_CHECKED)
     data = {"action": "approve", ACTION_CHECKBOX_NAME: [checked.pk, unchecked.pk]}
 
@@ -284,7 +273,7 @@ def test_the_citation_list_links_the_bibtex_upload_for_curators_only(client, rea
 
 @pytest.mark.django_db
 def test_custom_admin_pages_use_the_admins_breadcrumbs(editor_client, curator_client):
-    (claim,) = _reviewable()
+    (claim,) = reviewable_claims()
     pages = [
         editor_client.post(CHANGELIST, {"action": "reject", ACTION_CHECKBOX_NAME: [claim.pk], "index": 0}),
         editor_client.post(CHANGELIST, {"action": "approve", ACTION_CHECKBOX_NAME: [claim.pk], "index": 0}),
@@ -309,19 +298,11 @@ def test_the_claim_change_forms_inline_rows_say_what_they_are(editor_client):
 # Browser: what a curator and a reader do.
 
 
-def _sign_in(page, username):
-    page.open("/accounts/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", PASSWORD)
-    page.click("form.stacked-form button[type=submit]")
-    page.wait_for_selector(".account-name")
-
-
 @pytest.mark.browser
 def test_typed_changes_block_the_status_buttons_and_leaving_asks_first(page, curator, draft):
     """Regression (issue 17): "Back to draft" and the navigation dropped typed changes silently."""
     claim_transition(claim=draft, user=curator, to_status=S.IN_REVIEW)
-    _sign_in(page, "curator")
+    page.sign_in("curator")
     page.open(f"/claims/{draft.public_id}/edit/")
     back = page.locator(".curation-panel button:has-text('Back to draft')")
     assert back.is_enabled() and page.locator("#dirty-note").is_hidden()
@@ -353,7 +334,7 @@ def test_typed_changes_block_the_status_buttons_and_leaving_asks_first(page, cur
 @pytest.mark.browser
 def test_a_preview_keeps_the_status_buttons_disabled_until_it_is_saved(page, curator, draft):
     claim_transition(claim=draft, user=curator, to_status=S.IN_REVIEW)
-    _sign_in(page, "curator")
+    page.sign_in("curator")
     page.open(f"/claims/{draft.public_id}/edit/")
     page.fill("#id_statement", "Efflux pumps make tumour cells resist chemotherapy.")
     page.fill("#id_edit_summary", "Plainer wording.")

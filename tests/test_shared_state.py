@@ -25,18 +25,12 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
+from tests.local_redis import require_redis
+
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 LIMIT = 5
 ATTEMPTS = 20  # pairs after the limit; the first pair almost always reaches both workers
-
-
-def _redis_reachable():
-    try:
-        with socket.create_connection(("127.0.0.1", 6379), timeout=1):
-            return True
-    except OSError:
-        return False
 
 
 def _database_url(tmp_path):
@@ -60,8 +54,8 @@ pytestmark = [pytest.mark.slow, pytest.mark.django_db]
 @pytest.fixture(scope="module", params=["database", "redis"])
 def server(request, django_db_setup, django_db_blocker, tmp_path_factory):
     """gunicorn (2 sync workers) and its access log, which names the worker that answered each request."""
-    if request.param == "redis" and not _redis_reachable():
-        pytest.skip("no Redis on 127.0.0.1:6379")
+    if request.param == "redis":
+        require_redis()
     tmp = tmp_path_factory.mktemp("shared-state")
     with django_db_blocker.unblock():
         database_url = _database_url(tmp)

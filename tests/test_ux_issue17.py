@@ -11,7 +11,7 @@ from claims import vocabulary as v
 from claims.models import Citation, Claim, Drug, Flag
 from claims.services.workflow import claim_transition
 from claims.views.overview import GAP_CARGO, GAP_DRUGS
-from tests.factories import PASSWORD, make_claim
+from tests.factories import make_claim
 from tests.pages import page_html
 
 S = v.CurationStatus
@@ -19,14 +19,6 @@ PHONE = {"width": 390, "height": 844}
 KEPT = "Exosomes from resistant cells carry efflux pumps."
 OLD = "They make recipient cells resist doxorubicin."
 NEW = "Recipient cells then pump the drug out faster than it enters."
-
-
-def _sign_in(page, username):
-    page.open("/accounts/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", PASSWORD)
-    page.click("form.stacked-form button[type=submit]")
-    page.wait_for_selector(".account-name")
 
 
 def _words(text):
@@ -116,7 +108,7 @@ def test_a_reader_finds_the_errors_in_the_review_searches_and_reads_formatted_au
 def test_a_curator_edits_from_the_claim_page_previews_before_and_after_and_reads_the_history(page, curator):
     draft = make_claim(curator, statement=f"{KEPT} {OLD}", drugs=[Drug.objects.get(slug="doxorubicin")])
     claim_transition(claim=draft, user=curator, to_status=S.IN_REVIEW)
-    _sign_in(page, "curator")
+    page.sign_in("curator")
 
     # Item 1: on the claim page, editing is the primary action and comes before "Back to draft".
     page.open(draft.get_absolute_url())
@@ -174,7 +166,7 @@ def test_an_editor_is_warned_about_unchecked_citations_and_finds_the_admin_tidy(
         .order_by("public_id")[:2]
     )
     Claim.objects.filter(pk=claims[1].pk).update(citation_support=v.CitationSupport.NOT_CHECKED)
-    _sign_in(page, "editor")
+    page.sign_in("editor")
 
     # Item 2: approving on the site asks first and warns when nobody checked the cited work.
     page.open(claims[1].get_absolute_url())

@@ -13,7 +13,7 @@ from claims.forms import ClaimForm
 from claims.models import Claim, Drug, StatusChange
 from claims.services.claim_writes import claim_update
 from claims.services.workflow import claim_transition
-from tests.factories import PASSWORD, make_claim
+from tests.factories import make_claim, reviewable_claims
 from tests.pages import text_of
 
 S = v.CurationStatus
@@ -98,16 +98,6 @@ def test_a_preview_of_the_current_version_says_nothing_of_others(curator_client,
 # Item 2: a bulk approval or rejection undone in one step.
 
 
-def _reviewable(count):
-    claims = (
-        Claim.objects.filter(status=S.IN_REVIEW, citations__isnull=False)
-        .exclude(citation_support=v.CitationSupport.NOT_CHECKED)
-        .distinct()
-        .order_by("public_id")
-    )
-    return list(claims[:count])
-
-
 def _undo_form(html):
     found = re.search(r'<form method="post" action="([^"]+)" id="bulk-undo".*?</form>', html, re.S)
     return found and (found.group(1), found.group(0))
@@ -119,7 +109,7 @@ def _undo_form(html):
     [("approve", S.APPROVED, {"comment": ""}), ("reject", S.REJECTED, {"reason": "Off topic."})],
 )
 def test_a_bulk_decision_is_undone_in_one_step(editor_client, editor, action, status, extra):
-    claims = _reviewable(3)
+    claims = reviewable_claims(3)
     data = {"action": action, ACTION_CHECKBOX_NAME: [c.pk for c in claims], "apply": "go", **extra}
     done = editor_client.post(CHANGELIST, data, follow=True)
     assert [Claim.objects.get(pk=c.pk).status for c in claims] == [status] * 3
@@ -145,7 +135,7 @@ def test_a_bulk_decision_is_undone_in_one_step(editor_client, editor, action, st
 
 @pytest.mark.django_db
 def test_undo_leaves_a_claim_changed_since_the_bulk_action_alone(editor_client, editor, curator):
-    claims = _reviewable(2)
+    claims = reviewable_claims(2)
     data = {"action": "approve", ACTION_CHECKBOX_NAME: [c.pk for c in claims], "apply": "go", "comment": ""}
     url, form = _undo_form(editor_client.post(CHANGELIST, data, follow=True).content.decode())
     moved = Claim.objects.get(pk=claims[1].pk)
@@ -165,14 +155,14 @@ def test_undo_leaves_a_claim_changed_since_the_bulk_action_alone(editor_client, 
 @pytest.mark.django_db
 def test_undo_asks_for_a_post_and_the_right_to_change_claims(editor_client, reader_client):
     assert editor_client.get(f"{CHANGELIST}undo/").status_code == 405
-    (claim,) = _reviewable(1)
+    (claim,) = reviewable_claims(1)
     refused = reader_client.post(f"{CHANGELIST}undo/", {"claims": [f"{claim.public_id}:{claim.version}"]})
     assert refused.status_code in (302, 403) and Claim.objects.get(pk=claim.pk).status == S.IN_REVIEW
 
 
 @pytest.mark.django_db
 def test_a_malformed_undo_changes_nothing(editor_client):
-    (claim,) = _reviewable(1)
+    (claim,) = reviewable_claims(1)
     response = editor_client.post(
         f"{CHANGELIST}undo/", {"claims": ["nonsense", f"{claim.public_id}:x"]}, follow=True
     )
@@ -185,12 +175,8 @@ def test_a_malformed_undo_changes_nothing(editor_client):
 
 @pytest.mark.browser
 def test_an_editor_undoes_a_bulk_approval_with_one_click(page, editor):
-    claims = _reviewable(3)
-    page.open("/accounts/login/")
-    page.fill("#id_username", "editor")
-    page.fill("#id_password", PASSWORD)
-    page.click("form.stacked-form button[type=submit]")
-    page.wait_for_selector(".account-name")
+    claims = reviewable_claims(3)
+    page.sign_in("editor")
     page.open(f"{CHANGELIST}?status=in_review")
     for claim in claims:
         page.check(f"input[name=_selected_action][value='{claim.pk}']")
@@ -212,11 +198,7 @@ def test_an_editor_undoes_a_bulk_approval_with_one_click(page, editor):
 def test_a_curator_previewing_an_overtaken_edit_reads_what_saving_will_do(
     page, curator, other_curator, draft
 ):
-    page.open("/accounts/login/")
-    page.fill("#id_username", "curator")
-    page.fill("#id_password", PASSWORD)
-    page.click("form.stacked-form button[type=submit]")
-    page.wait_for_selector(".account-name")
+    page.sign_in("curator")
     page.open(f"/claims/{draft.public_id}/edit/")
     claim_update(claim=draft, user=other_curator, notes="Checked against the paper's Figure 2.")
     page.fill("#id_statement", STATEMENT)
