@@ -21,9 +21,10 @@ read the log before either wrote it back (one request went uncounted). With any 
 (the database cache by default) the log is DRF's.
 """
 
+import functools
 import math
-from weakref import WeakKeyDictionary
 
+from django.conf import settings
 from django.core.cache import DEFAULT_CACHE_ALIAS, caches
 from django.core.cache import cache as default_cache
 from django.core.cache.backends.redis import RedisCache
@@ -55,9 +56,14 @@ redis.call('EXPIRE', KEYS[1], window)
 return {1, counted + 1, oldest or ARGV[1]}
 """
 _script: Script | None = None
-# One client object per cache backend and process (it holds no connection, its pool does):
-# Django's backend builds a new one for every call, a fifth of the throttle's time.
-_clients: WeakKeyDictionary = WeakKeyDictionary()
+
+
+@functools.cache
+def _redis_client(location: str) -> Redis:
+    """One client per Redis server and process (its pool holds the connections): Django's backend
+    builds a new client for every call, a fifth of the throttle's time. Like Django's backend,
+    writes go to the first server listed."""
+    return Redis.from_url(location.split(",")[0])
 
 
 class AnonRateThrottle(throttling.AnonRateThrottle):
@@ -71,9 +77,9 @@ class AnonRateThrottle(throttling.AnonRateThrottle):
         return client_address(request)
 
     def allow_request(self, request, view):
-        # DRF's cache is django.core.cache.cache, a proxy: the backend is the default cache's.
-        backend = caches[DEFAULT_CACHE_ALIAS] if self.cache is default_cache else self.cache
-        if isinstance(backend, RedisCache):
+        # DRF's cache is django.core.cache.cache, a proxy of the default cache's backend.
+        backend = caches[DEFAULT_CACHE_ALIAS]
+        if self.cache is default_cache and isinstance(backend, RedisCache):
             allowed = self._count_in_redis(request, view, backend)
         else:
             allowed = super().allow_request(request, view)
@@ -94,9 +100,8 @@ class AnonRateThrottle(throttling.AnonRateThrottle):
         self.now = self.timer()
         # Not DRF's key: that one holds a pickled list, which the list commands refuse.
         key = cache.make_and_validate_key(f"{self.key}:log")
-        client: Redis = _clients.get(cache._cache) or _clients.setdefault(
-            cache._cache, cache._cache.get_client(key, write=True)
-        )
+        location = settings.CACHES[DEFAULT_CACHE_ALIAS]["LOCATION"]
+        client = _redis_client(location if isinstance(location, str) else ",".join(location))
         if _script is None:
             _script = Script(client, COUNT_SCRIPT)
         allowed, counted, oldest = _script(
