@@ -6,7 +6,10 @@
 Per size: a fresh SQLite database (migrate, load_review, generate_synthetic --claims N --seed 1),
 converted to a plain schema with FTS5 (bench/datasette_schema.py) and served by Datasette with
 canned queries, while the app serves the original under gunicorn (DEBUG off) twice: as configured,
-and with no cache (bench/settings_uncached.py) for the uncached facet counts.
+and with no cache (bench/settings_uncached.py) for the uncached facet counts. With
+``--databases sqlite postgresql`` (the default) the app is then served a second time from a fresh
+PostgreSQL database built by the same commands (the same seed gives the same claims; the
+equivalence check proves it request by request), against the same Datasette file.
 
 By default the app runs as production does (``--production``): the cache in Redis
 (REDIS_URL=redis://127.0.0.1:6379/<--redis-db>, that database flushed first; docker-compose.yml
@@ -284,19 +287,44 @@ def differences(app, other):
     return "; ".join(found)
 
 
-def prepare(size, workdir):
-    """The app's database with N synthetic claims and its plain copy for Datasette."""
-    app_db, plain_db = workdir / f"app-{size}.sqlite3", workdir / "claims.db"
-    for path in (app_db, plain_db):
-        for suffix in ("", "-wal", "-shm", "-journal"):
-            Path(f"{path}{suffix}").unlink(missing_ok=True)
-    env = server_env(f"sqlite:///{app_db}")
+def build(env, size):
+    """migrate, the cache table, the review and N synthetic claims on ``env``'s database."""
     timings = {}
     manage(env, "migrate", "--verbosity", "0")
     manage(env, "createcachetable")  # the shared cache when REDIS_URL is unset
     timings["load_review_s"] = manage(env, "load_review")
     log(f"generate_synthetic --claims {size}")
     timings["generate_synthetic_s"] = manage(env, "generate_synthetic", "--claims", str(size), "--seed", "1")
+    return timings
+
+
+def postgresql_env(size, args):
+    """A fresh PostgreSQL database holding what prepare's SQLite file holds, analysed as
+    autovacuum would after a bulk load; its server environment and build timings."""
+    import psycopg
+
+    name = f"{args.pg_database}_{size}"
+    with psycopg.connect(f"{args.pg_server}/postgres", autocommit=True) as connection:
+        connection.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", [name]
+        )
+        connection.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        connection.execute(f'CREATE DATABASE "{name}"')
+    env = server_env(f"{args.pg_server}/{name}")
+    timings = build(env, size)
+    with psycopg.connect(f"{args.pg_server}/{name}", autocommit=True) as connection:
+        connection.execute("VACUUM ANALYZE")
+    return env, timings
+
+
+def prepare(size, workdir):
+    """The app's SQLite database with N synthetic claims and its plain copy for Datasette."""
+    app_db, plain_db = workdir / f"app-{size}.sqlite3", workdir / "claims.db"
+    for path in (app_db, plain_db):
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+    env = server_env(f"sqlite:///{app_db}")
+    timings = build(env, size)
     started = time.perf_counter()
     convert(app_db, plain_db)
     timings["convert_s"] = round(time.perf_counter() - started, 2)
@@ -315,10 +343,28 @@ def prepare(size, workdir):
 
 
 def run_size(size, args, workdir):
+    """One result per database of ``args.databases``, and what differed (empty when all agreed)."""
     log(f"{size:,} claims: fresh database")
     env, app_db, plain_db, params, timings = prepare(size, workdir)
     metadata = workdir / "metadata.json"
     metadata.write_text(json.dumps({"databases": {"claims": {"queries": canned_queries()}}}, indent=1))
+    results = []
+    for database in args.databases:
+        if database == "postgresql":
+            log(f"{size:,} claims: the same on PostgreSQL")
+            env, timings = postgresql_env(size, args)
+        result, unequal = side_by_side(
+            size, database, env, timings, plain_db, metadata, params, args, workdir
+        )
+        results.append(result)
+        if unequal:
+            return results, unequal
+    return results, {}
+
+
+def side_by_side(size, database, env, timings, plain_db, metadata, params, args, workdir):
+    """The app served from ``env``'s database against Datasette on ``plain_db``, request by request."""
+    log(f"{size:,} claims, app on {DATABASE_NAMES[database]}")
     uncached_env = {**env, "DJANGO_SETTINGS_MODULE": "bench.settings_uncached"}
     setup = serving(args)
     if setup["production"]:
@@ -326,6 +372,7 @@ def run_size(size, args, workdir):
         env = {**env, "REDIS_URL": setup["cache"]}
     result = {
         "size": size,
+        "database": database,
         "params": params,
         "serving": setup,
         **timings,
@@ -370,7 +417,7 @@ def run_size(size, args, workdir):
             (k for k in plan if "reference" not in k), key=lambda k: result["requests"][k]["ratio_p50"]
         )
         server, path = plan[worst][0], plan[worst][1]
-        profile = RESULTS / f"profile-datasette-side-by-side-{size}.txt"
+        profile = RESULTS / f"profile-datasette-side-by-side-{size}-{database}.txt"
         log(f"  profiling {path}")
         with open(profile, "w") as out:
             subprocess.run(
@@ -388,17 +435,20 @@ def _ms(value):
     return f"{value:.1f}" if value >= 10 else f"{value:.2f}"
 
 
+DATABASE_NAMES = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}
+
+
 def table(results):
     lines = [
-        "| claims | request | app p50 ms | Datasette p50 ms | app ÷ Datasette p50 | app p95 ms | "
+        "| claims | app database | request | app p50 ms | Datasette p50 ms | app ÷ Datasette p50 | app p95 ms | "
         "Datasette p95 ms | app ÷ Datasette p95 | req/s at 8 clients, app / Datasette |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for result in results:
         for name, entry in result["requests"].items():
             app, peer = entry["app"], entry["datasette"]
             lines.append(
-                f"| {result['size']:,} | {name} | {_ms(app['p50_ms'])} | {_ms(peer['p50_ms'])} | "
+                f"| {result['size']:,} | {DATABASE_NAMES[result.get('database', 'sqlite')]} | {name} | {_ms(app['p50_ms'])} | {_ms(peer['p50_ms'])} | "
                 f"{entry['ratio_p50']}× | {_ms(app['p95_ms'])} | {_ms(peer['p95_ms'])} | {entry['ratio_p95']}× | "
                 f"{app['throughput']:.1f} / {peer['throughput']:.1f} |"
                 + (f" errors: {app['errors'] + peer['errors']}" if app["errors"] or peer["errors"] else "")
@@ -434,6 +484,17 @@ def main():
         default=True,
         help="serve the app as docker-compose.yml does: Redis cache, its gunicorn workers (default on)",
     )
+    parser.add_argument(
+        "--databases",
+        nargs="+",
+        default=["sqlite", "postgresql"],
+        choices=list(DATABASE_NAMES),
+        help="what the app is served from, each against the same Datasette file (default: both)",
+    )
+    parser.add_argument("--pg-server", default="postgres://postgres@127.0.0.1:5432")
+    parser.add_argument(
+        "--pg-database", default="exoclaims_datasette_bench", help="name prefix (the size is appended)"
+    )
     parser.add_argument("--redis-db", type=int, default=15, help="the Redis database the run owns (flushed)")
     parser.add_argument("--report", metavar="JSON", help="only print the table of an earlier run")
     args = parser.parse_args()
@@ -447,12 +508,13 @@ def main():
     started = datetime.now(UTC)
     results = []
     for size in args.sizes:
-        result, unequal = run_size(size, args, args.workdir)
+        done, unequal = run_size(size, args, args.workdir)
         if unequal:
+            database = DATABASE_NAMES[done[-1]["database"]]
             for name, diff in unequal.items():
-                print(f"NOT THE SAME at {size:,} claims, {name}: {diff}", file=sys.stderr)
+                print(f"NOT THE SAME at {size:,} claims (app on {database}), {name}: {diff}", file=sys.stderr)
             sys.exit("the two sides disagree: no timings reported")
-        results.append(result)
+        results += done
     report = {
         "started": started.isoformat(timespec="seconds"),
         "machine": machine(),

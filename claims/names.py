@@ -8,13 +8,14 @@ arm suffix (``miR-155-5p`` → ``miR-155``): a lone ``-5p`` arm must not hide th
 the review names, while an entity named with its arm keeps its own claims.
 """
 
+import functools
 import re
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from typing import Any
 
-from django.db.models import Value
+from django.db import connections, router
 
-from claims.models.entities import LOOKUP_SEPARATOR, Entity
+from claims.models.entities import LOOKUP_SEPARATOR, Entity, lookup_needles
 
 _SPECIES = re.compile(r"^[a-z]{3}-(?=mir)")
 _MIRNA = re.compile(r"^mir-?(\d+[a-z]?(?:-\d+)?)((?:-[35]p)?)$")
@@ -68,14 +69,18 @@ def resolve_across(
 ) -> dict[str, dict[str, list[int]]]:
     """{value: {model key: [pks]}} for every value and every kind in ``models`` ({key: model}),
     in one query (a UNION over the entity tables): what free-text search needs per word."""
-    spelled = _all_spellings(values)
-    if not spelled:
+    needles = lookup_needles(_all_spellings(values))
+    if not needles:
         return {value: {} for value in values}
-    parts = [
-        model.objects.matching(spelled).order_by().values_list(Value(key), "pk", "lookup_terms")
-        for key, model in models.items()
-    ]
-    rows = list(parts[0].union(*parts[1:], all=True).order_by()) if len(parts) > 1 else list(parts[0])
+    kinds = tuple(models.items())
+    db = router.db_for_read(kinds[0][1])
+    connection = connections[db]
+    # What ``Entity.objects.matching`` asks (lookup_terms contains the needle), LIKE-escaped as
+    # Django's ``contains`` escapes it.
+    patterns = [f"%{connection.ops.prep_for_like_query(needle)}%" for needle in needles]
+    with connection.cursor() as cursor:
+        cursor.execute(_across_statement(db, kinds, len(needles)), patterns * len(kinds))
+        rows = cursor.fetchall()
     found: dict[str, dict[str, list[int]]] = {}
     for value in values:
         named: dict[str, list[int]] = {}
@@ -83,3 +88,23 @@ def resolve_across(
             named.setdefault(key, []).append(pk)
         found[value] = named
     return found
+
+
+@functools.cache
+def _across_statement(db: str, kinds: tuple[tuple[str, type[Entity]], ...], needles: int) -> str:
+    """resolve_across's statement for ``needles`` needles: one UNION ALL branch per kind, each
+    ``lookup_terms`` LIKE any needle, as ``contains`` writes it on the database. Written once per
+    shape: building and compiling the same union through the ORM was most of a search's name
+    resolution."""
+    connection = connections[db]
+    quote = connection.ops.quote_name
+    like = connection.operators["contains"] % "%s"
+    branches = []
+    for key, model in kinds:
+        column = f"{quote(model._meta.db_table)}.{quote('lookup_terms')}"
+        matches = " OR ".join([f"{column} {like}"] * needles)
+        pk = f"{quote(model._meta.db_table)}.{quote(model._meta.pk.column)}"  # type: ignore[union-attr]
+        if "'" in key:
+            raise ValueError(f"kind {key!r} cannot be quoted")
+        branches.append(f"SELECT '{key}', {pk}, {column} FROM {quote(model._meta.db_table)} WHERE {matches}")
+    return " UNION ALL ".join(branches)

@@ -134,7 +134,7 @@ class ClaimQuerySet(models.QuerySet):
             (
                 models.Case(
                     *(
-                        models.When(Q(pk__in=_text_match(vendor, [term], column)), then=points)
+                        models.When(_holds(vendor, term, column), then=points)
                         for column, points in RANK_POINTS
                     ),
                     default=0,
@@ -223,6 +223,54 @@ def _text_match(vendor: str, terms: Sequence[Term], column: str = "search_docume
     return RawSQL(
         "SELECT rowid FROM claims_claim_fts WHERE claims_claim_fts MATCH %s", [fts5_match(terms, column)]
     )
+
+
+def _holds(vendor: str, term: Term, column: str) -> Q | models.Expression:
+    """Whether a claim's ``column`` holds ``term``: ranked's condition for each score.
+
+    On PostgreSQL a test of the claim row's own vectors: as ``claim.id IN (matches)``, the
+    planner computed the score of every claim (hashed subplans over a sequential scan) before
+    sorting; on the row it is computed only for the claims the search matched."""
+    if vendor == "postgresql":
+        return _RowHolds(column, websearch_text([term]))
+    return Q(pk__in=_text_match(vendor, [term], column))
+
+
+class _RowHolds(models.Expression):
+    """``search_vector @@ q`` (and ``<column>_vector @@ q`` for statement or quote) on the claim
+    row of the query it is part of, whatever alias Django gives claims_claim there (a subquery
+    renames it): the same claims as _text_match's subquery for the column, row by row."""
+
+    output_field = models.BooleanField()
+
+    def __init__(self, column: str, text: str, alias: str | None = None) -> None:
+        super().__init__()
+        if column not in ("statement", "quote", "search_document"):
+            raise ValueError(f"no search vector for column {column!r}")
+        self.column, self.text, self.alias = column, text, alias
+
+    def resolve_expression(self, query: Any = None, *args: Any, **kwargs: Any) -> "_RowHolds":
+        resolved = self.copy()
+        resolved.alias = query.get_initial_alias() if query is not None else self.alias
+        return resolved
+
+    def relabeled_clone(self, change_map: dict[str, str]) -> "_RowHolds":
+        clone = self.copy()
+        clone.alias = change_map.get(self.alias, self.alias) if self.alias else None
+        return clone
+
+    def get_group_by_cols(self) -> list[Any]:
+        return [self]
+
+    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
+        if self.alias is None:
+            raise ValueError("_RowHolds used outside a query on claims")
+        quote = compiler.quote_name_unless_alias
+        sql = f"{quote(self.alias)}.search_vector @@ websearch_to_tsquery('english', %s)"
+        if self.column == "search_document":
+            return sql, [self.text]
+        column = f"{quote(self.alias)}.{self.column}_vector"
+        return f"({sql} AND {column} @@ websearch_to_tsquery('english', %s))", [self.text, self.text]
 
 
 def _linked_to(named: dict[str, list[int]]) -> Q:

@@ -21,6 +21,19 @@ def lookup_terms_for(name: str, slug: str, aliases: Iterable[str], misprints: It
     return LOOKUP_SEPARATOR + LOOKUP_SEPARATOR.join(terms) + LOOKUP_SEPARATOR
 
 
+def lookup_needles(terms: Iterable[str]) -> list[str]:
+    """'|term|' for each of ``terms`` that can name an entity (casefolded, without repeats): what
+    ``lookup_terms`` must contain for the entity to answer to the term."""
+    folded = (str(term).strip().casefold() for term in terms)
+    return list(
+        dict.fromkeys(
+            f"{LOOKUP_SEPARATOR}{term}{LOOKUP_SEPARATOR}"
+            for term in folded
+            if term and LOOKUP_SEPARATOR not in term
+        )
+    )
+
+
 class EntityQuerySet(models.QuerySet):
     def get_by_natural_key(self, slug: str) -> Any:
         return self.get(slug=slug)
@@ -28,10 +41,8 @@ class EntityQuerySet(models.QuerySet):
     def matching(self, terms: Iterable[str]) -> "EntityQuerySet":
         """Entities named by any of ``terms`` (slug, name or alias, case-insensitively)."""
         query = Q(pk__in=[])
-        for term in terms:
-            folded = str(term).strip().casefold()
-            if folded and LOOKUP_SEPARATOR not in folded:
-                query |= Q(lookup_terms__contains=f"{LOOKUP_SEPARATOR}{folded}{LOOKUP_SEPARATOR}")
+        for needle in lookup_needles(terms):
+            query |= Q(lookup_terms__contains=needle)
         return self.filter(query)
 
     def with_claim_counts(self) -> "EntityQuerySet":
