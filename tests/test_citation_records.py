@@ -186,6 +186,34 @@ def test_a_claim_row_links_to_the_pubmed_record_in_one_click(client, paper):
     assert re.search(r'class="support support-contradicted"[^>]*>Contradicted<', row)
 
 
+def test_with_a_doi_but_no_pmid_a_claim_row_offers_a_pubmed_search_by_doi(client, paper):
+    citation, claim, _ = paper
+    resolve(citation, pmid="", pmcid="")
+    body = html(client.get("/claims/", {"citation": citation.key, "background": "show"}))
+    row = body.split(f'data-public-id="{claim.public_id}"')[1].split("</li>\n")[0]
+    assert 'class="ext pubmed"' not in row
+    assert 'href="https://pubmed.ncbi.nlm.nih.gov/?term=10.5555%2Fexo.test.1%5Bdoi%5D"' in row
+    assert "Search PubMed" in row
+
+
+def test_a_citation_page_without_pmid_says_so_and_offers_a_search_by_title(client, paper):
+    citation, _, _ = paper
+    resolve(citation, doi="", pmid="", pmcid="")
+    body = html(client.get(citation.get_absolute_url()))
+    pubmed = body.split("<dt>PubMed</dt>")[1].split("</dd>")[0]
+    assert "not known" in pubmed
+    title = "%22Exosomal+transfer+of+a+test+protein+confers+resistance%22%5Bti%5D"
+    assert (
+        f'href="https://pubmed.ncbi.nlm.nih.gov/?term={title}"' in pubmed
+        and "search PubMed by title" in pubmed
+    )
+    # A work known by its label only gets no search link: nothing to search for but a guess.
+    citation.title, citation.doi = "", ""
+    citation.save()
+    pubmed = html(client.get(citation.get_absolute_url())).split("<dt>PubMed</dt>")[1].split("</dd>")[0]
+    assert "pubmed-search" not in pubmed
+
+
 def test_the_claim_list_keeps_its_query_count_with_checks(client, paper, django_assert_num_queries):
     citation, _, _ = paper
     # resolve the citation key; count; page of claims; their relations and checks; one statement

@@ -1,5 +1,6 @@
 from collections.abc import Mapping, Sequence
 from typing import Any, Self
+from urllib.parse import urlencode
 
 from django.db import models
 from django.db.models import Q
@@ -145,6 +146,20 @@ class Citation(models.Model):
     @property
     def pubmed_url(self) -> str:
         return f"https://pubmed.ncbi.nlm.nih.gov/{self.pmid}/" if self.pmid else ""
+
+    @property
+    def pubmed_search_url(self) -> str:
+        """With no PMID recorded: a PubMed search for the work by its DOI, else by its exact title
+        (a search, not an identifier: nothing is claimed about what PubMed holds); else ''."""
+        if self.pmid:
+            return ""
+        if self.doi:
+            term = f"{self.doi}[doi]"
+        elif self.title:
+            term = f'"{self.title.rstrip(".")}"[ti]'
+        else:
+            return ""
+        return "https://pubmed.ncbi.nlm.nih.gov/?" + urlencode({"term": term})
 
 
 def _bibtex_name(name: Mapping[str, str]) -> str:
