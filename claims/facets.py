@@ -14,6 +14,8 @@ stamp, in every server process at once.
 import functools
 import hashlib
 from collections.abc import Callable
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 
 from django.core.cache import cache
@@ -341,13 +343,40 @@ def _count_facets(claims, names, size):
     }
 
 
+# The data versions a read-only request has read, by database (one_data_version_per_request).
+_versions_read: ContextVar[dict[str, tuple[str, ...]] | None] = ContextVar("data_versions_read", default=None)
+
+
+@contextmanager
+def one_data_version_per_request():
+    """Within the block, ``data_version`` reads each database's version once: a list's ETag and
+    its cached count then ask once, and agree on the version (claims.middleware uses it for
+    GET and HEAD)."""
+    token = _versions_read.set({})
+    try:
+        yield
+    finally:
+        _versions_read.reset(token)
+
+
 def data_version(using="default"):
     """A stamp that changes with every committed write to claims or entities, in one query.
 
     Every part is an index lookup, so it costs well under a millisecond at 100k claims: saves
     bump ``updated`` and add a history row (simple-history), deletes add a history row, and the
     bulk paths (generate_synthetic, its --remove) add or delete a Source and change the top id.
+    Read once per database inside ``one_data_version_per_request``, except in a transaction
+    (which may write).
     """
+    read = _versions_read.get()
+    if read is None or connections[using].in_atomic_block:
+        return _read_data_version(using)
+    if using not in read:
+        read[using] = _read_data_version(using)
+    return read[using]
+
+
+def _read_data_version(using):
     with connections[using].cursor() as cursor:
         cursor.execute(_data_version_sql(using))
         return tuple(str(value) for value in cursor.fetchone())

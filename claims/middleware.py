@@ -1,4 +1,5 @@
-"""Turn a lost database into a clean 503 instead of a stack trace.
+"""Turn a lost database into a clean 503 instead of a stack trace; read the data version once
+per read-only request.
 
 Django closes a connection that raised at the end of the request, so the next request connects
 afresh: when the database is back, the site is back, without restarting anything.
@@ -11,6 +12,8 @@ from django.http import HttpResponse, JsonResponse
 from django.template.response import SimpleTemplateResponse
 from django.utils.cache import add_never_cache_headers
 from django.utils.html import escape
+
+from claims.facets import one_data_version_per_request
 
 logger = logging.getLogger(__name__)
 
@@ -34,6 +37,10 @@ class DatabaseUnavailableMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
+        if request.method in ("GET", "HEAD"):
+            # A read writes nothing: its ETag, cached counts and overview agree on one data version.
+            with one_data_version_per_request():
+                return self.get_response(request)
         return self.get_response(request)
 
     def process_exception(self, request, exception):

@@ -73,7 +73,10 @@ def database_from_url(url, base_dir=BASE_DIR):
             "CONN_HEALTH_CHECKS": True,
             # JIT off: the facet counts are one statement whose estimated cost passes the JIT
             # threshold at 100k claims, and compiling it takes longer than running it.
-            "OPTIONS": {"connect_timeout": 5, "options": "-c jit=off", **options},
+            # random_page_cost 1.1 (the usual setting for SSDs and cached data, as here): with the
+            # default 4 the planner read the whole citation table into a hash for a page's 50
+            # claims instead of looking up their ~100 citations by key (3.5-8 ms against 1.5 ms).
+            "OPTIONS": {"connect_timeout": 5, "options": "-c jit=off -c random_page_cost=1.1", **options},
         }
     raise ImproperlyConfigured(
         f"DATABASE_URL scheme {parts.scheme!r} is not supported: use postgres://… or sqlite:///…"

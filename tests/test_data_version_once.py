@@ -1,0 +1,58 @@
+"""A read-only request reads the data version once (its ETag and its cached count agree on it),
+and no request sees another's (issue 16). Transactional: inside pytest-django's per-test
+transaction the version is always read afresh, as in any transaction that may write."""
+
+import os
+
+import pytest
+from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from claims.facets import data_version, one_data_version_per_request
+from claims.models import Drug
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+LIST = "/api/claims/?drug=doxorubicin&page_size=50"
+
+
+@pytest.fixture
+def review(transactional_db):
+    call_command("load_review", verbosity=0, stdout=open(os.devnull, "w"))
+
+
+def _version_reads(queries):
+    return [q for q in queries if q["sql"].startswith("SELECT (SELECT MAX(id) FROM")]
+
+
+def test_a_list_reads_the_data_version_once_for_its_etag_and_its_count(client, review):
+    with CaptureQueriesContext(connection) as seen:
+        response = client.get(LIST)
+    assert response.status_code == 200 and response["ETag"].startswith('W/"')
+    assert len(_version_reads(seen.captured_queries)) == 1
+
+
+def test_each_request_reads_its_own_version(client, review):
+    first = client.get(LIST)["ETag"]
+    assert client.get(LIST)["ETag"] == first
+    drug = Drug.objects.get(slug="doxorubicin")
+    drug.notes = "renamed in between"
+    drug.save()
+    assert client.get(LIST)["ETag"] != first, "a write between two reads must change the ETag"
+
+
+def test_outside_a_request_or_inside_a_transaction_the_version_is_read_each_time(review):
+    with CaptureQueriesContext(connection) as seen:
+        data_version()
+        data_version()
+    assert len(_version_reads(seen.captured_queries)) == 2
+    with one_data_version_per_request(), CaptureQueriesContext(connection) as seen:
+        assert data_version() == data_version()
+    assert len(_version_reads(seen.captured_queries)) == 1
+    from django.db import transaction
+
+    with one_data_version_per_request(), transaction.atomic(), CaptureQueriesContext(connection) as seen:
+        data_version()
+        data_version()
+    assert len(_version_reads(seen.captured_queries)) == 2
