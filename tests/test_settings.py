@@ -31,6 +31,17 @@ def test_postgres_url_selects_psycopg_with_persistent_checked_connections():
     options = config["OPTIONS"]["options"].split(" -c ")
     assert "-c jit=off" in config["OPTIONS"]["options"], "facet counts must not pay for JIT compilation"
     assert "random_page_cost=1.1" in options, "a page's relations must be looked up by key, not hashed"
+    assert config["OPTIONS"]["server_side_binding"] is True and config["OPTIONS"]["prepare_threshold"] == 2
+
+
+def test_prepared_statements_can_be_turned_off_for_a_pooler_and_bad_values_are_refused(monkeypatch):
+    monkeypatch.setenv("DATABASE_PREPARE_THRESHOLD", "0")
+    options = database_from_url("postgres://u@h/db")["OPTIONS"]
+    assert "server_side_binding" not in options and "prepare_threshold" not in options
+    for bad in ("-1", "two"):
+        monkeypatch.setenv("DATABASE_PREPARE_THRESHOLD", bad)
+        with pytest.raises(ImproperlyConfigured, match="DATABASE_PREPARE_THRESHOLD"):
+            database_from_url("postgres://u@h/db")
 
 
 def test_an_unknown_scheme_is_refused_with_a_clear_message():
