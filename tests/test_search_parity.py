@@ -250,3 +250,16 @@ def test_snippets_mark_every_word_with_a_query_stem_and_no_other():
         assert len(by_stem) > 300
         for stem, spans in by_stem.items():
             assert list(_matching(text, frozenset([stem]))) == spans, stem
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the tsquery literal is PostgreSQL's")
+@pytest.mark.parametrize(
+    "text", ["o'brien", "50% drop", "back\\slash '; DROP TABLE claims_claim; --", '"a phrase"']
+)
+def test_a_search_text_written_into_the_statement_stays_one_quoted_literal(text):
+    from claims.models.claim import tsquery
+
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {tsquery(text)}::text, websearch_to_tsquery('english', %s)::text", [text])
+        written, passed = cursor.fetchone()
+    assert written == passed
