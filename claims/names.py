@@ -11,7 +11,7 @@ the review names, while an entity named with its arm keeps its own claims.
 import functools
 import re
 from collections.abc import Collection, Iterable, Mapping, Sequence
-from typing import Any
+from typing import Any, cast
 
 from django.db import connections, router
 
@@ -98,12 +98,14 @@ def _across_statement(db: str, kinds: tuple[tuple[str, type[Entity]], ...], need
     resolution."""
     connection = connections[db]
     quote = connection.ops.quote_name
-    like = connection.operators["contains"] % "%s"
+    like = cast(Any, connection).operators["contains"] % "%s"  # each backend class defines it
     branches = []
     for key, model in kinds:
         column = f"{quote(model._meta.db_table)}.{quote('lookup_terms')}"
         matches = " OR ".join([f"{column} {like}"] * needles)
-        pk = f"{quote(model._meta.db_table)}.{quote(model._meta.pk.column)}"  # type: ignore[union-attr]
+        key_field = model._meta.pk
+        assert key_field is not None and key_field.column is not None
+        pk = f"{quote(model._meta.db_table)}.{quote(key_field.column)}"
         if "'" in key:
             raise ValueError(f"kind {key!r} cannot be quoted")
         branches.append(f"SELECT '{key}', {pk}, {column} FROM {quote(model._meta.db_table)} WHERE {matches}")

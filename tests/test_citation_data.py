@@ -36,7 +36,9 @@ def test_every_citation_is_resolved_or_says_why_not():
         assert citation.resolution != v.CitationResolution.UNCHECKED, citation.key
         if citation.resolution == v.CitationResolution.RESOLVED:
             # The paper is identified on a record that gives it a DOI, a PMID or a PMCID.
-            assert citation.doi or citation.pmid or citation.pmcid, f"{citation.key} is resolved without an identifier"
+            assert citation.doi or citation.pmid or citation.pmcid, (
+                f"{citation.key} is resolved without an identifier"
+            )
             # A record may show the identifiers with the title or the authors only.
             assert citation.title or citation.author_names, citation.key
             if not citation.author_names:

@@ -2,7 +2,7 @@
 
 import operator
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from functools import reduce
 from typing import Any, cast, overload
 
@@ -266,7 +266,7 @@ class _RowHolds(models.Expression):
         resolved.alias = query.get_initial_alias() if query is not None else self.alias
         return resolved
 
-    def relabeled_clone(self, change_map: dict[str, str]) -> "_RowHolds":
+    def relabeled_clone(self, change_map: Mapping[str, str]) -> "_RowHolds":
         clone = self.copy()
         clone.alias = change_map.get(self.alias, self.alias) if self.alias else None
         return clone
@@ -274,16 +274,16 @@ class _RowHolds(models.Expression):
     def get_group_by_cols(self) -> list[Any]:
         return [self]
 
-    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
+    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, tuple[str | int, ...]]:
         if self.alias is None:
             raise ValueError("_RowHolds used outside a query on claims")
         quote = compiler.quote_name_unless_alias
         query = tsquery(self.text)
         sql = f"{quote(self.alias)}.search_vector @@ {query}"
         if self.column == "search_document":
-            return sql, []
+            return sql, ()
         column = f"{quote(self.alias)}.{self.column}_vector"
-        return f"({sql} AND {column} @@ {query})", []
+        return f"({sql} AND {column} @@ {query})", ()
 
 
 def _linked_to(named: dict[str, list[int]]) -> Q:
