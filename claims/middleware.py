@@ -1,5 +1,5 @@
 """Turn a lost database into a clean 503 instead of a stack trace; read the data version once
-per read-only request.
+per read-only request (OneDataVersionPerReadMiddleware).
 
 Django closes a connection that raised at the end of the request, so the next request connects
 afresh: when the database is back, the site is back, without restarting anything.
@@ -37,10 +37,6 @@ class DatabaseUnavailableMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        if request.method in ("GET", "HEAD"):
-            # A read writes nothing: its ETag, cached counts and overview agree on one data version.
-            with one_data_version_per_request():
-                return self.get_response(request)
         return self.get_response(request)
 
     def process_exception(self, request, exception):
@@ -54,6 +50,20 @@ class DatabaseUnavailableMiddleware:
         response["Retry-After"] = str(RETRY_AFTER_SECONDS)
         add_never_cache_headers(response)
         return response
+
+
+class OneDataVersionPerReadMiddleware:
+    """A GET or HEAD writes nothing: its ETag, cached counts and overview read the data version
+    once and agree on it (claims.facets.one_data_version_per_request)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.method not in ("GET", "HEAD"):
+            return self.get_response(request)
+        with one_data_version_per_request():
+            return self.get_response(request)
 
 
 def is_outage(exception):

@@ -59,9 +59,10 @@ def resolve_entities[E: Entity](model: type[E], values: Collection[str]) -> dict
 
 
 def resolve_pks(model: type[Entity], values: Collection[str]) -> dict[str, list[int]]:
-    """{value: [primary keys of the ``model`` entities it names]}, in one query."""
-    rows = list(model.objects.matching(_all_spellings(values)).values_list("pk", "lookup_terms"))
-    return {value: [row[0] for row in _pick(value, rows)] for value in values}
+    """{value: [primary keys of the ``model`` entities it names]}, in one query (resolve_across's
+    statement for one kind), in key order."""
+    found = resolve_across({"pks": model}, list(values))
+    return {value: sorted(named.get("pks", [])) for value, named in found.items()}
 
 
 def resolve_across(

@@ -147,6 +147,7 @@ MIDDLEWARE = [
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "claims.middleware.DatabaseUnavailableMiddleware",
+    "claims.middleware.OneDataVersionPerReadMiddleware",
 ]
 
 ROOT_URLCONF = "exoclaims.urls"

@@ -271,9 +271,6 @@ class _RowHolds(models.Expression):
         clone.alias = change_map.get(self.alias, self.alias) if self.alias else None
         return clone
 
-    def get_group_by_cols(self) -> list[Any]:
-        return [self]
-
     def as_sql(self, compiler: Any, connection: Any) -> tuple[str, tuple[str | int, ...]]:
         if self.alias is None:
             raise ValueError("_RowHolds used outside a query on claims")
