@@ -40,7 +40,7 @@ from claims.models import (
     Source,
     Target,
 )
-from claims.selectors import walking_public_id_index
+from claims.selectors import read_page, walking_public_id_index
 
 # How many values an entity facet lists at most (the busiest first), unless asked for another
 # number from 1 to FACET_SIZE_MAX (/api/facets/?facet_size=).
@@ -451,5 +451,5 @@ class CachedCountPaginator(Paginator):
         (claims.selectors.walking_public_id_index)."""
         page = super().page(number)
         if isinstance(page.object_list, QuerySet):
-            page.object_list = walking_public_id_index(page.object_list, matching=self.count)
+            page.object_list = read_page(walking_public_id_index(page.object_list, matching=self.count))
         return page

@@ -330,9 +330,10 @@ def test_the_claim_list_runs_a_fixed_number_of_queries(
 ):
     if with_extra_claims:
         add_claims(60)
-    # the data version (the ETag), count, the page of claims (with section and mechanism), then
-    # the citations, drugs, cargo and cell lines of the whole page (one query)
-    with django_assert_num_queries(4):
+    # the data version (the ETag), count, the page's claim ids, the claims (with section and
+    # mechanism: claims.selectors.read_page), then the citations, drugs, cargo and cell lines of
+    # the whole page (one query)
+    with django_assert_num_queries(5):
         response = client.get("/api/claims/", {"page_size": page_size})
     assert len(response.json()["results"]) == page_size
 
@@ -343,8 +344,8 @@ def test_a_filtered_claim_list_adds_one_query_per_entity_parameter(
 ):
     if with_extra_claims:
         add_claims(60)
-    # resolving drug= and cargo_type= (drug names: one query; choices: none), then the four above
-    with django_assert_num_queries(5):
+    # resolving drug= and cargo_type= (drug names: one query; choices: none), then the five above
+    with django_assert_num_queries(6):
         assert client.get("/api/claims/", {"drug": "doxorubicin", "cargo_type": "mirna"}).status_code == 200
 
 

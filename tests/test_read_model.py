@@ -11,12 +11,14 @@ import re
 from pathlib import Path
 
 import pytest
+from django.db.models import Exists, OuterRef
 from django.urls import get_script_prefix, set_script_prefix
 
+from claims import vocabulary as v
 from claims.api.serializers import ClaimSerializer
 from claims.exports import claim_csv_row
-from claims.models import Claim
-from claims.selectors import LOADED_ATTRIBUTES, claims_with_relations, iter_claims_with_relations
+from claims.models import Claim, Flag
+from claims.selectors import LOADED_ATTRIBUTES, claims_with_relations, iter_claims_with_relations, read_page
 from claims.templatetags.html_rows import claim_row
 
 pytestmark = pytest.mark.django_db
@@ -194,3 +196,36 @@ def test_html_pages_link_to_their_api_twin_under_the_site_prefix(client):
         for link in links:
             assert link in body, (path, link)
         assert 'href="/api/' not in body, path
+
+
+def _as_read(obj):
+    """What an instance holds as read: its model, loaded column values, deferred fields and state."""
+    if obj is None:
+        return None
+    deferred = obj.get_deferred_fields()
+    values = {
+        f.attname: getattr(obj, f.attname) for f in obj._meta.concrete_fields if f.attname not in deferred
+    }
+    return type(obj), values, deferred, obj._state.db, obj._state.adding
+
+
+def test_a_page_read_by_its_ids_holds_what_the_orm_reads():
+    """claims.selectors.read_page (the page's ids by the ORM, the claims by a statement written once,
+    issue 16) gives the claims in the queryset's order, each with the values, deferred fields,
+    section, mechanism and annotations the ORM's own reading of for_display() gives."""
+    review_errors = Flag.objects.open().filter(kind=v.FlagKind.REVIEW_ERROR, claim_id=OuterRef("pk"))
+    claims = (
+        Claim.objects.for_display()
+        .annotate(records_review_error=Exists(review_errors))
+        .order_by("-direction", "-public_id")
+    )
+    fast, slow = read_page(claims[5:400]), list(claims[5:400])
+    assert [claim.pk for claim in fast] == [claim.pk for claim in slow] and len(fast) > 200
+    assert {claim.records_review_error for claim in slow} == {True, False}
+    assert {claim.mechanism is None for claim in slow} == {True, False}
+    for quick, orm in zip(fast, slow, strict=True):
+        assert _as_read(quick) == _as_read(orm)
+        assert _as_read(quick.section) == _as_read(orm.section)
+        assert _as_read(quick.mechanism) == _as_read(orm.mechanism)
+        assert quick.records_review_error == orm.records_review_error
+    assert read_page(claims.none()[:10]) == []
