@@ -232,7 +232,7 @@ def cache_from_url(url):
         return {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "exoclaims_cache"}
     if urlsplit(url).scheme not in {"redis", "rediss", "unix"}:
         raise ImproperlyConfigured(f"REDIS_URL must be redis://…, rediss://… or unix://… (got {url!r})")
-    return {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url}
+    return {"BACKEND": "exoclaims.redis_cache.SharedClientRedisCache", "LOCATION": url}
 
 
 CACHES = {"default": cache_from_url(os.environ.get("REDIS_URL", "").strip())}

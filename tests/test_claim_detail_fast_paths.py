@@ -7,10 +7,12 @@ import secrets
 
 import pytest
 import redis
-from django.core.cache import cache
+from django.core.cache import cache, caches
+from django.core.cache.backends.redis import RedisCache
 from rest_framework.throttling import AnonRateThrottle
 
 from claims.models import Claim
+from exoclaims.settings import cache_from_url
 from tests.local_redis import require_redis
 
 pytestmark = pytest.mark.django_db
@@ -22,7 +24,7 @@ def redis_cache(settings, monkeypatch):
     require_redis()
     settings.CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": cache_from_url("redis://127.0.0.1:6379/11")["BACKEND"],  # production's
             "LOCATION": "redis://127.0.0.1:6379/11",
             "KEY_PREFIX": f"test-{secrets.token_hex(8)}",
         }
@@ -68,7 +70,8 @@ def test_with_redis_signed_in_clients_are_not_counted(reader_client, redis_cache
 
 
 def test_a_claim_reads_as_it_does_in_the_list(client):
-    """The detail reads the claim by claim_for_display, the list by the ORM: the same JSON, for every
+    """The detail reads the claim by its public id (claim_for_display), the list by the page's ids
+    (read_page, itself checked against the ORM in test_read_model.py): the same JSON, for every
     claim of the review (with and without a mechanism, cited and not)."""
     listed, page = [], client.get("/api/claims/", {"page_size": 500}).json()
     while True:
@@ -82,3 +85,16 @@ def test_a_claim_reads_as_it_does_in_the_list(client):
     for shown in listed:
         cache.clear()
         assert client.get(f"/api/claims/{shown['id']}/").json() == shown
+
+
+def test_the_redis_cache_makes_its_client_once_and_answers_as_djangos(redis_cache):
+    """REDIS_URL selects Django's Redis cache with one client object per pool (exoclaims.redis_cache):
+    Django's own made one on every call. Values, misses and deletes behave as before."""
+    backend = caches["default"]
+    assert isinstance(backend, RedisCache)
+    assert backend._cache.get_client() is backend._cache.get_client(write=True)
+    assert cache.get("absent", "default") == "default"
+    cache.set("counts", {"drug": [("doxorubicin", 3)]}, 30)
+    assert cache.get("counts") == {"drug": [("doxorubicin", 3)]}
+    assert cache.delete("counts") and cache.get("counts") is None
+    assert redis_cache.count("SET") == 1 and redis_cache.count("GET") == 3
