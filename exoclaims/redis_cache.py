@@ -14,13 +14,13 @@ from django.utils.functional import cached_property
 class SharedClientRedisCacheClient(RedisCacheClient):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self._clients = {}
+        self._clients: dict[object, object] = {}
 
     def get_client(self, key=None, *, write=False):
-        pool = self._get_connection_pool(write)
+        pool = self._get_connection_pool(write)  # type: ignore[attr-defined]  # private, not in the stubs
         client = self._clients.get(pool)
         if client is None:
-            client = self._clients[pool] = self._client(connection_pool=pool)
+            client = self._clients[pool] = self._client(connection_pool=pool)  # type: ignore[attr-defined]
         return client
 
 
@@ -29,4 +29,4 @@ class SharedClientRedisCache(RedisCache):
 
     @cached_property
     def _cache(self):
-        return SharedClientRedisCacheClient(self._servers, **self._options)
+        return SharedClientRedisCacheClient(self._servers, **self._options)  # type: ignore[attr-defined]
