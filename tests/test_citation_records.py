@@ -216,10 +216,10 @@ def test_a_citation_page_without_pmid_says_so_and_offers_a_search_by_title(clien
 
 def test_the_claim_list_keeps_its_query_count_with_checks(client, paper, django_assert_num_queries):
     citation, _, _ = paper
-    # resolve the citation key; count; page of claims; their relations and checks; one statement
-    # for every facet, and one more for the citation facet in use (counted apart)
+    # resolve the citation key; count; the page's ids and its claims; their relations and checks;
+    # one statement for every facet, and one more for the citation facet in use (counted apart)
     # background=show: the checked claim may be a background statement, which the list hides by default.
-    with django_assert_num_queries(1 + 3 + 1 + 1):
+    with django_assert_num_queries(1 + 4 + 1 + 1):
         html(client.get("/claims/", {"citation": citation.key, "background": "show"}))
 
 
