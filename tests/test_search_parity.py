@@ -263,3 +263,24 @@ def test_a_search_text_written_into_the_statement_stays_one_quoted_literal(text)
         cursor.execute(f"SELECT {tsquery(text)}::text, websearch_to_tsquery('english', %s)::text", [text])
         written, passed = cursor.fetchone()
     assert written == passed
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the row's tsvector test is PostgreSQL's")
+@pytest.mark.parametrize("query", ["exosomes", 'tamoxifen OR "drug resistance"', "-autophagy exosomes"])
+def test_a_postgresql_search_tests_each_claim_row_instead_of_looking_matches_up_again(query):
+    """Regression (issue 16): the text match was ``claim.id IN (SELECT id FROM claims_claim WHERE
+    search_vector @@ q)``, which the planner answered by looking every match up again by id; the
+    row's own vector is tested now, for the same claims as the subquery."""
+    from claims.models.claim import _text_match
+    from claims.search import parse_query
+
+    found = Claim.objects.search(query)
+    sql = str(found.order_by().values("pk").query)
+    assert "search_vector @@" in sql and "SELECT id FROM claims_claim" not in sql
+    if " OR " not in query and "-" not in query:
+        terms = [term for group in parse_query(query) for term in group]
+        (text_sql, _) = _text_match("postgresql", terms).as_sql(None, connection)
+        with connection.cursor() as cursor:
+            cursor.execute(text_sql)
+            by_subquery = {row[0] for row in cursor.fetchall()}
+        assert set(found.values_list("pk", flat=True)) == by_subquery and by_subquery

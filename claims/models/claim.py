@@ -116,10 +116,10 @@ class ClaimQuerySet(models.QuerySet):
         matches = []
         for group in groups:
             plain = [term for term in group if not named.get(term.text)]
-            condition = Q(pk__in=_text_match(vendor, plain)) if plain else Q()
+            condition = _matching(vendor, plain) if plain else Q()
             for term in group:
                 if named.get(term.text):
-                    condition &= Q(pk__in=_text_match(vendor, [term])) | _linked_to(named[term.text])
+                    condition &= _matching(vendor, [term]) | _linked_to(named[term.text])
             matches.append(condition)
         return self.filter(reduce(operator.or_, matches))
 
@@ -219,6 +219,18 @@ def tsquery(text: str) -> str:
     return f"websearch_to_tsquery('english', {literal})"
 
 
+def _matching(vendor: str, terms: Sequence[Term]) -> Q:
+    """The claims whose search document holds every term, as a filter.
+
+    On PostgreSQL a test of the claim row's own vector (``_RowHolds``): as ``claim.id IN
+    (SELECT id … WHERE search_vector @@ q)`` the planner looked each match up again by id, 2.4
+    times the time of the row test for a word in 2,274 of 10,000 claims. SQLite matches the FTS5
+    table, whose rowids are the claims' ids."""
+    if vendor == "postgresql":
+        return Q(_RowHolds("search_document", websearch_text(terms)))
+    return Q(pk__in=_text_match(vendor, terms))
+
+
 def _text_match(vendor: str, terms: Sequence[Term], column: str = "search_document") -> RawSQL:
     """The ids of the claims whose ``column`` holds every term (a subquery).
 
@@ -274,7 +286,7 @@ class _RowHolds(models.Expression):
     def as_sql(self, compiler: Any, connection: Any) -> tuple[str, tuple[str | int, ...]]:
         if self.alias is None:
             raise ValueError("_RowHolds used outside a query on claims")
-        quote = compiler.quote_name_unless_alias
+        quote = compiler.quote_name
         query = tsquery(self.text)
         sql = f"{quote(self.alias)}.search_vector @@ {query}"
         if self.column == "search_document":
