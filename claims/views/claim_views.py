@@ -14,7 +14,7 @@ from claims.models import Citation, Claim, Flag
 from claims.models.claim import polarity
 from claims.review_text import citation_mentions, paragraph_bounds
 from claims.selectors import claims_with_relations
-from claims.views.browse import claim_browser
+from claims.views.browse import claim_browser, render_browser
 from claims.views.citing import claim_bibtex, claim_citation_text
 from claims.views.curation_workflow import curation_panel_context
 from claims.views.negotiation import HTML, JSON, JSONLD, preferred_type, unknown_format, varying
@@ -26,10 +26,7 @@ RELATED_SHOWN = 20
 
 @require_safe
 def claim_list(request):
-    browser = claim_browser(request)
-    return render(
-        request, "claims/claim_list.html", {"browser": browser}, status=200 if browser.is_valid else 400
-    )
+    return render_browser(request, "claims/claim_list.html", {"browser": claim_browser(request)})
 
 
 def _quote_in_paragraph(claim):

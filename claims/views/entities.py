@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_safe
 
 from claims.models import Cargo, CellLine, Drug, Mechanism, Target
-from claims.views.browse import claim_browser
+from claims.views.browse import claim_browser, render_browser
 
 ENTITIES_PER_PAGE = 100
 
@@ -58,7 +58,7 @@ def entity_detail(request, slug, *, kind):
         "narrower": _narrower(entity),
         "list_url": reverse(kind.list_url_name),
     }
-    return render(request, "claims/entity_detail.html", context, status=200 if browser.is_valid else 400)
+    return render_browser(request, "claims/entity_detail.html", context)
 
 
 @require_safe

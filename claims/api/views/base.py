@@ -4,6 +4,7 @@ what is missing."""
 from typing import Any
 
 from django.db.models import Model
+from django.template.response import SimpleTemplateResponse
 from rest_framework.exceptions import NotFound
 from rest_framework.generics import GenericAPIView
 from rest_framework.request import Request
@@ -31,6 +32,36 @@ class JSONErrorsMixin(APIView):
                 headers=headers,
             )
         return super().finalize_response(request, response, *args, **kwargs)
+
+
+class FreedOnceRenderedMixin(APIView):
+    """Once a response is rendered, the view, its request and what they hold (a page of claims with
+    every relation: some 2,000 objects) are freed by reference counting, not by the cycle collector.
+
+    DRF links them in cycles: the request's ``parser_context`` and the response's
+    ``renderer_context`` name the view, which holds the request, the response, the paginator with
+    its page, and (a viewset) its own bound methods. Nothing freed them but a collection of the youngest generation, which ran every
+    twenty-odd API requests and then had to walk all that had piled up: a tenth of those requests
+    took twice the usual time (p95 at 2.4 times p50; issue 16). The rendered bytes are all that
+    is needed after rendering, so the two contexts and the view's attributes are dropped then.
+    ``response.data`` stays.
+    """
+
+    def finalize_response(self, request: Request, response: Any, *args: Any, **kwargs: Any) -> Any:
+        response = super().finalize_response(request, response, *args, **kwargs)
+        if isinstance(response, SimpleTemplateResponse):
+            response.add_post_render_callback(_drop_contexts)
+        return response
+
+
+def _drop_contexts(response: Any) -> None:
+    context = getattr(response, "renderer_context", None) or {}
+    if (request := context.get("request")) is not None:
+        request.parser_context = None
+    if (view := context.get("view")) is not None:
+        # A viewset also holds its own bound methods (``self.get = self.list``): a cycle of its own.
+        vars(view).clear()
+    response.renderer_context = None
 
 
 class NamedLookupMixin[M: Model](GenericAPIView[M]):

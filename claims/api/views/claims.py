@@ -38,7 +38,7 @@ from claims.api.serializers import (
     FlagSerializer,
     TransitionSerializer,
 )
-from claims.api.views.base import JSONErrorsMixin, NamedLookupMixin
+from claims.api.views.base import FreedOnceRenderedMixin, JSONErrorsMixin, NamedLookupMixin
 from claims.exports import claim_csv_row, claims_csv_response
 from claims.filters import ClaimFilter
 from claims.models import Citation, Claim
@@ -139,7 +139,7 @@ class LikelyDuplicate(Conflict):
         responses={204: None, **schema.errors(*schema.WRITE_ERRORS, 412)},
     ),
 )
-class ClaimViewSet(JSONErrorsMixin, NamedLookupMixin, viewsets.ModelViewSet):
+class ClaimViewSet(FreedOnceRenderedMixin, JSONErrorsMixin, NamedLookupMixin, viewsets.ModelViewSet):
     queryset = Claim.objects.all()
     serializer_class = ClaimSerializer
     lookup_field = "public_id"
@@ -195,9 +195,11 @@ class ClaimViewSet(JSONErrorsMixin, NamedLookupMixin, viewsets.ModelViewSet):
             )
         else:
             page = self.paginate_queryset(claims)
-            data = self.get_serializer(
-                claims_with_relations(claims if page is None else page), many=True
-            ).data
+            # to_representation gives a plain list: ``.data`` is a ReturnList that points back at
+            # its serializer, a reference cycle holding the page (see FreedOnceRenderedMixin).
+            data = self.get_serializer(many=True).to_representation(
+                claims_with_relations(claims if page is None else page)
+            )
             response = Response(data) if page is None else self.get_paginated_response(data)
         response["ETag"] = etag
         return response
