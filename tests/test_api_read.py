@@ -8,7 +8,7 @@ from django.core.cache import cache
 from django.db.models import Count, Q
 
 from claims import vocabulary as v
-from claims.models import Cargo, CellLine, Citation, Claim, Drug, Mechanism, Section
+from claims.models import Cargo, CellLine, Citation, Claim, Drug, Mechanism, Section, Source
 
 pytestmark = pytest.mark.django_db
 
@@ -444,6 +444,17 @@ def test_sections_in_order_with_claim_counts(client):
     detail = client.get("/api/sections/3.1/").json()
     assert detail["title"] == Section.objects.get(number="3.1").title
     assert detail["claims_url"] == "http://testserver/api/claims/?section=3.1"
+
+
+def test_sections_do_not_read_the_reviews_text(client, django_assert_num_queries):
+    """Regression (issue 16): the section list read the source's full text (the whole review) and
+    grouped by it for every claim of every section: 70 ms at 10,000 claims. Only its DOI is shown."""
+    with django_assert_num_queries(2) as captured:
+        assert client.get("/api/sections/").status_code == 200
+    assert not any(
+        '"text"' in query["sql"] or '"spans"' in query["sql"] for query in captured.captured_queries
+    )
+    assert client.get("/api/sections/").json()["results"][0]["source"] == Source.objects.the_review().doi
 
 
 @pytest.fixture
