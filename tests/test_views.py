@@ -722,7 +722,15 @@ def test_a_bad_citation_filter_is_reported(client):
 
 
 @pytest.mark.parametrize(
-    "query", ["", "q=exosome", "drug=doxorubicin&q=a+b%26c", "cargo=mir-21&page=2&drug=ADM"]
+    "query",
+    [
+        "",
+        "q=exosome",
+        "drug=doxorubicin&q=a+b%26c",
+        "cargo=mir-21&page=2&drug=ADM",
+        "q=x&drug=Doxorubicin&drug=%C3%BC%2F%C3%A9%3F&cargo=&drug=100%25",
+        "drug=&drug=",
+    ],
 )
 def test_facet_links_built_per_facet_equal_the_query_copied_per_value(query):
     """The facet browser encodes the query once per facet (claims.views.browse._toggler); the
