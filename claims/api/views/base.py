@@ -40,11 +40,11 @@ class FreedOnceRenderedMixin(APIView):
 
     DRF links them in cycles: the request's ``parser_context`` and the response's
     ``renderer_context`` name the view, which holds the request, the response, the paginator with
-    its page, and (a viewset) its own bound methods. Nothing freed them but a collection of the youngest generation, which ran every
-    twenty-odd API requests and then had to walk all that had piled up: a tenth of those requests
-    took twice the usual time (p95 at 2.4 times p50; issue 16). The rendered bytes are all that
-    is needed after rendering, so the two contexts and the view's attributes are dropped then.
-    ``response.data`` stays.
+    its page, and (a viewset) its own bound methods. Nothing freed them but a collection of the
+    youngest generation, which ran every twenty-odd API requests and then had to walk all that had
+    piled up: one request in twenty took twice the usual time (p95 at 2.4 times p50; issue 16).
+    The rendered bytes are all that is needed after rendering, so the two contexts and the view's
+    attributes are dropped then. ``response.data`` stays.
     """
 
     def finalize_response(self, request: Request, response: Any, *args: Any, **kwargs: Any) -> Any:
