@@ -21,14 +21,11 @@ read the log before either wrote it back (one request went uncounted). With any 
 (the database cache by default) the log is DRF's.
 """
 
-import functools
 import math
 
-from django.conf import settings
 from django.core.cache import DEFAULT_CACHE_ALIAS, caches
 from django.core.cache import cache as default_cache
 from django.core.cache.backends.redis import RedisCache
-from redis import Redis
 from redis.commands.core import Script
 from rest_framework import throttling
 
@@ -56,14 +53,6 @@ redis.call('EXPIRE', KEYS[1], window)
 return {1, counted + 1, oldest or ARGV[1]}
 """
 _script: Script | None = None
-
-
-@functools.cache
-def _redis_client(location: str) -> Redis:
-    """One client per Redis server and process (its pool holds the connections): Django's backend
-    builds a new client for every call, a fifth of the throttle's time. Like Django's backend,
-    writes go to the first server listed."""
-    return Redis.from_url(location.split(",")[0])
 
 
 class AnonRateThrottle(throttling.AnonRateThrottle):
@@ -100,8 +89,9 @@ class AnonRateThrottle(throttling.AnonRateThrottle):
         self.now = self.timer()
         # Not DRF's key: that one holds a pickled list, which the list commands refuse.
         key = cache.make_and_validate_key(f"{self.key}:log")
-        location = settings.CACHES[DEFAULT_CACHE_ALIAS]["LOCATION"]
-        client = _redis_client(location if isinstance(location, str) else ",".join(location))
+        # The cache's own client (exoclaims.redis_cache keeps one per pool); like every cache
+        # write, to the first server listed.
+        client = cache._cache.get_client(key, write=True)
         if _script is None:
             _script = Script(client, COUNT_SCRIPT)
         allowed, counted, oldest = _script(
