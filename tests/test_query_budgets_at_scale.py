@@ -26,17 +26,18 @@ pytestmark = [pytest.mark.django_db, pytest.mark.slow]
 SIZES = (10_000, 100_000)
 
 # The API's lists (see test_api_read.py for what each query is): a page-numbered list is a count,
-# the page (its ids, then its claims: claims.selectors.read_page) and one query for the page's relations, plus one query to resolve each entity
-# parameter; a cursor page has no count; facets are the data-version stamp and one statement counting every facet
+# the page's ids and one statement writing the page's claims as JSON (claims.api.page_json), plus
+# one query to resolve each entity parameter; a cursor page has no count (its claims, then the
+# same statement); facets are the data-version stamp and one statement counting every facet
 # (claims.facets), after the parameter's resolution. A search
 # resolves its words against the entities' names first (one query).
 API_BUDGETS = {
-    "/api/claims/?page_size=50": 5,
-    "/api/claims/?drug={drug}&page_size=50": 6,
-    "/api/claims/?drug={drug}&page_size=500": 6,
-    "/api/claims/?drug={drug}&page_size=50&page=last": 6,
-    "/api/claims/?drug={drug}&cargo={cargo}&cell_line={line}&page_size=50": 8,
-    "/api/claims/?q=autophagy&page_size=50": 6,
+    "/api/claims/?page_size=50": 4,
+    "/api/claims/?drug={drug}&page_size=50": 5,
+    "/api/claims/?drug={drug}&page_size=500": 5,
+    "/api/claims/?drug={drug}&page_size=50&page=last": 5,
+    "/api/claims/?drug={drug}&cargo={cargo}&cell_line={line}&page_size=50": 7,
+    "/api/claims/?q=autophagy&page_size=50": 5,
     "/api/claims/?drug={drug}&page_size=50&cursor=": 4,
     "/api/claims/{claim}/": 3,
     "/api/facets/?drug={drug}": 3,

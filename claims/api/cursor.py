@@ -23,7 +23,7 @@ from rest_framework.utils.urls import remove_query_param, replace_query_param
 from rest_framework.views import APIView
 
 from claims.api.pagination import PageNumberPagination, page_size_from
-from claims.facets import CachedCountPaginator
+from claims.facets import CachedCountIdPaginator, CachedCountPaginator
 from claims.request_hygiene import has_forbidden_character
 
 TIE_BREAKER = "public_id"
@@ -194,6 +194,11 @@ class PageOrCursorPagination(PageNumberPagination):
         if self.keyset is not None:
             return self.keyset.paginate_queryset(queryset, request, view)
         return super().paginate_queryset(queryset, request, view)
+
+    def holding_ids(self) -> None:
+        """Page-numbered pages of claim ids instead of claims, for a response the database
+        writes (claims.api.page_json); keyset pages still hold claims."""
+        self.django_paginator_class = CachedCountIdPaginator
 
     def get_paginated_response(self, data: Any) -> Response:
         if self.keyset is not None:

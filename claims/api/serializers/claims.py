@@ -194,13 +194,19 @@ class ClaimSerializer(serializers.ModelSerializer):
 
 def _search_snippet(context, claim):
     """The claim's search snippet for the request's ``q`` (parsed once per response), or None."""
+    return search_snippet(context, claim.statement, claim.quote)
+
+
+def search_snippet(context, statement, quote):
+    """``search_snippet`` of a claim with this statement and quote, for the serializer context's
+    request (its ``q`` parsed once per response)."""
     if "search_groups" not in context:
         request = context.get("request")
         params = getattr(request, "query_params", None) or getattr(request, "GET", {})
         query = params.get("q", "")
         context["search_groups"] = parse_query(query)
     groups = context["search_groups"]
-    return snippet(claim.statement, claim.quote, groups) if groups else None
+    return snippet(statement, quote, groups) if groups else None
 
 
 def _zone(context):

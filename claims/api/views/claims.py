@@ -29,6 +29,7 @@ from claims.api.filtering import FilterBackend
 from claims.api.idempotency import idempotent
 from claims.api.links import Links
 from claims.api.nanopub import claim_nanopublication
+from claims.api.page_json import JSONPageRenderer, page_json_supported, page_texts
 from claims.api.permissions import ReadAnyoneWriteSignedIn
 from claims.api.renderers import BibTeXRenderer, CSLJSONRenderer, CSVRenderer, JSONLDRenderer, RISRenderer
 from claims.api.serializers import (
@@ -38,17 +39,18 @@ from claims.api.serializers import (
     FlagSerializer,
     TransitionSerializer,
 )
+from claims.api.serializers.claims import search_snippet
 from claims.api.views.base import FreedOnceRenderedMixin, JSONErrorsMixin, NamedLookupMixin
 from claims.exports import claim_csv_row, claims_csv_response
 from claims.filters import ClaimFilter
 from claims.models import Citation, Claim
-from claims.selectors import claim_for_display, claims_with_relations
+from claims.selectors import claim_for_display, claims_with_relations, read_claims
 from claims.services.bibtex import citations_of_claims
 from claims.services.claim_writes import StaleClaim, claim_create, claim_update, find_duplicates
 from claims.services.workflow import claim_transition, flag_raise, flag_resolve
 
 RENDERERS = {
-    "list": [JSONRenderer, CSVRenderer, BibTeXRenderer, CSLJSONRenderer, RISRenderer],
+    "list": [JSONPageRenderer, CSVRenderer, BibTeXRenderer, CSLJSONRenderer, RISRenderer],
     "retrieve": [JSONRenderer, JSONLDRenderer, CSVRenderer, BibTeXRenderer],
 }
 READ_ACTIONS = {"list", "retrieve", "flags", None}
@@ -193,6 +195,15 @@ class ClaimViewSet(FreedOnceRenderedMixin, JSONErrorsMixin, NamedLookupMixin, vi
             response = citations_download(
                 citations_of_claims(claims), download, stem="exoclaims-claims-citations", with_review=True
             )
+        elif page_json_supported():
+            # The database writes each claim's JSON (claims.api.page_json), the page holds ids.
+            paginator = self.paginator
+            assert isinstance(paginator, PageOrCursorPagination)
+            paginator.holding_ids()
+            page = self.paginate_queryset(claims)
+            assert page is not None  # the page size is never 0 (claims.api.pagination)
+            ids = [getattr(item, "pk", item) for item in page]  # keyset pages hold claims
+            response = self.get_paginated_response(self._page_texts(ids))
         else:
             page = self.paginate_queryset(claims)
             # to_representation gives a plain list: ``.data`` is a ReturnList that points back at
@@ -203,6 +214,22 @@ class ClaimViewSet(FreedOnceRenderedMixin, JSONErrorsMixin, NamedLookupMixin, vi
             response = Response(data) if page is None else self.get_paginated_response(data)
         response["ETag"] = etag
         return response
+
+    def _page_texts(self, ids):
+        context = self.get_serializer_context()
+        serializer = ClaimSerializer(context=context)
+
+        def written_by_serializer(left):
+            claims = claims_with_relations(read_claims(Claim.objects.db, left))
+            return {claim.pk: serializer.to_representation(claim) for claim in claims}
+
+        return page_texts(
+            Claim.objects.db,
+            ids,
+            Links.of(context),
+            snippet=lambda statement, quote: search_snippet(context, statement, quote),
+            fallback=written_by_serializer,
+        )
 
     def retrieve(self, request, *args, **kwargs):
         # get_object's query, written once (claims.selectors.claim_for_display): the ORM compiled it
