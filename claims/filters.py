@@ -11,7 +11,9 @@ import re
 import django_filters
 from django import forms
 from django.core.exceptions import ValidationError
+from django.db import connections, router
 from django.db.models import Q
+from django.db.models.expressions import RawSQL
 from django_filters.widgets import BaseCSVWidget
 
 from claims import vocabulary as v
@@ -128,7 +130,17 @@ def _doi_resolver(values):
 
 
 def _through(model, column):
-    return lambda ids: model.objects.filter(**{f"{column}__in": ids}).values("claim_id")
+    """The ids of the claims a link table links to any of ``ids``, as a subquery written here:
+    built as a queryset, it was resolved into the filter and compiled again for every statement
+    using it (the count, the page's ids), a tenth of a filtered JSON page."""
+    return lambda ids: claims_linked_through(model, column, ids)
+
+
+def claims_linked_through(model, column, ids):
+    quote = connections[router.db_for_read(model)].ops.quote_name
+    marks = ", ".join(["%s"] * len(ids))
+    sql = f"SELECT {quote('claim_id')} FROM {quote(model._meta.db_table)} WHERE {quote(column)} IN ({marks})"
+    return RawSQL(sql, list(ids))
 
 
 class SearchFilter(django_filters.CharFilter):
