@@ -148,3 +148,19 @@ def test_the_page_reads_as_dicts_and_renders_indented_on_request(client):
     indented = client.get("/api/claims/", {"page_size": 3}, HTTP_ACCEPT="application/json; indent=2")
     assert indented.content.startswith(b'{\n  "count"')
     assert json.loads(indented.content) == response.json()
+
+
+def test_a_claim_deleted_after_its_page_was_counted_is_left_out(rf):
+    """Between the page's ids and its JSON another request may delete a claim: the page goes
+    on without it instead of failing."""
+    from claims.api.page_json import page_texts
+
+    request = rf.get("/api/claims/", HTTP_HOST="testserver")
+    first, second = Claim.objects.order_by("public_id").values_list("pk", flat=True)[:2]
+    gone = Claim.objects.order_by("-pk").values_list("pk", flat=True)[0] + 1
+    texts = page_texts(
+        "default", [first, gone, second], Links(request), snippet=lambda s, q: None, fallback=lambda ids: {}
+    )
+    assert [claim["id"] for claim in texts] == list(
+        Claim.objects.filter(pk__in=[first, second]).order_by("public_id").values_list("public_id", flat=True)
+    )

@@ -372,12 +372,15 @@ def page_texts(
 ) -> "PageTexts":
     """The JSON text of each claim of ``ids``, in that order, with its ``search_snippet``
     (``snippet(statement, quote)``); the claims SQL cannot write come from ``fallback(ids)``
-    (the serializer's dicts)."""
+    (the serializer's dicts). A claim deleted since its id was read is left out, as a page read
+    a moment later would leave it out."""
     found = claims_json(db, ids, links)
-    left = [pk for pk in ids if found[pk][0] is None]
+    left = [pk for pk in ids if pk in found and found[pk][0] is None]
     written = {pk: _dumps(data) for pk, data in fallback(left).items()} if left else {}
     texts = []
     for pk in ids:
+        if pk not in found or (found[pk][0] is None and pk not in written):
+            continue
         text, statement, quote = found[pk]
         if text is None:
             texts.append(written[pk])
