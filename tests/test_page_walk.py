@@ -102,3 +102,17 @@ def test_another_order_is_not_walked(client, drug, monkeypatch):
     response, sql = get(client, f"/api/claims/?drug={drug.slug}&ordering=-updated&page_size={PAGE}")
     assert len(response.json()["results"]) == PAGE
     assert not walked(sql)
+
+
+def test_a_ranked_search_reads_public_ids_from_the_id_index_on_sqlite(client):
+    """Ordering a search's matches by rank then public id reads each match's public id: from the
+    (id, public_id) index (migration 0008), not the wide claim row, once SQLite has statistics
+    (generate_synthetic runs ANALYZE)."""
+    if connection.vendor != "sqlite":
+        pytest.skip("SQLite's planner; PostgreSQL tests the row's search vectors (claims.models.claim)")
+    call_command("generate_synthetic", claims=300, seed=1, stdout=io.StringIO(), stderr=io.StringIO())
+    _, sql = get(client, "/api/claims/?q=engineered&page_size=5")
+    (page,) = [statement for statement in sql if "ORDER BY" in statement and "claims_claim_fts" in statement]
+    with connection.cursor() as cursor:
+        plan = " ".join(row[-1] for row in cursor.execute("EXPLAIN QUERY PLAN " + page).fetchall())
+    assert "COVERING INDEX claim_id_public_id_idx" in plan, plan

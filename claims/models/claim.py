@@ -455,6 +455,10 @@ class Claim(models.Model):
             models.Index(fields=["model"], name="claim_model_idx"),
             models.Index(fields=["status"], name="claim_status_idx"),
             models.Index(fields=["updated"], name="claim_updated_idx"),
+            # Sorting matched claims by public id (a search's ranked page, a rare drug's page)
+            # reads each claim's public id by its id: from this index instead of the wide row
+            # (statement, quote, search document), half the time of a search's page on SQLite.
+            models.Index(fields=["id", "public_id"], name="claim_id_public_id_idx"),
         ]
 
     def __str__(self) -> str:
