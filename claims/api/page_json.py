@@ -336,10 +336,9 @@ def _statement(vendor: str, count: int) -> tuple[str, list[int | None]]:
             return d.authors(argument)
         raise ValueError(f"unknown token {match.group()}")
 
-    # Tokens inside tokens (a link in an author list) are filled in order, outermost first.
-    while _TOKEN.search(sql):
-        sql = _TOKEN.sub(fill, sql, count=1)
-    return sql, uses
+    # Left to right, so ``uses`` lists the parameters in the statement's order (no token's SQL
+    # holds another token).
+    return _TOKEN.sub(fill, sql), uses
 
 
 def _page(d: Dialect, relations: dict[str, Relation], row: str, tokens: dict[str, str], unplain: str) -> str:
@@ -408,11 +407,6 @@ class PageTexts(Sequence[dict[str, Any]]):
         if isinstance(index, slice):
             return [json.loads(text) for text in self.texts[index]]
         return json.loads(self.texts[index])
-
-    def __eq__(self, other: object) -> bool:
-        return list(self) == other if isinstance(other, list) else NotImplemented
-
-    __hash__ = None  # type: ignore[assignment]
 
 
 class JSONPageRenderer(JSONRenderer):
