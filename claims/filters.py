@@ -132,15 +132,18 @@ def _doi_resolver(values):
 def _through(model, column):
     """The ids of the claims a link table links to any of ``ids``, as a subquery written here:
     built as a queryset, it was resolved into the filter and compiled again for every statement
-    using it (the count, the page's ids), a tenth of a filtered JSON page."""
+    using it (the count, the page's ids), a tenth of a filtered JSON page.
+
+    The ids are written into the SQL as numbers, not parameters: PostgreSQL then plans the
+    prepared statement for this entity's own share of the claims (walk the public ids for a
+    common drug, look up a rare one's few claims). With the id a parameter it kept one generic
+    plan for every entity, 1.7 ms where the entity's own plan took 0.5 ms (issue 16)."""
 
     def linked(ids):
         quote = connections[router.db_for_read(model)].ops.quote_name
-        marks = ", ".join(["%s"] * len(ids))
+        numbers = ", ".join(str(int(pk)) for pk in ids)
         table = quote(model._meta.db_table)
-        return RawSQL(
-            f"SELECT {quote('claim_id')} FROM {table} WHERE {quote(column)} IN ({marks})", list(ids)
-        )
+        return RawSQL(f"SELECT {quote('claim_id')} FROM {table} WHERE {quote(column)} IN ({numbers})", [])
 
     return linked
 
