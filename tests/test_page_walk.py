@@ -116,3 +116,24 @@ def test_a_ranked_search_reads_public_ids_from_the_id_index_on_sqlite(client):
     with connection.cursor() as cursor:
         plan = " ".join(row[-1] for row in cursor.execute("EXPLAIN QUERY PLAN " + page).fetchall())
     assert "COVERING INDEX claim_id_public_id_idx" in plan, plan
+
+
+def test_an_entity_filter_writes_its_ids_into_the_statement(client, drug):
+    """The page's ids query names the drug's id in its text, not as a parameter: PostgreSQL
+    prepares a statement run twice (settings: DATABASE_PREPARE_THRESHOLD), and with the id a
+    parameter it kept one generic plan for every drug, 1.75 ms for the busiest one at 10k where
+    that drug's own plan took 0.46 ms (issue 16)."""
+    statements = []
+
+    def record(execute, sql, params, many, context):
+        statements.append((sql, params))
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(record):
+        response = client.get(f"/api/claims/?drug={drug.slug}&page_size={PAGE}")
+    assert response.status_code == 200
+    linked = [(sql, params) for sql, params in statements if '"claims_claim_drugs"' in sql]
+    assert linked, statements
+    for sql, params in linked:
+        assert re.search(rf'"drug_id" IN \({drug.pk}\)', sql), sql
+        assert drug.pk not in (params or ()), (sql, params)
