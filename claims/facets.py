@@ -40,7 +40,7 @@ from claims.models import (
     Source,
     Target,
 )
-from claims.selectors import read_page, walking_public_id_index
+from claims.selectors import page_rows, read_page, walking_public_id_index
 
 # How many values an entity facet lists at most (the busiest first), unless asked for another
 # number from 1 to FACET_SIZE_MAX (/api/facets/?facet_size=).
@@ -464,4 +464,4 @@ class CachedCountIdPaginator(CachedCountPaginator):
     (claims.api.page_json)."""
 
     def read(self, claims):
-        return list(claims.values_list("pk", flat=True))
+        return [row[0] for row in page_rows(claims)]

@@ -158,9 +158,13 @@ class SearchFilter(django_filters.CharFilter):
     def filter(self, qs, value):
         if not value:
             return qs
+        return qs.search(value, named=self.named(value))
+
+    def named(self, value):
+        """The entities the words of ``value`` name (``search_names``), resolved once."""
         if self._resolved[0] != value:
             self._resolved = (value, search_names(value))
-        return qs.search(value, named=self._resolved[1])
+        return self._resolved[1]
 
 
 CITED_CHOICES = [("yes", "Cited in the review"), ("no", "Uncited in the review")]
@@ -338,7 +342,7 @@ class ClaimFilter(django_filters.FilterSet):
         queryset = super().qs
         query = self.form.cleaned_data.get("q") if self.is_bound and self.form.is_valid() else ""
         if query and not self.form.cleaned_data.get("ordering"):
-            return queryset.ranked(query)
+            return queryset.ranked(query, named=self.filters["q"].named(query))
         return queryset
 
 

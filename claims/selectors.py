@@ -65,6 +65,7 @@ from claims.models import (
     Target,
 )
 from claims.models.claim import MECHANISM_UNREAD, SECTION_UNREAD
+from claims.ranked_pages import tiered_rows
 
 # The relation each attribute holds, by the kind names of the UNION's branches.
 LOADED_ATTRIBUTES = {
@@ -163,7 +164,7 @@ def read_page(claims: QuerySet[Claim]) -> list[Claim]:
     the full select list over three models with their deferred fields, the ORM's compiler and
     ``Model.__init__`` were a third of a JSON page of 50 claims (issue 16's profiles)."""
     names = list(claims.query.annotation_select)
-    rows = list(claims.values_list("pk", *names))
+    rows = page_rows(claims)
     if not rows:
         return []
     by_id = {claim.pk: claim for claim in _read_claims(claims.db, "id", [row[0] for row in rows])}
@@ -174,6 +175,13 @@ def read_page(claims: QuerySet[Claim]) -> list[Claim]:
             setattr(claim, name, value)
         page.append(claim)
     return page
+
+
+def page_rows(claims: QuerySet[Claim]) -> list[tuple[Any, ...]]:
+    """``claims.values_list("pk", *annotations)`` of a page (a sliced queryset); a one-word
+    search's page on PostgreSQL read score by score (claims.ranked_pages)."""
+    rows = tiered_rows(claims)
+    return list(claims.values_list("pk", *claims.query.annotation_select)) if rows is None else rows
 
 
 def read_claims(db: str, ids: Sequence[int]) -> list[Claim]:

@@ -123,11 +123,15 @@ class ClaimQuerySet(models.QuerySet):
             matches.append(condition)
         return self.filter(reduce(operator.or_, matches))
 
-    def ranked(self, query: str | None) -> "ClaimQuerySet":
+    def ranked(self, query: str | None, *, named: Named | None = None) -> "ClaimQuerySet":
         """Order search results by relevance, then public id, alike on every database: each term
         of the query scores 3 when the statement holds it, 2 when the quote does, 1 when only the
-        rest of the search document (exosome source, entity names) does. The score is ``rank``."""
-        terms = query_terms(parse_query(query))
+        rest of the search document (exosome source, entity names) does. The score is ``rank``.
+
+        ``named`` is the search's name resolution (``search`` took it): with it, a one-word
+        search on PostgreSQL can be read score by score (``SearchRank.tiers``)."""
+        groups = parse_query(query)
+        terms = query_terms(groups)
         if not terms:
             return self.order_by("public_id")
         vendor = connections[self.db].vendor
@@ -144,9 +148,8 @@ class ClaimQuerySet(models.QuerySet):
             ),
             start=models.Value(0),
         )
-        return self.annotate(
-            rank=models.ExpressionWrapper(score, output_field=models.IntegerField())
-        ).order_by("-rank", "public_id")
+        tiers = _tiers(terms[0], named) if vendor == "postgresql" and len(groups) == len(terms) == 1 else None
+        return self.annotate(rank=SearchRank(score, tiers)).order_by("-rank", "public_id")
 
     def related_to(self, claim: "Claim") -> "ClaimQuerySet":
         """Other claims about the same drug or cargo."""
@@ -174,6 +177,42 @@ class ClaimQuerySet(models.QuerySet):
             return self.none()
         shares = _claims_with_all(_linked_ids(claim, "drugs"), _linked_ids(claim, "cargo"))
         return self.filter(shares, with_polarity(sign if agree else -sign)).exclude(pk=claim.pk)
+
+
+class SearchRank(models.ExpressionWrapper):
+    """ranked()'s score. For a one-word search on PostgreSQL it also holds ``tiers``: for each
+    score, best first, the condition that gives a matched claim exactly that score (the same
+    claims as the score's CASE, written so that the GIN indexes on each vector answer it), so
+    a page can be read score by score from the indexes (claims.ranked_pages) instead of scoring
+    every match; None otherwise."""
+
+    def __init__(self, score: Any, tiers: list[tuple[int, Q]] | None = None) -> None:
+        super().__init__(score, output_field=models.IntegerField())
+        self.tiers = tiers
+
+
+def _tiers(term: Term, named: Named | None) -> list[tuple[int, Q]] | None:
+    """(score, condition) for a search of the one word ``term``, best first (see SearchRank).
+
+    A claim the search matched scores 3 when its statement's vector holds the word, else 2 when
+    its quote's does, else 1 (only the search document's). When the word names no entity, the
+    search matched the search document's vector, so the tiers need not test it again (testing it
+    twice, PostgreSQL would count its share twice and misjudge the plan); when it names one, the
+    claims linked to that entity without holding the word score 0."""
+    if named is None:
+        return None
+    text = websearch_text([term])
+    linked = bool(named.get(term.text))
+    matched = Q(_RowHolds("search_document", text, alone=True))
+    tiers, better = [], Q()
+    for column, points in RANK_POINTS:
+        holds = Q(_RowHolds(column, text, alone=True)) if column != "search_document" else Q()
+        tiers.append((points, (matched if linked else Q()) & holds & better))
+        if column != "search_document":
+            better &= ~holds
+    if linked:
+        tiers.append((0, ~matched))
+    return tiers
 
 
 def polarity(claim: "Claim") -> int | None:
@@ -263,15 +302,16 @@ def _holds(vendor: str, term: Term, column: str) -> Q | models.Expression:
 class _RowHolds(models.Expression):
     """``search_vector @@ q`` (and ``<column>_vector @@ q`` for statement or quote) on the claim
     row of the query it is part of, whatever alias Django gives claims_claim there (a subquery
-    renames it): the same claims as _text_match's subquery for the column, row by row."""
+    renames it): the same claims as _text_match's subquery for the column, row by row. ``alone``:
+    the statement's or quote's vector only, for a query that has already tested search_vector."""
 
     output_field = models.BooleanField()
 
-    def __init__(self, column: str, text: str, alias: str | None = None) -> None:
+    def __init__(self, column: str, text: str, alias: str | None = None, *, alone: bool = False) -> None:
         super().__init__()
         if column not in ("statement", "quote", "search_document"):
             raise ValueError(f"no search vector for column {column!r}")
-        self.column, self.text, self.alias = column, text, alias
+        self.column, self.text, self.alias, self.alone = column, text, alias, alone
 
     def resolve_expression(self, query: Any = None, *args: Any, **kwargs: Any) -> "_RowHolds":
         resolved = self.copy()
@@ -291,8 +331,8 @@ class _RowHolds(models.Expression):
         sql = f"{quote(self.alias)}.search_vector @@ {query}"
         if self.column == "search_document":
             return sql, ()
-        column = f"{quote(self.alias)}.{self.column}_vector"
-        return f"({sql} AND {column} @@ {query})", ()
+        column = f"{quote(self.alias)}.{self.column}_vector @@ {query}"
+        return (column, ()) if self.alone else (f"({sql} AND {column})", ())
 
 
 def _linked_to(named: dict[str, list[int]]) -> Q:
