@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from claims import vocabulary as v
 from claims.api.links import Links
-from claims.api.page_json import PageTexts, claims_json
+from claims.api.page_json import ClaimText, PageTexts, claims_json
 from claims.api.serializers import ClaimSerializer
 from claims.models import Citation, CitationCheck, Claim, Drug, Mechanism
 from claims.selectors import claims_with_relations
@@ -164,3 +164,43 @@ def test_a_claim_deleted_after_its_page_was_counted_is_left_out(rf):
     assert [claim["id"] for claim in texts] == list(
         Claim.objects.filter(pk__in=[first, second]).order_by("public_id").values_list("public_id", flat=True)
     )
+
+
+def detail(client, path, **headers):
+    response = client.get(path, **headers)
+    return response.status_code, response.json(), response.get("ETag")
+
+
+def test_every_claim_reads_the_same_as_the_serializer_writes_it(client, monkeypatch, varied):
+    """The claim detail: one statement writes the claim (claims.api.page_json.claim_json); the
+    body and the ETag are those of the serializer's path, search snippet and indentation included."""
+    paths = [
+        f"/api/claims/{pid}/"
+        for pid in Claim.objects.order_by("public_id").values_list("public_id", flat=True)
+    ]
+    paths += [paths[0] + "?q=exosomes", paths[1] + "?q=%22drug+resistance%22"]
+    written = [detail(client, path) for path in paths]
+    indented = client.get(paths[0], HTTP_ACCEPT="application/json; indent=2")
+    assert isinstance(client.get(paths[0]).data, ClaimText)
+    serializer_path(monkeypatch)
+    assert written == [detail(client, path) for path in paths]
+    assert indented.content.startswith(b'{\n  "id"') and json.loads(indented.content) == written[0][1]
+    assert any(body["search_snippet"] for _, body, _ in written[-2:])
+
+
+def test_a_claim_detail_answers_not_modified_and_not_found_as_before(client):
+    path = f"/api/claims/{Claim.objects.order_by('public_id').values_list('public_id', flat=True)[0]}/"
+    etag = client.get(path)["ETag"]
+    again = client.get(path, HTTP_IF_NONE_MATCH=etag)
+    assert again.status_code == 304 and again["ETag"] == etag
+    missing = client.get("/api/claims/CLM-NOPE/")
+    assert missing.status_code == 404 and "CLM-NOPE" in missing.json()["detail"]
+
+
+def test_a_claim_whose_links_need_quoting_is_written_by_the_serializer(client, monkeypatch):
+    claim = Claim.objects.filter(drugs__isnull=False).order_by("public_id")[0]
+    Claim.objects.filter(pk=claim.pk).update(public_id="CLM-odd id")
+    status, body, etag = detail(client, "/api/claims/CLM-odd%20id/")
+    assert status == 200 and body["url"] == "http://testserver/api/claims/CLM-odd%20id/"
+    serializer_path(monkeypatch)
+    assert (status, body, etag) == detail(client, "/api/claims/CLM-odd%20id/")

@@ -39,7 +39,7 @@ API_BUDGETS = {
     "/api/claims/?drug={drug}&cargo={cargo}&cell_line={line}&page_size=50": 7,
     "/api/claims/?q=autophagy&page_size=50": 5,
     "/api/claims/?drug={drug}&page_size=50&cursor=": 4,
-    "/api/claims/{claim}/": 3,
+    "/api/claims/{claim}/": 2,
     "/api/facets/?drug={drug}": 3,
     "/api/facets/?q=autophagy": 3,
     "/api/citations/": 3,

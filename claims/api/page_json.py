@@ -22,7 +22,7 @@ What SQL cannot do exactly is left to Python, per claim:
 import functools
 import json
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -71,15 +71,44 @@ def claims_json(db: str, ids: Sequence[int], links: Links) -> dict[int, tuple[st
     its statement; its quote)} for the claims ``ids``."""
     if not ids:
         return {}
+    rows = _written(db, len(ids), ids, links)
+    return {pk: (text, statement, quote) for pk, text, statement, quote, _, _ in rows}
+
+
+@dataclass(frozen=True)
+class WrittenClaim:
+    """One claim as claim_json reads it: ``text`` its JSON without ``search_snippet`` (None where
+    Python must write it), with what its ETag and its snippet are made of."""
+
+    pk: int
+    public_id: str
+    version: int
+    text: str | None
+    statement: str
+    quote: str
+
+
+def claim_json(db: str, public_id: str, links: Links) -> WrittenClaim | None:
+    """The claim with this public id written as JSON by the same statement as a page's claims
+    (the claim detail: its claim and relations in one query), or None when there is none."""
+    rows = _written(db, None, [public_id], links)
+    if not rows:
+        return None
+    pk, text, statement, quote, found, version = rows[0]
+    return WrittenClaim(pk, found, version, text, statement, quote)
+
+
+def _written(db: str, count: int | None, keys: Sequence[Any], links: Links) -> list[tuple[Any, ...]]:
+    """The statement's rows for ``count`` claim ids, or (``count`` None) one public id."""
     connection = connections[db]
     vendor = connection.vendor
     templates = [links.url(view_name, PLACEHOLDER) for view_name in LINKS.values()]
-    sql, uses = _statement(vendor, len(ids))
-    values = any_values(vendor, ids)
+    sql, uses = _statement(vendor, count)
+    values = any_values(vendor, keys) if count is not None else list(keys)
     params = [item for use in uses for item in (values if use is None else [templates[use]])]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        return {pk: (text, statement, quote) for pk, text, statement, quote in cursor.fetchall()}
+        return cursor.fetchall()
 
 
 @dataclass(frozen=True)
@@ -289,9 +318,9 @@ _TOKEN = re.compile(r"\{(\w+)(?::([\w.]+))?\}")
 
 
 @functools.cache
-def _statement(vendor: str, count: int) -> tuple[str, list[int | None]]:
-    """The page statement for ``count`` ids, and what each of its parameters is: the LINKS index
-    of a link template, or None for the ids."""
+def _statement(vendor: str, count: int | None) -> tuple[str, list[int | None]]:
+    """The page statement for ``count`` ids (None: for one public id), and what each of its
+    parameters is: the LINKS index of a link template, or None for the ids."""
     d = Dialect(vendor)
     relations = _relations()
     claim, section, mechanism = _table(Claim), _table(Section), _table(Mechanism)
@@ -301,7 +330,7 @@ def _statement(vendor: str, count: int) -> tuple[str, list[int | None]]:
         f"SELECT {', '.join('c.' + column for column in _CLAIM_COLUMNS)}, s.number AS section_number, s.title AS section_title, m.id AS mechanism_key,"
         f" m.slug AS mechanism_slug, m.name AS mechanism_name FROM {claim} c"
         f" JOIN {section} s ON s.id = c.section_id LEFT JOIN {mechanism} m ON m.id = c.mechanism_id"
-        " WHERE c.id {ids}"
+        + (" WHERE c.id {ids}" if count is not None else " WHERE c.public_id = {key}")
     )
     mechanism_object = d.object(
         [
@@ -329,7 +358,10 @@ def _statement(vendor: str, count: int) -> tuple[str, list[int | None]]:
             return "%s"
         if kind == "ids":
             uses.append(None)
-            return any_of(vendor, count)
+            return any_of(vendor, count or 1)
+        if kind == "key":
+            uses.append(None)
+            return "%s"
         if kind == "utc":
             return d.utc(argument)
         if kind == "authors":
@@ -351,8 +383,8 @@ def _page(d: Dialect, relations: dict[str, Relation], row: str, tokens: dict[str
     incomplete = " OR ".join([*(f"c.r_{name} IS NULL" for name in relations), "c.unplain"])
     return (
         f"WITH page AS MATERIALIZED (SELECT c.*, {', '.join(columns)}, {unplain} AS unplain FROM ({row}) c)"
-        f" SELECT c.id, CASE WHEN {incomplete} THEN NULL ELSE {d.text(body)} END, c.statement, c.quote"
-        " FROM page c"
+        f" SELECT c.id, CASE WHEN {incomplete} THEN NULL ELSE {d.text(body)} END, c.statement, c.quote,"
+        " c.public_id, c.version FROM page c"
     )
 
 
@@ -384,8 +416,13 @@ def page_texts(
         if text is None:
             texts.append(written[pk])
         else:
-            texts.append(f'{text[:-1]},"search_snippet":{_dumps(snippet(statement, quote))}}}')
+            texts.append(with_snippet(text, snippet(statement, quote)))
     return PageTexts(texts)
+
+
+def with_snippet(text: str, snippet: str | None) -> str:
+    """A claim's JSON text with its ``search_snippet``, the serializer's last field."""
+    return f'{text[:-1]},"search_snippet":{_dumps(snippet)}}}'
 
 
 def _dumps(value: Any) -> str:
@@ -409,14 +446,40 @@ class PageTexts(Sequence[dict[str, Any]]):
         return json.loads(self.texts[index])
 
 
+class ClaimText(Mapping[str, Any]):
+    """One claim written as JSON text (the claim detail). JSONPageRenderer writes the text as it
+    is; read as a mapping (``response.data`` in a test or a middleware) it is the dict."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    @functools.cached_property
+    def _data(self) -> dict[str, Any]:
+        return json.loads(self.text)
+
+    def __getitem__(self, key: str) -> Any:
+        return self._data[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._data)
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+
 class JSONPageRenderer(JSONRenderer):
-    """DRF's JSON renderer, which writes a page's ``PageTexts`` into the response as they are."""
+    """DRF's JSON renderer, which writes a page's ``PageTexts``, or a ``ClaimText``, into the
+    response as they are."""
 
     MARKER = "\x00claims\x00"
 
     def render(
         self, data: Any, accepted_media_type: str | None = None, renderer_context: Any = None
     ) -> bytes:
+        if isinstance(data, ClaimText):
+            if self.get_indent(accepted_media_type or "", renderer_context or {}):
+                return super().render(dict(data), accepted_media_type, renderer_context)
+            return data.text.encode()
         if not (isinstance(data, dict) and isinstance(data.get("results"), PageTexts)):
             return super().render(data, accepted_media_type, renderer_context)
         envelope = super().render({**data, "results": self.MARKER}, accepted_media_type, renderer_context)
