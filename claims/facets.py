@@ -376,6 +376,23 @@ def data_version(using="default"):
     return read[using]
 
 
+def data_version_to_read(using="default"):
+    """The data version's statement, for a request's first statement to read beside its own rows
+    (``keep_data_version`` then keeps what it read), or None when ``data_version`` would not keep
+    it: outside a read-only request, in a transaction, or when this request has read it."""
+    read = _versions_read.get()
+    if read is None or using in read or connections[using].in_atomic_block:
+        return None
+    return _data_version_sql(using)
+
+
+def keep_data_version(using, values):
+    """What ``data_version_to_read``'s statement read, as ``data_version`` keeps its own reads."""
+    read = _versions_read.get()
+    if read is not None:
+        read[using] = tuple(str(value) for value in values)
+
+
 def _read_data_version(using):
     with connections[using].cursor() as cursor:
         cursor.execute(_data_version_sql(using))

@@ -355,7 +355,8 @@ def test_a_claim_costs_a_fixed_number_of_queries(client, django_assert_num_queri
         add_claims(60)
     claim = Claim.objects.filter(cell_line_links__isnull=False).first()
     # the claim written as JSON with its section, mechanism and relations (claims.api.page_json),
-    # then the data version (the ETag)
+    # then the data version (the ETag), read apart in the test's transaction (outside one it is
+    # read in the same statement: tests/test_data_version_once.py)
     with django_assert_num_queries(2):
         assert client.get(f"/api/claims/{claim.public_id}/").status_code == 200
 

@@ -56,3 +56,30 @@ def test_outside_a_request_or_inside_a_transaction_the_version_is_read_each_time
         data_version()
         data_version()
     assert len(_version_reads(seen.captured_queries)) == 2
+
+
+def test_a_claim_reads_the_data_version_in_its_own_statement(client, review, monkeypatch):
+    """The claim detail reads its claim, relations and data version in one statement
+    (claims.api.page_json.claim_json); its ETag is the one a separate read gives, and moves with
+    a write to a linked record."""
+    from claims.models import Claim
+
+    claim = Claim.objects.filter(drugs__isnull=False).order_by("public_id").first()
+    path = f"/api/claims/{claim.public_id}/"
+    with CaptureQueriesContext(connection) as seen:
+        response = client.get(path)
+    assert response.status_code == 200
+    (statement,) = [q["sql"] for q in seen.captured_queries]
+    assert "MAX(history_id)" in statement and not _version_reads(seen.captured_queries)
+    etag = response["ETag"]
+    import claims.api.views.claims as views
+
+    monkeypatch.setattr(views, "page_json_supported", lambda: False)
+    with CaptureQueriesContext(connection) as seen:
+        assert client.get(path)["ETag"] == etag
+    assert len(_version_reads(seen.captured_queries)) == 1
+    monkeypatch.undo()
+    drug = claim.drugs.first()
+    drug.notes = "changed after the first read"
+    drug.save()
+    assert client.get(path)["ETag"] != etag

@@ -32,6 +32,7 @@ from django.utils import timezone
 from rest_framework.renderers import JSONRenderer
 
 from claims.api.links import Links
+from claims.facets import data_version_to_read, keep_data_version
 from claims.models import (
     Cargo,
     CellLine,
@@ -90,20 +91,27 @@ class WrittenClaim:
 
 def claim_json(db: str, public_id: str, links: Links) -> WrittenClaim | None:
     """The claim with this public id written as JSON by the same statement as a page's claims
-    (the claim detail: its claim and relations in one query), or None when there is none."""
-    rows = _written(db, None, [public_id], links)
+    (the claim detail: its claim and relations in one query, with the data version its ETag
+    needs when the request has not read it yet), or None when there is none."""
+    version_sql = data_version_to_read(db)
+    rows = _written(db, None, [public_id], links, version_sql)
     if not rows:
         return None
-    pk, text, statement, quote, found, version = rows[0]
+    pk, text, statement, quote, found, version, *data_version = rows[0]
+    if version_sql is not None:
+        keep_data_version(db, data_version)
     return WrittenClaim(pk, found, version, text, statement, quote)
 
 
-def _written(db: str, count: int | None, keys: Sequence[Any], links: Links) -> list[tuple[Any, ...]]:
-    """The statement's rows for ``count`` claim ids, or (``count`` None) one public id."""
+def _written(
+    db: str, count: int | None, keys: Sequence[Any], links: Links, version_sql: str | None = None
+) -> list[tuple[Any, ...]]:
+    """The statement's rows for ``count`` claim ids, or (``count`` None) one public id; each row
+    with the data version's values after its own when ``version_sql`` is given."""
     connection = connections[db]
     vendor = connection.vendor
     templates = [links.url(view_name, PLACEHOLDER) for view_name in LINKS.values()]
-    sql, uses = _statement(vendor, count)
+    sql, uses = _statement(vendor, count, version_sql)
     values = any_values(vendor, keys) if count is not None else list(keys)
     params = [item for use in uses for item in (values if use is None else [templates[use]])]
     with connection.cursor() as cursor:
@@ -318,9 +326,12 @@ _TOKEN = re.compile(r"\{(\w+)(?::([\w.]+))?\}")
 
 
 @functools.cache
-def _statement(vendor: str, count: int | None) -> tuple[str, list[int | None]]:
+def _statement(
+    vendor: str, count: int | None, version_sql: str | None = None
+) -> tuple[str, list[int | None]]:
     """The page statement for ``count`` ids (None: for one public id), and what each of its
-    parameters is: the LINKS index of a link template, or None for the ids."""
+    parameters is: the LINKS index of a link template, or None for the ids. With ``version_sql``
+    (claims.facets' data version, a one-row SELECT) its values follow each row's own."""
     d = Dialect(vendor)
     relations = _relations()
     claim, section, mechanism = _table(Claim), _table(Section), _table(Mechanism)
@@ -349,6 +360,8 @@ def _statement(vendor: str, count: int | None) -> tuple[str, list[int | None]]:
         f"{d.unplain(['c.public_id'])} OR (c.mechanism_key IS NOT NULL AND {d.unplain(['c.mechanism_slug'])})"
     )
     sql = _page(d, relations, row, tokens, claim_unplain)
+    if version_sql is not None:
+        sql = f"SELECT page.*, data_version.* FROM ({sql}) page CROSS JOIN ({version_sql}) data_version"
     uses: list[int | None] = []
 
     def fill(match: re.Match[str]) -> str:
