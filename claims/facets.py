@@ -468,17 +468,20 @@ class CachedCountPaginator(Paginator):
         (claims.selectors.walking_public_id_index)."""
         page = super().page(number)
         if isinstance(page.object_list, QuerySet):
-            page.object_list = self.read(walking_public_id_index(page.object_list, matching=self.count))
+            page.object_list = self.read(
+                walking_public_id_index(page.object_list, matching=self.count), matching=self.count
+            )
         return page
 
-    def read(self, claims):
-        """The page's claims (a sliced for_display() queryset), as the page holds them."""
-        return read_page(claims)
+    def read(self, claims, *, matching):
+        """The page's claims (a sliced for_display() queryset of ``matching`` claims), as the page
+        holds them."""
+        return read_page(claims, matching=matching)
 
 
 class CachedCountIdPaginator(CachedCountPaginator):
     """The same pages holding the claims' ids only, for a response the database writes
     (claims.api.page_json)."""
 
-    def read(self, claims):
-        return [row[0] for row in page_rows(claims)]
+    def read(self, claims, *, matching):
+        return [row[0] for row in page_rows(claims, matching=matching)]

@@ -342,9 +342,17 @@ class ClaimFilter(django_filters.FilterSet):
         queryset = super().qs
         query = self.form.cleaned_data.get("q") if self.is_bound and self.form.is_valid() else ""
         if query and not self.form.cleaned_data.get("ordering"):
-            return queryset.ranked(query, named=self.filters["q"].named(query))
+            # Read score by score only when the search is the only filter: another filter's share
+            # of a word's matches is beyond PostgreSQL's estimates (claims.ranked_pages).
+            alone = not any(
+                value for name, value in self.form.cleaned_data.items() if name not in SEARCH_ALONE
+            )
+            return queryset.ranked(query, named=self.filters["q"].named(query) if alone else None)
         return queryset
 
+
+# What may go with a search read score by score: the search, its ordering, the background switch.
+SEARCH_ALONE = {"q", "ordering", "background"}
 
 # The parameter names, in display order, that are facets (everything but background, q and ordering).
 FACET_PARAMETERS = [

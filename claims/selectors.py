@@ -65,7 +65,7 @@ from claims.models import (
     Target,
 )
 from claims.models.claim import MECHANISM_UNREAD, SECTION_UNREAD
-from claims.ranked_pages import tiered_rows
+from claims.ranked_pages import TIERS_FROM, tiered_rows
 
 # The relation each attribute holds, by the kind names of the UNION's branches.
 LOADED_ATTRIBUTES = {
@@ -155,16 +155,17 @@ def claim_for_display(public_id: str) -> Claim | None:
     return found[0] if found else None
 
 
-def read_page(claims: QuerySet[Claim]) -> list[Claim]:
-    """The claims of ``claims`` (a page: a sliced ``for_display()`` queryset, perhaps annotated),
-    in its order, each as that queryset reads it, its annotations set.
+def read_page(claims: QuerySet[Claim], *, matching: int | None = None) -> list[Claim]:
+    """The claims of ``claims`` (a page: a sliced ``for_display()`` queryset, perhaps annotated,
+    of ``matching`` claims when the caller knows), in its order, each as that queryset reads it,
+    its annotations set.
 
     The ORM compiles only the page's ids (and annotation values), a query of a column or two;
     the claims themselves are read by id with claim_for_display's statement, written once. For
     the full select list over three models with their deferred fields, the ORM's compiler and
     ``Model.__init__`` were a third of a JSON page of 50 claims (issue 16's profiles)."""
     names = list(claims.query.annotation_select)
-    rows = page_rows(claims)
+    rows = page_rows(claims, matching=matching)
     if not rows:
         return []
     by_id = {claim.pk: claim for claim in _read_claims(claims.db, "id", [row[0] for row in rows])}
@@ -177,10 +178,11 @@ def read_page(claims: QuerySet[Claim]) -> list[Claim]:
     return page
 
 
-def page_rows(claims: QuerySet[Claim]) -> list[tuple[Any, ...]]:
-    """``claims.values_list("pk", *annotations)`` of a page (a sliced queryset); a one-word
-    search's page on PostgreSQL read score by score (claims.ranked_pages)."""
-    rows = tiered_rows(claims)
+def page_rows(claims: QuerySet[Claim], *, matching: int | None = None) -> list[tuple[Any, ...]]:
+    """``claims.values_list("pk", *annotations)`` of a page (a sliced queryset of ``matching``
+    claims); a one-word search's page of many matches on PostgreSQL read score by score
+    (claims.ranked_pages)."""
+    rows = tiered_rows(claims) if matching is not None and matching >= TIERS_FROM else None
     return list(claims.values_list("pk", *claims.query.annotation_select)) if rows is None else rows
 
 

@@ -128,8 +128,9 @@ class ClaimQuerySet(models.QuerySet):
         of the query scores 3 when the statement holds it, 2 when the quote does, 1 when only the
         rest of the search document (exosome source, entity names) does. The score is ``rank``.
 
-        ``named`` is the search's name resolution (``search`` took it): with it, a one-word
-        search on PostgreSQL can be read score by score (``SearchRank.tiers``)."""
+        ``named`` is the search's name resolution (``search`` took it): with it, a search of one
+        word on PostgreSQL can be read score by score (``SearchRank.tiers``); the caller gives it
+        when nothing but the search filters the claims (claims.filters.ClaimFilter.qs)."""
         groups = parse_query(query)
         terms = query_terms(groups)
         if not terms:
@@ -195,23 +196,23 @@ def _tiers(term: Term, named: Named | None) -> list[tuple[int, Q]] | None:
     """(score, condition) for a search of the one word ``term``, best first (see SearchRank).
 
     A claim the search matched scores 3 when its statement's vector holds the word, else 2 when
-    its quote's does, else 1 (only the search document's). When the word names no entity, the
-    search matched the search document's vector, so the tiers need not test it again (testing it
-    twice, PostgreSQL would count its share twice and misjudge the plan); when it names one, the
-    claims linked to that entity without holding the word score 0."""
-    if named is None:
+    its quote's does, else 1 (only the search document's). The search matched the search
+    document's vector, so the tiers need not test it again (testing it twice, PostgreSQL would
+    count its share twice and misjudge the plan).
+
+    Not for a phrase, nor for a word naming an entity: PostgreSQL estimates a phrase's matches
+    from its words', and the claims linked to an entity (``search``'s OR of a subquery) at half
+    the table, often a hundred times too many, and would walk the whole public-id index for a
+    score few claims have (100 ms at 100k claims)."""
+    if named is None or len(term.parts) != 1 or named.get(term.text):
         return None
     text = websearch_text([term])
-    linked = bool(named.get(term.text))
-    matched = Q(_RowHolds("search_document", text, alone=True))
     tiers, better = [], Q()
     for column, points in RANK_POINTS:
         holds = Q(_RowHolds(column, text, alone=True)) if column != "search_document" else Q()
-        tiers.append((points, (matched if linked else Q()) & holds & better))
+        tiers.append((points, holds & better))
         if column != "search_document":
             better &= ~holds
-    if linked:
-        tiers.append((0, ~matched))
     return tiers
 
 
