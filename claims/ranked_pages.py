@@ -10,6 +10,13 @@ common one. All in one statement: each score's claims are a MATERIALIZED CTE rea
 better scores left the page short (a one-time filter on their counts, which PostgreSQL checks
 before running the scan under it). The same word's page took 0.4 ms at 100k and 0.5 ms at 10k
 (from 2.2 ms), with the same ids: tests/test_ranked_pages.py compares the two reads.
+
+Only where PostgreSQL's estimates of each score's share hold (claims.models.claim._tiers,
+claims.filters.ClaimFilter.qs): a single word naming no entity, searched with no other filter
+than the background switch, matching TIERS_FROM claims or more. For a phrase, a word naming an
+entity or a search beside other filters it can overestimate a score's share a hundredfold and
+walk the whole public-id index for it (112 ms for "mir155" at 100k against 65 ms sorted); those
+keep the ORDER BY.
 """
 
 from typing import Any
