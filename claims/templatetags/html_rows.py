@@ -13,6 +13,7 @@ loaded, so a row runs no query.
 
 import functools
 import html
+import re
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
@@ -43,9 +44,15 @@ def label(obj: Model, field: str) -> str:
     return _labels(type(obj), field).get(value, value)
 
 
+# The characters html.escape replaces; most names, labels and links have none.
+_ESCAPED = re.compile("[&<>\"']")
+
+
 def e(value: object) -> str:
     """A value as the template engine shows it (``conditional_escape``): safe HTML as it is, anything
     else as text, escaped (None as 'None')."""
+    if type(value) is str:  # the usual case: looked for what to escape before five replace() calls
+        return html.escape(value) if _ESCAPED.search(value) else value
     if hasattr(value, "__html__"):
         return value.__html__()
     return html.escape(str(value))

@@ -17,7 +17,7 @@ how many claims a click would add, not how many are already in the results.
 
 import re
 from dataclasses import dataclass, field
-from urllib.parse import urlencode
+from urllib.parse import quote_plus, urlencode
 
 from django.db.models import Exists, OuterRef
 from django.shortcuts import render
@@ -184,8 +184,9 @@ def _toggler(path, params, name):
     """
     if name not in params:
         base = params.urlencode()
-        glue = f"{path}?{base}&" if base else f"{path}?"
-        return lambda value: glue + urlencode([(name, value)])
+        # What urlencode([(name, value)]) writes, the name quoted once, not for every value.
+        glue = (f"{path}?{base}&" if base else f"{path}?") + quote_plus(name) + "="
+        return lambda value: glue + quote_plus(str(value))
     # In use: the parameters before and after it encoded once, its own values per link (a copy
     # per value was 5 % of a filtered page).
     keys = list(params)
