@@ -33,10 +33,12 @@ from claims.models import Claim
 TIERS_FROM = 1000
 
 
-def tiered_rows(claims: QuerySet[Claim]) -> list[tuple[Any, ...]] | None:
+def tiered_rows(claims: QuerySet[Claim], *, matching: int) -> list[tuple[Any, ...]] | None:
     """``claims.values_list("pk", *annotations)`` for ``claims``, a page (sliced) of a ranked()
-    one-word search on PostgreSQL, read score by score; None for any other page, which its own
-    query reads as usual."""
+    one-word search on PostgreSQL matching TIERS_FROM claims or more, read score by score; None
+    for any other page, which its own query reads as usual."""
+    if matching < TIERS_FROM:
+        return None
     query = claims.query
     rank = query.annotations.get("rank")
     tiers = getattr(rank, "tiers", None)
@@ -47,14 +49,14 @@ def tiered_rows(claims: QuerySet[Claim]) -> list[tuple[Any, ...]] | None:
     wanted = query.high_mark  # the claims before the page and the page's own
     unsliced = claims.all()
     unsliced.query.clear_limits()
-    by_public_id = unsliced.order_by("public_id")
     columns = ["pk", "public_id", *others]
+    by_public_id = unsliced.order_by("public_id").values_list(*columns)
     aliases = ", ".join(f"c{index}" for index in range(len(columns)))
     ctes: list[str] = []
     parts: list[str] = []
     params: list[Any] = []
     for points, condition in tiers:
-        tier = by_public_id.filter(condition).values_list(*columns)[:wanted]
+        tier = by_public_id.filter(condition)[:wanted]
         try:
             sql, tier_params = tier.query.sql_with_params()
         except EmptyResultSet:  # a filter that matches nothing (Django writes no SQL for it)

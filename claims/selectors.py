@@ -65,7 +65,7 @@ from claims.models import (
     Target,
 )
 from claims.models.claim import MECHANISM_UNREAD, SECTION_UNREAD
-from claims.ranked_pages import TIERS_FROM, tiered_rows
+from claims.ranked_pages import tiered_rows
 
 # The relation each attribute holds, by the kind names of the UNION's branches.
 LOADED_ATTRIBUTES = {
@@ -182,7 +182,7 @@ def page_rows(claims: QuerySet[Claim], *, matching: int | None = None) -> list[t
     """``claims.values_list("pk", *annotations)`` of a page (a sliced queryset of ``matching``
     claims); a one-word search's page of many matches on PostgreSQL read score by score
     (claims.ranked_pages)."""
-    rows = tiered_rows(claims) if matching is not None and matching >= TIERS_FROM else None
+    rows = tiered_rows(claims, matching=matching) if matching is not None else None
     return list(claims.values_list("pk", *claims.query.annotation_select)) if rows is None else rows
 
 

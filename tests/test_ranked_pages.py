@@ -18,7 +18,7 @@ from django.db.models import Count
 from django.http import QueryDict
 from django.test.utils import CaptureQueriesContext
 
-from claims import selectors
+from claims import ranked_pages
 from claims.filters import filtered_claims
 from claims.models import Claim, Drug
 from claims.ranked_pages import tiered_rows
@@ -46,6 +46,11 @@ def searched(params):
     return filterset.qs
 
 
+def read_by_score(page):
+    """The page as tiered_rows reads it when the search matches many claims (TIERS_FROM)."""
+    return tiered_rows(page, matching=ranked_pages.TIERS_FROM)
+
+
 def by_order_by(claims, start, stop):
     return list(claims[start:stop].values_list("pk", "rank"))
 
@@ -70,7 +75,7 @@ def test_every_page_read_by_score_is_the_ranked_page(synthetic, word):
     for start in sorted(starts):
         for size in (1, 5, 50):
             page = claims[start : start + size]
-            rows = tiered_rows(page)
+            rows = read_by_score(page)
             assert rows is not None, "a one-word search's page is read by score"
             assert rows == by_order_by(claims, start, start + size), (word, start, size)
 
@@ -88,7 +93,7 @@ def test_the_background_switch_goes_with_a_search_read_by_score(synthetic):
     claims = searched("q=serum&background=hide")
     assert claims.count() > 10
     for start in (0, 7):
-        rows = tiered_rows(claims[start : start + 9])
+        rows = read_by_score(claims[start : start + 9])
         assert rows is not None and rows == by_order_by(claims, start, start + 9)
 
 
@@ -109,14 +114,14 @@ def test_other_searches_keep_the_order_by(synthetic, params):
     drug = Drug.objects.annotate(n=Count("claims")).order_by("-n", "slug").first()
     claims = searched(params.format(drug=drug.slug))
     assert claims.count() > 0
-    assert tiered_rows(claims[:5]) is None
+    assert read_by_score(claims[:5]) is None
 
 
 def test_a_score_is_read_only_when_the_better_ones_left_the_page_short(synthetic):
     claims = searched("q=exosomes")
     assert list(scores(claims).values())[0] >= 5, "the page of 5 is filled by the best score"
     with CaptureQueriesContext(connection) as captured:
-        tiered_rows(claims[:5])
+        read_by_score(claims[:5])
     (statement,) = [query["sql"] for query in captured]
     with connection.cursor() as cursor:
         cursor.execute(f"EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF) {statement}")
@@ -132,7 +137,7 @@ def tiered(queries):
 
 
 def test_the_api_and_the_browser_show_the_ranked_pages(client, synthetic, monkeypatch):
-    monkeypatch.setattr(selectors, "TIERS_FROM", 2)  # 300 synthetic claims are "many"
+    monkeypatch.setattr(ranked_pages, "TIERS_FROM", 2)  # 300 synthetic claims are "many"
     claims = Claim.objects.search("engineered").ranked("engineered")  # ranked by its ORDER BY
     expected = list(claims.values_list("public_id", flat=True))
     assert len(expected) > 12
@@ -149,7 +154,7 @@ def test_the_api_and_the_browser_show_the_ranked_pages(client, synthetic, monkey
 def test_a_search_of_few_matches_is_sorted_by_its_order_by(client, synthetic):
     """Below TIERS_FROM matches, scoring every match is as cheap as writing the scores' statement."""
     count = Claim.objects.search("engineered").count()
-    assert count < selectors.TIERS_FROM
+    assert count < ranked_pages.TIERS_FROM
     with CaptureQueriesContext(connection) as queries:
         assert client.get("/api/claims/", {"q": "engineered", "page_size": 5}).status_code == 200
     assert not tiered(queries)

@@ -72,7 +72,7 @@ def claims_json(db: str, ids: Sequence[int], links: Links) -> dict[int, tuple[st
     its statement; its quote)} for the claims ``ids``."""
     if not ids:
         return {}
-    rows = _written(db, len(ids), ids, links)
+    rows = _written(db, "id", ids, links)
     return {pk: (text, statement, quote) for pk, text, statement, quote, _, _ in rows}
 
 
@@ -94,7 +94,7 @@ def claim_json(db: str, public_id: str, links: Links) -> WrittenClaim | None:
     (the claim detail: its claim and relations in one query, with the data version its ETag
     needs when the request has not read it yet), or None when there is none."""
     version_sql = data_version_to_read(db)
-    rows = _written(db, None, [public_id], links, version_sql)
+    rows = _written(db, "public_id", [public_id], links, version_sql)
     if not rows:
         return None
     pk, text, statement, quote, found, version, *data_version = rows[0]
@@ -104,15 +104,15 @@ def claim_json(db: str, public_id: str, links: Links) -> WrittenClaim | None:
 
 
 def _written(
-    db: str, count: int | None, keys: Sequence[Any], links: Links, version_sql: str | None = None
+    db: str, by: str, keys: Sequence[Any], links: Links, version_sql: str | None = None
 ) -> list[tuple[Any, ...]]:
-    """The statement's rows for ``count`` claim ids, or (``count`` None) one public id; each row
-    with the data version's values after its own when ``version_sql`` is given."""
+    """The statement's rows for the claims whose ``by`` column (id or public_id) is one of
+    ``keys``; each row with the data version's values after its own when ``version_sql`` is given."""
     connection = connections[db]
     vendor = connection.vendor
     templates = [links.url(view_name, PLACEHOLDER) for view_name in LINKS.values()]
-    sql, uses = _statement(vendor, count, version_sql)
-    values = any_values(vendor, keys) if count is not None else list(keys)
+    sql, uses = _statement(vendor, by, len(keys), version_sql)
+    values = any_values(vendor, keys)
     params = [item for use in uses for item in (values if use is None else [templates[use]])]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
@@ -327,11 +327,12 @@ _TOKEN = re.compile(r"\{(\w+)(?::([\w.]+))?\}")
 
 @functools.cache
 def _statement(
-    vendor: str, count: int | None, version_sql: str | None = None
+    vendor: str, by: str, count: int, version_sql: str | None = None
 ) -> tuple[str, list[int | None]]:
-    """The page statement for ``count`` ids (None: for one public id), and what each of its
-    parameters is: the LINKS index of a link template, or None for the ids. With ``version_sql``
-    (claims.facets' data version, a one-row SELECT) its values follow each row's own."""
+    """The page statement for ``count`` values of the claims' ``by`` column (id, or public_id
+    for the detail), and what each of its parameters is: the LINKS index of a link template, or
+    None for the values. With ``version_sql`` (claims.facets' data version, a one-row SELECT)
+    its values follow each row's own."""
     d = Dialect(vendor)
     relations = _relations()
     claim, section, mechanism = _table(Claim), _table(Section), _table(Mechanism)
@@ -341,7 +342,7 @@ def _statement(
         f"SELECT {', '.join('c.' + column for column in _CLAIM_COLUMNS)}, s.number AS section_number, s.title AS section_title, m.id AS mechanism_key,"
         f" m.slug AS mechanism_slug, m.name AS mechanism_name FROM {claim} c"
         f" JOIN {section} s ON s.id = c.section_id LEFT JOIN {mechanism} m ON m.id = c.mechanism_id"
-        + (" WHERE c.id {ids}" if count is not None else " WHERE c.public_id = {key}")
+        f" WHERE c.{by} {{ids}}"
     )
     mechanism_object = d.object(
         [
@@ -371,10 +372,7 @@ def _statement(
             return "%s"
         if kind == "ids":
             uses.append(None)
-            return any_of(vendor, count or 1)
-        if kind == "key":
-            uses.append(None)
-            return "%s"
+            return any_of(vendor, count)
         if kind == "utc":
             return d.utc(argument)
         if kind == "authors":

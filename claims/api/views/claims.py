@@ -248,7 +248,7 @@ class ClaimViewSet(FreedOnceRenderedMixin, JSONErrorsMixin, NamedLookupMixin, vi
         # on every request, a third of the time of a claim in process.
         claim = claim_for_display(value)
         if claim is None:
-            raise NotFound(f"No {self.lookup_noun} has the {self.lookup_label} '{value}'.")
+            raise self._not_found(value)
         self.check_object_permissions(request, claim)
         etag = claim_etag(request, claim)
         if unchanged := not_modified(request, etag):
@@ -272,13 +272,16 @@ class ClaimViewSet(FreedOnceRenderedMixin, JSONErrorsMixin, NamedLookupMixin, vi
         (claim,) = claims_with_relations([claim])
         return Response(self.get_serializer(claim).data, headers={"ETag": etag})
 
+    def _not_found(self, value):
+        return NotFound(f"No {self.lookup_noun} has the {self.lookup_label} '{value}'.")
+
     def _written_claim(self, request, value):
         """The claim's JSON as the database writes it (claims.api.page_json): the claim and its
         relations in one query, no model instances; None where the serializer must write it."""
         context = self.get_serializer_context()
         written = claim_json(Claim.objects.db, value, Links.of(context))
         if written is None:
-            raise NotFound(f"No {self.lookup_noun} has the {self.lookup_label} '{value}'.")
+            raise self._not_found(value)
         if written.text is None:  # a link SQL cannot write (claims.api.page_json)
             return None
         # What the permissions and the ETag read of the claim; anything else would be read on use.
