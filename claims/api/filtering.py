@@ -83,6 +83,10 @@ class FilterBackend(DjangoFilterBackend):
 
     def filter_queryset(self, request, queryset, view):
         refuse_unknown_parameters(request, view)
+        # The paging parameters' values too, before a download that reads none of them.
+        check_paging = getattr(getattr(view, "paginator", None), "check_parameters", None)
+        if check_paging is not None:
+            check_paging(request)
         filterset = self.get_filterset(request, queryset, view)
         if filterset is None:
             return queryset

@@ -64,12 +64,19 @@ class PageNumberPagination(pagination.PageNumberPagination):
             request, parameter=self.page_size_query_param, default=self.page_size, maximum=self.max_page_size
         )
 
-    def paginate_queryset(self, queryset, request, view=None):
-        if view is not None:
-            refuse_unknown_parameters(request, view)
+    def check_parameters(self, request):
+        """A 400 for a malformed page number or page size. Also asked where the response is not
+        paged (a download of the whole set, claims.api.filtering): ``page=-3`` is a mistake there
+        too, and the schema refuses it everywhere."""
+        self.get_page_size(request)
         raw = request.query_params.get(self.page_query_param, "")
         if raw and raw not in self.last_page_strings and positive_int(raw) is None:
             raise ValidationError(
                 {self.page_query_param: [f"'{raw[:40]}' is not a page number: give a whole number from 1."]}
             )
+
+    def paginate_queryset(self, queryset, request, view=None):
+        if view is not None:
+            refuse_unknown_parameters(request, view)
+        self.check_parameters(request)
         return super().paginate_queryset(queryset, request, view)
