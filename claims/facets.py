@@ -11,11 +11,8 @@ database on every call: any committed write to claims or the entities they name 
 stamp, in every server process at once.
 """
 
-import functools
 import hashlib
 from collections.abc import Callable
-from contextlib import contextmanager
-from contextvars import ContextVar
 from dataclasses import dataclass
 
 from django.core.cache import cache
@@ -26,19 +23,15 @@ from django.db.models import QuerySet
 from django.utils.functional import cached_property
 
 from claims import vocabulary as v
+from claims.data_version import CACHE_SECONDS, VersionMemo, data_version
 from claims.filters import CITED_CHOICES, REVIEW_ERROR_CHOICES
 from claims.models import (
     Cargo,
-    CellLine,
-    Citation,
     Claim,
     ClaimCellLine,
-    Drug,
     Flag,
     Mechanism,
     Section,
-    Source,
-    Target,
 )
 from claims.selectors import page_rows, read_page, walking_public_id_index
 
@@ -46,9 +39,6 @@ from claims.selectors import page_rows, read_page, walking_public_id_index
 # number from 1 to FACET_SIZE_MAX (/api/facets/?facet_size=).
 FACET_LIMIT = 30
 FACET_SIZE_MAX = 200
-# An upper bound on staleness for writes the stamp cannot see: raw SQL, or an .update() that
-# leaves ``updated`` alone on claims or skips the entities' history.
-CACHE_SECONDS = 300
 # The claims' columns the facets group by, read once per statement into the ``facet_claims``
 # common table expression (with the claim's id first).
 CLAIM_COLUMNS = [
@@ -343,82 +333,13 @@ def _count_facets(claims, names, size):
     }
 
 
-# The data versions a read-only request has read, by database (one_data_version_per_request).
-_versions_read: ContextVar[dict[str, tuple[str, ...]] | None] = ContextVar("data_versions_read", default=None)
+# Claim counts kept in this process as well: a page's count is asked on every page of a list.
+_COUNTS = VersionMemo(size=1024)
 
 
-@contextmanager
-def one_data_version_per_request():
-    """Within the block, ``data_version`` reads each database's version once: a list's ETag and
-    its cached count then ask once, and agree on the version (claims.middleware uses it for
-    GET and HEAD)."""
-    token = _versions_read.set({})
-    try:
-        yield
-    finally:
-        _versions_read.reset(token)
-
-
-def data_version(using="default"):
-    """A stamp that changes with every committed write to claims or entities, in one query.
-
-    Every part is an index lookup, so it costs well under a millisecond at 100k claims: saves
-    bump ``updated`` and add a history row (simple-history), deletes add a history row, and the
-    bulk paths (generate_synthetic, its --remove) add or delete a Source and change the top id.
-    Read once per database inside ``one_data_version_per_request``, except in a transaction
-    (which may write).
-    """
-    read = _versions_read.get()
-    if read is None or connections[using].in_atomic_block:
-        return _read_data_version(using)
-    if using not in read:
-        read[using] = _read_data_version(using)
-    return read[using]
-
-
-def data_version_to_read(using="default"):
-    """The data version's statement, for a request's first statement to read beside its own rows
-    (``keep_data_version`` then keeps what it read), or None when ``data_version`` would not keep
-    it: outside a read-only request, in a transaction, or when this request has read it."""
-    read = _versions_read.get()
-    if read is None or using in read or connections[using].in_atomic_block:
-        return None
-    return _data_version_sql(using)
-
-
-def keep_data_version(using, values):
-    """What ``data_version_to_read``'s statement read, as ``data_version`` keeps its own reads."""
-    read = _versions_read.get()
-    if read is not None:
-        read[using] = tuple(str(value) for value in values)
-
-
-def _read_data_version(using):
-    with connections[using].cursor() as cursor:
-        cursor.execute(_data_version_sql(using))
-        return tuple(str(value) for value in cursor.fetchone())
-
-
-@functools.cache
-def _data_version_sql(using):
-    # Built once: reading ``Model.history`` makes simple-history build a manager class each time,
-    # and this runs on every page with facets.
-    quote = connections[using].ops.quote_name
-    claims, sources = quote(Claim._meta.db_table), quote(Source._meta.db_table)
-    parts = [f"MAX(id) FROM {claims}", f"MAX(updated) FROM {claims}", f"MAX(id) FROM {sources}"]
-    parts += [f"COUNT(*) FROM {sources}"]
-    # Flags keep no history: a new flag raises the top id, a resolved one lowers the open count.
-    flags = quote(Flag._meta.db_table)
-    parts += [f"MAX(id) FROM {flags}", f"COUNT(*) FROM {flags} WHERE resolved_at IS NULL"]
-    parts += [
-        f"MAX(history_id) FROM {quote(model.history.model._meta.db_table)}"
-        for model in (Claim, Drug, Cargo, CellLine, Mechanism, Citation, Target)
-    ]
-    return "SELECT " + ", ".join(f"(SELECT {part})" for part in parts)
-
-
-def _cached(kind, claims, compute):
-    """``compute()``, or its cached result for the same filtered query and data version."""
+def _cached(kind, claims, compute, *, memo=None):
+    """``compute()``, or its cached result for the same filtered query and data version: from
+    ``memo`` (this process's, for small immutable results) when given, else the shared cache."""
     using = claims.db
     # Inside a transaction the rows seen may be uncommitted (and later rolled back), so nothing
     # is read from or written to the cache there.
@@ -430,10 +351,15 @@ def _cached(kind, claims, compute):
         return compute()
     identity = repr((kind, str(connections[using].settings_dict["NAME"]), sql, params, data_version(using)))
     key = "claim-counts:" + hashlib.sha256(identity.encode()).hexdigest()
+    local = memo.key(using, key) if memo is not None else None
+    if local is not None and (kept := memo.get(local)) is not None:
+        return kept
     result = cache.get(key)
     if result is None:
         result = compute()
         cache.set(key, result, CACHE_SECONDS)
+    if local is not None:
+        memo.put(local, result)
     return result
 
 
@@ -453,7 +379,7 @@ def facet_counts(claims, only=None, *, size=FACET_LIMIT):
 def claim_count(claims):
     """How many claims ``claims`` holds; cached like the facets, so paging does not recount."""
     claims = claims.order_by()
-    return _cached(("count",), claims.values("pk"), claims.count)
+    return _cached(("count",), claims.values("pk"), claims.count, memo=_COUNTS)
 
 
 class CachedCountPaginator(Paginator):

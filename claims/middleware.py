@@ -13,7 +13,7 @@ from django.template.response import SimpleTemplateResponse
 from django.utils.cache import add_never_cache_headers
 from django.utils.html import escape
 
-from claims.facets import one_data_version_per_request
+from claims.data_version import one_data_version_per_request
 
 logger = logging.getLogger(__name__)
 
@@ -54,7 +54,7 @@ class DatabaseUnavailableMiddleware:
 
 class OneDataVersionPerReadMiddleware:
     """A GET or HEAD writes nothing: its ETag, cached counts and overview read the data version
-    once and agree on it (claims.facets.one_data_version_per_request)."""
+    once and agree on it (claims.data_version.one_data_version_per_request)."""
 
     def __init__(self, get_response):
         self.get_response = get_response

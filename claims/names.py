@@ -15,6 +15,7 @@ from typing import Any, cast
 
 from django.db import connections, router
 
+from claims.data_version import VersionMemo
 from claims.models.entities import LOOKUP_SEPARATOR, Entity, lookup_needles
 
 _SPECIES = re.compile(r"^[a-z]{3}-(?=mir)")
@@ -75,6 +76,24 @@ def resolve_across(
         return {value: {} for value in values}
     kinds = tuple(models.items())
     db = router.db_for_read(kinds[0][1])
+    # The same names resolve alike until an entity is written (which changes the data version):
+    # a filter or search repeated in a read-only request skips the query.
+    key = _RESOLVED.key(db, kinds, tuple(values))
+    found = _RESOLVED.get(key)
+    if found is None:
+        found = _resolve_across(db, kinds, values, needles)
+        _RESOLVED.put(key, found)
+    # Copies: callers may extend the lists (a mechanism filter adds the narrower mechanisms).
+    return {value: {kind: list(pks) for kind, pks in named.items()} for value, named in found.items()}
+
+
+# What resolve_across found, by data version, in this process.
+_RESOLVED = VersionMemo(size=2048)
+
+
+def _resolve_across(
+    db: str, kinds: tuple[tuple[str, type[Entity]], ...], values: Sequence[str], needles: list[str]
+) -> dict[str, dict[str, list[int]]]:
     connection = connections[db]
     # What ``Entity.objects.matching`` asks (lookup_terms contains the needle), LIKE-escaped as
     # Django's ``contains`` escapes it.

@@ -9,7 +9,7 @@ from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from claims.facets import data_version, one_data_version_per_request
+from claims.data_version import data_version, one_data_version_per_request
 from claims.models import Drug
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -2,7 +2,7 @@
 
 A claim's ETag is ``"{public_id}-v{version}-{digest}"``: the version part (``Claim.etag``) moves
 with every write to the claim itself, status transitions included, and the digest with everything
-else its representation shows (claims.facets.data_version: every write to claims, the records they
+else its representation shows (claims.data_version: every write to claims, the records they
 link, citations and flags), the absolute URL (links carry the host, the query the format) and the
 negotiated format. If-Match compares the version part only, so optimistic locking does not fail
 because a linked drug was renamed. Lists and downloads get a weak ETag of the same digest.
@@ -13,7 +13,7 @@ import hashlib
 from django.http import HttpResponseNotModified
 
 from claims.api.errors import PreconditionFailed
-from claims.facets import data_version
+from claims.data_version import data_version
 
 
 def _tags(header):

@@ -32,7 +32,7 @@ from django.utils import timezone
 from rest_framework.renderers import JSONRenderer
 
 from claims.api.links import Links
-from claims.facets import data_version_to_read, keep_data_version
+from claims.data_version import data_version_to_read, keep_data_version
 from claims.models import (
     Cargo,
     CellLine,

@@ -17,7 +17,7 @@ from django.views.decorators.http import require_safe
 
 from claims import vocabulary as v
 from claims.charts import Cell, Matrix, MatrixRow, bar_chart, heat_level
-from claims.facets import CACHE_SECONDS, data_version
+from claims.data_version import CACHE_SECONDS, data_version
 from claims.models import Cargo, CellLine, Citation, Claim, Drug, Flag, Mechanism, Source
 
 TOP_ENTITIES = 10
