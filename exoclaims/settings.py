@@ -67,10 +67,18 @@ def database_from_url(url, base_dir=BASE_DIR):
         # connection is prepared and no longer planned on every request, which was half of a
         # claim's time on PostgreSQL (issue 16). 0 turns both off (e.g. behind a pooler that
         # cannot keep prepared statements).
-        prepare = envint("DATABASE_PREPARE_THRESHOLD", 2)
+        prepare = envint("DATABASE_PREPARE_THRESHOLD", 1)
         if prepare < 0:
             raise ImproperlyConfigured(f"DATABASE_PREPARE_THRESHOLD must be 0 or more (got {prepare})")
         binding = {"server_side_binding": True, "prepare_threshold": prepare} if prepare else {}
+        # With them, one generic plan per prepared statement from its first run. PostgreSQL's
+        # default planned each one five more times with its parameters before settling on the
+        # generic plan, which it then chose for every statement the pages run but one (whose
+        # generic plan is as fast): a page statement takes 1-4 ms to plan, so a new connection's
+        # first requests took 3-7 ms for a claim that takes 1.7 (issue 16). Entity ids and search
+        # words are written into the statements (claims.filters, claims.models.claim), so no plan
+        # depends on which drug or word a parameter holds.
+        generic = " -c plan_cache_mode=force_generic_plan" if prepare else ""
         return {
             "ENGINE": "django.db.backends.postgresql",
             "NAME": unquote(parts.path.lstrip("/")) or "postgres",
@@ -87,7 +95,7 @@ def database_from_url(url, base_dir=BASE_DIR):
             # claims instead of looking up their ~100 citations by key (3.5-8 ms against 1.5 ms).
             "OPTIONS": {
                 "connect_timeout": 5,
-                "options": "-c jit=off -c random_page_cost=1.1",
+                "options": "-c jit=off -c random_page_cost=1.1" + generic,
                 **binding,
                 **options,
             },

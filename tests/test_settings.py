@@ -31,13 +31,16 @@ def test_postgres_url_selects_psycopg_with_persistent_checked_connections():
     options = config["OPTIONS"]["options"].split(" -c ")
     assert "-c jit=off" in config["OPTIONS"]["options"], "facet counts must not pay for JIT compilation"
     assert "random_page_cost=1.1" in options, "a page's relations must be looked up by key, not hashed"
-    assert config["OPTIONS"]["server_side_binding"] is True and config["OPTIONS"]["prepare_threshold"] == 2
+    assert config["OPTIONS"]["server_side_binding"] is True and config["OPTIONS"]["prepare_threshold"] == 1
+    assert "plan_cache_mode=force_generic_plan" in options, "a new connection must not plan a page six times"
 
 
 def test_prepared_statements_can_be_turned_off_for_a_pooler_and_bad_values_are_refused(monkeypatch):
     monkeypatch.setenv("DATABASE_PREPARE_THRESHOLD", "0")
     options = database_from_url("postgres://u@h/db")["OPTIONS"]
     assert "server_side_binding" not in options and "prepare_threshold" not in options
+    # Unprepared statements are planned on every run anyway: with their parameters' values.
+    assert "plan_cache_mode" not in options["options"]
     for bad in ("-1", "two"):
         monkeypatch.setenv("DATABASE_PREPARE_THRESHOLD", bad)
         with pytest.raises(ImproperlyConfigured, match="DATABASE_PREPARE_THRESHOLD"):
