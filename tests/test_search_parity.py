@@ -15,7 +15,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from claims.models import Claim, Drug
-from claims.search import parse_query, porter_stem, query_terms
+from claims.search import parse_query, porter_stem, query_terms, quote_snippet
 from tests.factories import make_claim
 from tests.pages import every_page, listed, page_html
 
@@ -284,3 +284,26 @@ def test_a_postgresql_search_tests_each_claim_row_instead_of_looking_matches_up_
             cursor.execute(text_sql)
             by_subquery = {row[0] for row in cursor.fetchall()}
         assert set(found.values_list("pk", flat=True)) == by_subquery and by_subquery
+
+
+@pytest.mark.parametrize(
+    ("length", "hit", "first", "last"),
+    [
+        (50, 25, 15, 44),  # words cut on both sides: ten before the hit's, thirty in all
+        (50, 3, 0, 29),  # the hit near the start: the window starts with the quote
+        (12, 8, 0, 11),  # a short quote is whole
+        (40, 20, 10, 39),  # the window ends with the quote's last word: no trailing ellipsis
+        (41, 20, 10, 39),  # one word more: it is cut
+        (40, 10, 0, 29),  # exactly ten words before the hit's: nothing cut before
+        (40, 11, 1, 30),
+    ],
+)
+def test_a_quote_snippet_is_thirty_words_around_the_first_match(length, hit, first, last):
+    words = [f"w{index}" for index in range(length)]
+    words[hit] = "engineered"
+    quote = " ".join(words) + "."
+    window = quote_snippet("no match here", quote, parse_query("engineer"))
+    expected = " ".join(words[first : last + 1]).replace("engineered", "<mark>engineered</mark>")
+    if last == length - 1:
+        expected += "."
+    assert window == ("…" if first else "") + expected + ("…" if last < length - 1 else "")
