@@ -17,6 +17,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
 
+from django.conf import settings
 from django.db import connections
 
 from claims.models import Cargo, CellLine, Citation, Claim, Drug, Flag, Mechanism, Source, Target
@@ -126,6 +127,8 @@ class VersionMemo:
     def key(using: str, *parts: Hashable) -> Hashable | None:
         """The key of ``parts`` at this request's data version of the database ``using``, or None
         when values must not be kept (outside a read-only request, in a transaction)."""
+        if not settings.VERSION_MEMO:
+            return None
         version = read_only_data_version(using)
         if version is None:
             return None

@@ -244,6 +244,10 @@ def cache_from_url(url):
 
 
 CACHES = {"default": cache_from_url(os.environ.get("REDIS_URL", "").strip())}
+# What each process keeps for the data version a read-only request reads (claims.data_version's
+# VersionMemo: the entities a filter's names resolve to, a filter's claim count). Off, every
+# request asks the database and the cache (bench/settings_uncached.py measures that).
+VERSION_MEMO = True
 
 # Requests an anonymous client may make (claims.api.throttling), e.g. 3000/hour.
 ANON_RATE = os.environ.get("EXOCLAIMS_ANON_RATE", "3000/hour")

@@ -109,3 +109,18 @@ def test_the_memo_keeps_the_most_recent_values_for_a_bounded_time(monkeypatch):
     assert (memo.get("a"), memo.get("b"), memo.get("c")) == (1, None, 3)
     now[0] += data_version_module.CACHE_SECONDS + 1
     assert memo.get("a") is None and memo.get("c") is None
+
+
+def test_with_the_memo_off_every_request_resolves_and_counts(client, review, settings, monkeypatch):
+    """bench/settings_uncached.py turns it off to time what the first request after a write costs."""
+    settings.VERSION_MEMO = False
+    shared_reads = []
+    real_get = facets.cache.get
+    monkeypatch.setattr(
+        facets.cache, "get", lambda key, *a, **k: shared_reads.append(key) or real_get(key, *a, **k)
+    )
+    client.get(LIST)
+    shared_reads.clear()
+    again, queries = _get(client, LIST)
+    assert again.status_code == 200 and _name_queries(queries)
+    assert [key for key in shared_reads if key.startswith("claim-counts:")], "the count is asked again"
