@@ -18,8 +18,10 @@ command. ``--no-production`` serves it as a fresh checkout does: Django's databa
 sync worker. The results say which.
 
 Every request pair must return the same claim ids and counts before anything is timed;
-if one differs the run stops and says which. Then, per request and side, a single loopback
-client (up to --requests requests or --seconds) for p50/p95 and 8 clients for throughput.
+if one differs the run stops and says which. Then, per request, a single loopback client whose
+requests take turns between the app and Datasette (up to --requests each, or --seconds per side)
+for p50/p95, so both sides' samples come from the same moments of a machine whose speed drifts;
+then 8 clients for throughput, side after side.
 Results: bench/results/datasette-<date>.json and .md (the table of app / Datasette).
 """
 
@@ -41,7 +43,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.datasette_schema import canned_queries, convert  # noqa: E402
-from bench.latency import fetch, measure  # noqa: E402
+from bench.latency import fetch, measure_alternating  # noqa: E402
 from bench.run_benchmarks import PYTHON, RESULTS, log, machine, manage, server_env  # noqa: E402
 
 GUNICORN, DATASETTE = ROOT / ".venv" / "bin" / "gunicorn", ROOT / ".venv" / "bin" / "datasette"
@@ -407,8 +409,11 @@ def side_by_side(size, database, env, timings, plain_db, metadata, params, args,
         for name, (server, app_path, _, peer_path, _) in plan.items():
             log(f"  {name}")
             entry = result["requests"][name]
-            entry["app"] = measure(servers[server].port, servers[server].pid, app_path, **options).__dict__
-            entry["datasette"] = measure(peer.port, peer.pid, peer_path, **options).__dict__
+            app_side = (servers[server].port, servers[server].pid, app_path)
+            app_result, peer_result = measure_alternating(
+                [app_side, (peer.port, peer.pid, peer_path)], **options
+            )
+            entry["app"], entry["datasette"] = app_result.__dict__, peer_result.__dict__
             for stat in ("p50_ms", "p95_ms"):
                 entry[f"ratio_{stat[:3]}"] = round(entry["app"][stat] / entry["datasette"][stat], 2)
         result["load_after"] = os.getloadavg()

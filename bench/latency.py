@@ -9,6 +9,7 @@ import http.client
 import statistics
 import threading
 import time
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 
 
@@ -101,40 +102,67 @@ def _check(result, status, path):
 
 def measure(port, master, path, *, requests=200, seconds=15.0, clients=8, concurrent_seconds=10.0, warmup=3):
     """Latency of one client (after a cold first request and a warm-up), then 8-client throughput."""
-    result = Result()
-    with MemoryWatch(master) as memory:
-        status, result.bytes, elapsed = fetch(port, path)
-        _check(result, status, path)
-        result.cold_ms = elapsed * 1000
-        for _ in range(warmup):
-            fetch(port, path)
-        times, deadline = [], time.perf_counter() + seconds
-        while len(times) < requests and time.perf_counter() < deadline:
-            status, _, elapsed = fetch(port, path)
+    return measure_alternating(
+        [(port, master, path)],
+        requests=requests,
+        seconds=seconds,
+        clients=clients,
+        concurrent_seconds=concurrent_seconds,
+        warmup=warmup,
+    )[0]
+
+
+def measure_alternating(sides, *, requests=200, seconds=15.0, clients=8, concurrent_seconds=10.0, warmup=3):
+    """``measure`` for each of ``sides`` ((port, master pid, path) each), with the single client's
+    requests taking turns between the sides: on a machine whose speed drifts (a neighbour's load
+    on a shared host), each side's samples then come from the same moments, and their ratio does
+    not depend on which side ran first. Throughput is then measured side after side (8 clients
+    need the whole machine). A [Result] per side, in order."""
+    results = [Result() for _ in sides]
+    with ExitStack() as watches:
+        memories = [watches.enter_context(MemoryWatch(master)) for _, master, _ in sides]
+        for result, (port, _, path) in zip(results, sides, strict=True):
+            status, result.bytes, elapsed = fetch(port, path)
             _check(result, status, path)
-            times.append(elapsed * 1000)
-        result.samples = len(times)
-        result.p50_ms, result.p95_ms = statistics.median(times), percentile(times, 0.95)
+            result.cold_ms = elapsed * 1000
+            for _ in range(warmup):
+                fetch(port, path)
+        times = [[] for _ in sides]
+        deadline = time.perf_counter() + seconds * len(sides)
+        while len(times[-1]) < requests and time.perf_counter() < deadline:
+            for result, samples, (port, _, path) in zip(results, times, sides, strict=True):
+                status, _, elapsed = fetch(port, path)
+                _check(result, status, path)
+                samples.append(elapsed * 1000)
+        for result, samples in zip(results, times, strict=True):
+            result.samples = len(samples)
+            result.p50_ms, result.p95_ms = statistics.median(samples), percentile(samples, 0.95)
         if clients:
-            done, lock, stop = [], threading.Lock(), time.perf_counter() + concurrent_seconds
+            for result, (port, _, path) in zip(results, sides, strict=True):
+                _throughput(result, port, path, clients, concurrent_seconds)
+    for result, memory in zip(results, memories, strict=True):
+        result.peak_worker_mib = memory.peak_mib
+    return results
 
-            def client():
-                while time.perf_counter() < stop:
-                    status, _, elapsed = fetch(port, path)
-                    with lock:
-                        done.append(elapsed * 1000)
-                        _check(result, status, path)
 
-            started = time.perf_counter()
-            threads = [threading.Thread(target=client) for _ in range(clients)]
-            for thread in threads:
-                thread.start()
-            for thread in threads:
-                thread.join()
-            result.throughput = len(done) / (time.perf_counter() - started)
-            result.concurrent_p50_ms = statistics.median(done) if done else None
-    result.peak_worker_mib = memory.peak_mib
-    return result
+def _throughput(result, port, path, clients, seconds):
+    done, lock, stop = [], threading.Lock(), time.perf_counter() + seconds
+
+    def client():
+        while time.perf_counter() < stop:
+            status, _, elapsed = fetch(port, path)
+            with lock:
+                done.append(elapsed * 1000)
+                _check(result, status, path)
+
+    started = time.perf_counter()
+    threads = [threading.Thread(target=client) for _ in range(clients)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    result.throughput = len(done) / (time.perf_counter() - started)
+    result.concurrent_p50_ms = statistics.median(done) if done else None
 
 
 def time_calls(function, *, runs=30, seconds=15.0):
