@@ -17,10 +17,9 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
 
+from django.apps import apps
 from django.conf import settings
 from django.db import connections
-
-from claims.models import Cargo, CellLine, Citation, Claim, Drug, Flag, Mechanism, Source, Target
 
 # An upper bound on staleness for writes the stamp cannot see: raw SQL, or an .update() that
 # leaves ``updated`` alone on claims or skips the entities' history.
@@ -86,17 +85,19 @@ def _read_data_version(using):
 @functools.cache
 def _data_version_sql(using):
     # Built once: reading ``Model.history`` makes simple-history build a manager class each time,
-    # and this runs on every page with facets.
+    # and this runs on every page with facets. The models come from the app registry: the name
+    # resolver reads the version (VersionMemo), and the models' search reads the resolver.
     quote = connections[using].ops.quote_name
-    claims, sources = quote(Claim._meta.db_table), quote(Source._meta.db_table)
+    model = functools.partial(apps.get_model, "claims")
+    claims, sources = quote(model("Claim")._meta.db_table), quote(model("Source")._meta.db_table)
     parts = [f"MAX(id) FROM {claims}", f"MAX(updated) FROM {claims}", f"MAX(id) FROM {sources}"]
     parts += [f"COUNT(*) FROM {sources}"]
     # Flags keep no history: a new flag raises the top id, a resolved one lowers the open count.
-    flags = quote(Flag._meta.db_table)
+    flags = quote(model("Flag")._meta.db_table)
     parts += [f"MAX(id) FROM {flags}", f"COUNT(*) FROM {flags} WHERE resolved_at IS NULL"]
     parts += [
-        f"MAX(history_id) FROM {quote(model.history.model._meta.db_table)}"
-        for model in (Claim, Drug, Cargo, CellLine, Mechanism, Citation, Target)
+        f"MAX(history_id) FROM {quote(model(name).history.model._meta.db_table)}"
+        for name in ("Claim", "Drug", "Cargo", "CellLine", "Mechanism", "Citation", "Target")
     ]
     return "SELECT " + ", ".join(f"(SELECT {part})" for part in parts)
 
