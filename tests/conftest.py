@@ -157,11 +157,16 @@ def browser():
 
 
 @pytest.fixture
-def site(live_server, transactional_db):
-    """The live server with the review loaded (transactional tests start from empty tables)."""
+def transactional_review(transactional_db):
+    """The review loaded for a transactional test (those start from empty tables)."""
     from django.core.management import call_command
 
     call_command("load_review", verbosity=0, stdout=open(os.devnull, "w"))
+
+
+@pytest.fixture
+def site(live_server, transactional_review):
+    """The live server with the review loaded."""
     return live_server
 
 

@@ -2,10 +2,7 @@
 and no request sees another's (issue 16). Transactional: inside pytest-django's per-test
 transaction the version is always read afresh, as in any transaction that may write."""
 
-import os
-
 import pytest
-from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -17,23 +14,18 @@ pytestmark = pytest.mark.django_db(transaction=True)
 LIST = "/api/claims/?drug=doxorubicin&page_size=50"
 
 
-@pytest.fixture
-def review(transactional_db):
-    call_command("load_review", verbosity=0, stdout=open(os.devnull, "w"))
-
-
 def _version_reads(queries):
     return [q for q in queries if q["sql"].startswith("SELECT (SELECT MAX(id) FROM")]
 
 
-def test_a_list_reads_the_data_version_once_for_its_etag_and_its_count(client, review):
+def test_a_list_reads_the_data_version_once_for_its_etag_and_its_count(client, transactional_review):
     with CaptureQueriesContext(connection) as seen:
         response = client.get(LIST)
     assert response.status_code == 200 and response["ETag"].startswith('W/"')
     assert len(_version_reads(seen.captured_queries)) == 1
 
 
-def test_each_request_reads_its_own_version(client, review):
+def test_each_request_reads_its_own_version(client, transactional_review):
     first = client.get(LIST)["ETag"]
     assert client.get(LIST)["ETag"] == first
     drug = Drug.objects.get(slug="doxorubicin")
@@ -42,7 +34,7 @@ def test_each_request_reads_its_own_version(client, review):
     assert client.get(LIST)["ETag"] != first, "a write between two reads must change the ETag"
 
 
-def test_outside_a_request_or_inside_a_transaction_the_version_is_read_each_time(review):
+def test_outside_a_request_or_inside_a_transaction_the_version_is_read_each_time(transactional_review):
     with CaptureQueriesContext(connection) as seen:
         data_version()
         data_version()
@@ -58,7 +50,7 @@ def test_outside_a_request_or_inside_a_transaction_the_version_is_read_each_time
     assert len(_version_reads(seen.captured_queries)) == 2
 
 
-def test_a_claim_reads_the_data_version_in_its_own_statement(client, review, monkeypatch):
+def test_a_claim_reads_the_data_version_in_its_own_statement(client, transactional_review, monkeypatch):
     """The claim detail reads its claim, relations and data version in one statement
     (claims.api.page_json.claim_json); its ETag is the one a separate read gives, and moves with
     a write to a linked record."""

@@ -7,10 +7,7 @@ entity or a claim changes the data version, and the next request resolves and co
 any transaction that may write.
 """
 
-import os
-
 import pytest
-from django.core.management import call_command
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
@@ -24,11 +21,6 @@ pytestmark = pytest.mark.django_db(transaction=True)
 LIST = "/api/claims/?drug=doxorubicin&page_size=50"
 
 
-@pytest.fixture
-def review(transactional_db):
-    call_command("load_review", verbosity=0, stdout=open(os.devnull, "w"))
-
-
 def _name_queries(queries):
     return [q["sql"] for q in queries if "lookup_terms" in q["sql"]]
 
@@ -39,7 +31,7 @@ def _get(client, path):
     return response, seen.captured_queries
 
 
-def test_a_repeated_filter_resolves_its_names_once_per_data_version(client, review):
+def test_a_repeated_filter_resolves_its_names_once_per_data_version(client, transactional_review):
     first, queries = _get(client, LIST)
     assert first.status_code == 200 and _name_queries(queries)
     again, queries = _get(client, LIST)
@@ -57,14 +49,16 @@ def test_a_repeated_filter_resolves_its_names_once_per_data_version(client, revi
     assert named.json()["count"] == first.json()["count"]
 
 
-def test_a_search_resolves_its_words_once_per_data_version(client, review):
+def test_a_search_resolves_its_words_once_per_data_version(client, transactional_review):
     first, queries = _get(client, "/api/claims/?q=doxorubicin")
     assert first.status_code == 200 and _name_queries(queries)
     again, queries = _get(client, "/api/claims/?q=doxorubicin")
     assert again.json() == first.json() and not _name_queries(queries)
 
 
-def test_a_repeated_count_is_kept_in_the_process_until_a_claim_is_written(client, review, monkeypatch):
+def test_a_repeated_count_is_kept_in_the_process_until_a_claim_is_written(
+    client, transactional_review, monkeypatch
+):
     shared_reads = []
     real_get = facets.cache.get
 
@@ -86,7 +80,7 @@ def test_a_repeated_count_is_kept_in_the_process_until_a_claim_is_written(client
     assert client.get(LIST).json()["count"] == count + 1
 
 
-def test_nothing_is_kept_outside_a_read_only_request_or_inside_a_transaction(review):
+def test_nothing_is_kept_outside_a_read_only_request_or_inside_a_transaction(transactional_review):
     assert VersionMemo.key("default", "anything") is None
     with one_data_version_per_request():
         key = VersionMemo.key("default", "anything")
@@ -111,7 +105,9 @@ def test_the_memo_keeps_the_most_recent_values_for_a_bounded_time(monkeypatch):
     assert memo.get("a") is None and memo.get("c") is None
 
 
-def test_with_the_memo_off_every_request_resolves_and_counts(client, review, settings, monkeypatch):
+def test_with_the_memo_off_every_request_resolves_and_counts(
+    client, transactional_review, settings, monkeypatch
+):
     """bench/settings_uncached.py turns it off to time what the first request after a write costs."""
     settings.VERSION_MEMO = False
     shared_reads = []
