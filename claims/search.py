@@ -189,17 +189,19 @@ def _marked(text: str | None, stems: frozenset[str]) -> tuple[SafeString, bool]:
     text = text or ""
     pieces, position, found = [], 0, False
     for start, end in _matching(text, stems):
-        pieces += [_escape(text[position:start]), "<mark>", _escape(text[start:end]), "</mark>"]
+        pieces += [escape_text(text[position:start]), "<mark>", escape_text(text[start:end]), "</mark>"]
         position, found = end, True
-    pieces.append(_escape(text[position:]))
+    pieces.append(escape_text(text[position:]))
     return SafeString("".join(pieces)), found
 
 
+# The characters html.escape replaces; most words, names, labels and links have none.
 _UNSAFE = re.compile("[&<>\"']")
 
 
-def _escape(text: str) -> str:
-    """``html.escape``, skipping the five replacements where nothing needs them (most text)."""
+def escape_text(text: str) -> str:
+    """``html.escape(text)``, skipping its five replacements where nothing needs them (most text):
+    for snippets here and every value of the claim browser's rows (claims.templatetags.html_rows)."""
     return escape(text) if _UNSAFE.search(text) else text
 
 

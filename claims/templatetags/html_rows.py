@@ -13,7 +13,6 @@ loaded, so a row runs no query.
 
 import functools
 import html
-import re
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
@@ -22,7 +21,7 @@ from django.db.models import Model
 from django.utils.safestring import SafeString, mark_safe
 
 from claims.models import Citation, CitationCheck, Claim, ClaimCellLine
-from claims.search import highlighted, parse_query, quote_snippet
+from claims.search import escape_text, highlighted, parse_query, quote_snippet
 from claims.templatetags.citations import cited_works
 
 if TYPE_CHECKING:
@@ -44,15 +43,11 @@ def label(obj: Model, field: str) -> str:
     return _labels(type(obj), field).get(value, value)
 
 
-# The characters html.escape replaces; most names, labels and links have none.
-_ESCAPED = re.compile("[&<>\"']")
-
-
 def e(value: object) -> str:
     """A value as the template engine shows it (``conditional_escape``): safe HTML as it is, anything
     else as text, escaped (None as 'None')."""
-    if type(value) is str:  # the usual case: looked for what to escape before five replace() calls
-        return html.escape(value) if _ESCAPED.search(value) else value
+    if type(value) is str:  # the usual case
+        return escape_text(value)
     if hasattr(value, "__html__"):
         return value.__html__()
     return html.escape(str(value))
