@@ -51,8 +51,8 @@ def data_version(using="default"):
     Read once per database inside ``one_data_version_per_request``, except in a transaction
     (which may write).
     """
-    read = _versions_read.get()
-    if read is None or connections[using].in_atomic_block:
+    read = _read_in_this_request(using)
+    if read is None:
         return _read_data_version(using)
     if using not in read:
         read[using] = _read_data_version(using)
@@ -63,8 +63,8 @@ def data_version_to_read(using="default"):
     """The data version's statement, for a request's first statement to read beside its own rows
     (``keep_data_version`` then keeps what it read), or None when ``data_version`` would not keep
     it: outside a read-only request, in a transaction, or when this request has read it."""
-    read = _versions_read.get()
-    if read is None or using in read or connections[using].in_atomic_block:
+    read = _read_in_this_request(using)
+    if read is None or using in read:
         return None
     return _data_version_sql(using)
 
@@ -74,6 +74,13 @@ def keep_data_version(using, values):
     read = _versions_read.get()
     if read is not None:
         read[using] = tuple(str(value) for value in values)
+
+
+def _read_in_this_request(using):
+    """The versions this read-only request has read, or None outside one or in a transaction
+    (which may write): there the version is read each time and nothing is kept under it."""
+    read = _versions_read.get()
+    return None if read is None or connections[using].in_atomic_block else read
 
 
 def _read_data_version(using):
@@ -105,10 +112,7 @@ def _data_version_sql(using):
 def read_only_data_version(using="default"):
     """The data version this read-only request reads (once), or None outside one or in a
     transaction, where what is read may be a write of the same request."""
-    read = _versions_read.get()
-    if read is None or connections[using].in_atomic_block:
-        return None
-    return data_version(using)
+    return None if _read_in_this_request(using) is None else data_version(using)
 
 
 class VersionMemo:
@@ -157,7 +161,3 @@ class VersionMemo:
             self._entries.move_to_end(key)
             while len(self._entries) > self.size:
                 self._entries.popitem(last=False)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._entries.clear()

@@ -66,6 +66,10 @@ def resolve_pks(model: type[Entity], values: Collection[str]) -> dict[str, list[
     return {value: sorted(named.get("pks", [])) for value, named in found.items()}
 
 
+# What resolve_across found, by data version, in this process.
+_RESOLVED = VersionMemo(size=2048)
+
+
 def resolve_across(
     models: Mapping[str, type[Entity]], values: Sequence[str]
 ) -> dict[str, dict[str, list[int]]]:
@@ -85,10 +89,6 @@ def resolve_across(
         _RESOLVED.put(key, found)
     # Copies: callers may extend the lists (a mechanism filter adds the narrower mechanisms).
     return {value: {kind: list(pks) for kind, pks in named.items()} for value, named in found.items()}
-
-
-# What resolve_across found, by data version, in this process.
-_RESOLVED = VersionMemo(size=2048)
 
 
 def _resolve_across(
