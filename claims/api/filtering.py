@@ -4,7 +4,8 @@ rule that a list endpoint refuses query parameters it does not take.
 An ignored parameter looks like an answer: ``?drugs=cisplatin`` or ``?year=2019`` on
 /api/claims/ used to return every claim. A list endpoint takes its FilterSet's parameters, its
 paginator's, ``format`` and any a view names in ``query_parameters``; anything else is a 400
-naming the parameter and listing the accepted ones.
+naming the parameter and listing the accepted ones. A malformed page number or size is a 400 as
+well, downloads of the whole set included.
 """
 
 import difflib
@@ -31,14 +32,19 @@ def accepted_parameters(view):
     return sorted(names)
 
 
-def refuse_unknown_parameters(request, view):
-    """A 400 for each query parameter ``view`` does not take (checked once per request)."""
+def refuse_bad_parameters(request, view):
+    """A 400 for each query parameter ``view`` does not take, then for a malformed value of its
+    paginator's (checked once per request, before a download, which pages nothing, as before a
+    page)."""
     if getattr(request, _CHECKED, False):
         return
     setattr(request, _CHECKED, True)
     accepted = accepted_parameters(view)
     unknown = sorted(set(request.query_params) - set(accepted))
     if not unknown:
+        check_paging = getattr(getattr(view, "paginator", None), "check_parameters", None)
+        if check_paging is not None:
+            check_paging(request)
         return
     listing = ", ".join(accepted)
     errors = {}
@@ -65,7 +71,7 @@ class FilterBackend(DjangoFilterBackend):
         A FilterSet deep-copies every filter and its form every form field on each request (18
         filters, their choices and widgets, for /api/claims/: a sixth of a page of 50 claims);
         a filter without a value filters nothing, so only those given are built. Every
-        parameter is a filter's own name (refuse_unknown_parameters accepts no other), and
+        parameter is a filter's own name (refuse_bad_parameters accepts no other), and
         the HTML pages, which render the whole form, build theirs in full.
         """
         filterset_class = self.get_filterset_class(view, queryset)
@@ -82,11 +88,7 @@ class FilterBackend(DjangoFilterBackend):
         return filterset
 
     def filter_queryset(self, request, queryset, view):
-        refuse_unknown_parameters(request, view)
-        # The paging parameters' values too, before a download that reads none of them.
-        check_paging = getattr(getattr(view, "paginator", None), "check_parameters", None)
-        if check_paging is not None:
-            check_paging(request)
+        refuse_bad_parameters(request, view)
         filterset = self.get_filterset(request, queryset, view)
         if filterset is None:
             return queryset

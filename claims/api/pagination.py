@@ -9,7 +9,7 @@ orderings), so pages neither skip nor repeat rows.
 from rest_framework import pagination
 from rest_framework.exceptions import ValidationError
 
-from claims.api.filtering import refuse_unknown_parameters
+from claims.api.filtering import refuse_bad_parameters
 
 # Longer digit strings are no page anyone has; int() of thousands of digits is itself refused.
 _MAX_DIGITS = 9
@@ -66,8 +66,8 @@ class PageNumberPagination(pagination.PageNumberPagination):
 
     def check_parameters(self, request):
         """A 400 for a malformed page number or page size. Also asked where the response is not
-        paged (a download of the whole set, claims.api.filtering): ``page=-3`` is a mistake there
-        too, and the schema refuses it everywhere."""
+        paged (a download of the whole set, claims.api.filtering.refuse_bad_parameters):
+        ``page=-3`` is a mistake there too, and the schema refuses it everywhere."""
         self.get_page_size(request)
         raw = request.query_params.get(self.page_query_param, "")
         if raw and raw not in self.last_page_strings and positive_int(raw) is None:
@@ -77,6 +77,7 @@ class PageNumberPagination(pagination.PageNumberPagination):
 
     def paginate_queryset(self, queryset, request, view=None):
         if view is not None:
-            refuse_unknown_parameters(request, view)
-        self.check_parameters(request)
+            refuse_bad_parameters(request, view)  # this paginator's values included
+        else:
+            self.check_parameters(request)
         return super().paginate_queryset(queryset, request, view)
